@@ -1,0 +1,39 @@
+output "raw_bucket_name" {
+  description = "Name of the raw layer bucket."
+  value       = module.lakehouse_buckets.raw_bucket_name
+}
+
+output "bronze_bucket_name" {
+  description = "Name of the bronze layer bucket."
+  value       = module.lakehouse_buckets.bronze_bucket_name
+}
+
+output "glue_database_name" {
+  description = "Glue Data Catalog database holding the bronze tables (query them with Athena)."
+  value       = module.lakehouse_buckets.glue_database_name
+}
+
+output "topic_arns" {
+  description = "SNS topic ARNs by key: failure_stepfunction, success_stepfunction, failure_lambda, raw, bronze."
+  value       = module.alerting.topic_arns
+}
+
+output "pipeline_state_machine_arn" {
+  description = "ARN of the WordPress_Raw_To_Bronze state machine."
+  value       = module.pipeline.state_machine_arn
+}
+
+output "pipeline_state_machine_console_url" {
+  description = "AWS console link to the WordPress_Raw_To_Bronze state machine."
+  value       = module.pipeline.state_machine_console_url
+}
+
+output "glue_cost_control_state_machine_arn" {
+  description = "ARN of the GlueSession-WaitAndStop state machine (null when glue cost control is disabled)."
+  value       = one(module.glue_cost_control[*].state_machine_arn)
+}
+
+output "glue_cost_control_state_machine_console_url" {
+  description = "AWS console link to the GlueSession-WaitAndStop state machine (null when glue cost control is disabled)."
+  value       = one(module.glue_cost_control[*].state_machine_console_url)
+}

@@ -1,0 +1,148 @@
+variable "aws_region" {
+  description = "AWS region to deploy into, for example eu-west-2."
+  type        = string
+  default     = "eu-west-2"
+
+  validation {
+    condition     = can(regex("^[a-z]{2}(-gov)?-[a-z]+-[0-9]$", var.aws_region))
+    error_message = "aws_region must be an AWS region code such as eu-west-2 or us-east-1."
+  }
+}
+
+variable "name_prefix" {
+  description = "Prefix joined with '-' to every resource name (topics, functions, buckets). Empty keeps the seed names (failure-stepfunction, data_wordpressapi_raw, ...)."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = can(regex("^([a-z][a-z0-9-]{0,18}[a-z0-9])?$", var.name_prefix))
+    error_message = "name_prefix must be empty or 2-20 characters of lower-case letters, digits and '-', starting with a letter and not ending with '-'."
+  }
+}
+
+variable "tags" {
+  description = "Tags applied to every resource through the provider's default_tags (Project and ManagedBy are always set)."
+  type        = map(string)
+  default     = {}
+}
+
+variable "raw_bucket_name" {
+  description = "Name of the raw bucket. Null gives data-lakehouse-raw-<account id>-<region>, unique out of the box."
+  type        = string
+  default     = null
+}
+
+variable "bronze_bucket_name" {
+  description = "Name of the bronze bucket. Null gives data-lakehouse-bronze-<account id>-<region>, unique out of the box."
+  type        = string
+  default     = null
+}
+
+variable "noncurrent_version_expiration_days" {
+  description = "Days a noncurrent (overwritten or deleted) object version is kept in the lakehouse buckets before it expires."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.noncurrent_version_expiration_days >= 1 && var.noncurrent_version_expiration_days <= 3650 && floor(var.noncurrent_version_expiration_days) == var.noncurrent_version_expiration_days
+    error_message = "noncurrent_version_expiration_days must be a whole number of days from 1 to 3650."
+  }
+}
+
+variable "glue_database_name" {
+  description = "Name of the Glue Data Catalog database that holds the bronze tables (queried with Athena)."
+  type        = string
+  default     = "data_lakehouse_bronze"
+
+  validation {
+    condition     = can(regex("^[a-z0-9_]{1,255}$", var.glue_database_name))
+    error_message = "glue_database_name must be 1-255 lower-case letters, digits or underscores (Athena's rule)."
+  }
+}
+
+variable "alert_email_addresses" {
+  description = "Email addresses subscribed to each topic, by topic key: failure_stepfunction, success_stepfunction, failure_lambda, raw, bronze. A missing or empty list means no subscription. Each address must confirm the subscription email AWS sends."
+  type        = map(list(string))
+  default     = {}
+
+  validation {
+    condition     = alltrue([for key in keys(var.alert_email_addresses) : contains(["failure_stepfunction", "success_stepfunction", "failure_lambda", "raw", "bronze"], key)])
+    error_message = "alert_email_addresses keys must be among failure_stepfunction, success_stepfunction, failure_lambda, raw, bronze."
+  }
+
+  validation {
+    condition     = alltrue([for address in flatten(values(var.alert_email_addresses)) : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", address))])
+    error_message = "Every alert email address must look like name@example.com."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention of the Lambda and Step Functions log groups, in days (one of the values CloudWatch Logs accepts)."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
+variable "wordpress_endpoints" {
+  description = "WordPress REST API endpoint URLs the pipeline pulls every day (https://site/wp-json/wp/v2/posts or https://site/?rest_route=/wp/v2/posts). Stored in the /wordpress/api/endpoints StringList parameter."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.wordpress_endpoints) > 0 && alltrue([for url in var.wordpress_endpoints : can(regex("^https?://[^\\s,]+$", url))])
+    error_message = "wordpress_endpoints must be a non-empty list of http(s) URLs without spaces or commas."
+  }
+}
+
+variable "pipeline_schedule_expression" {
+  description = "EventBridge Scheduler expression for the daily pipeline run."
+  type        = string
+  default     = "cron(0 7 * * ? *)"
+
+  validation {
+    condition     = can(regex("^(cron|rate|at)\\(.+\\)$", var.pipeline_schedule_expression))
+    error_message = "pipeline_schedule_expression must be a Scheduler expression: cron(...), rate(...) or at(...)."
+  }
+}
+
+variable "pipeline_schedule_timezone" {
+  description = "IANA time zone the schedule expression is read in."
+  type        = string
+  default     = "Europe/London"
+
+  validation {
+    condition     = can(regex("^(UTC|[A-Za-z_]+(/[A-Za-z0-9_+-]+)+)$", var.pipeline_schedule_timezone))
+    error_message = "pipeline_schedule_timezone must be an IANA time zone such as Europe/London or UTC."
+  }
+}
+
+variable "pandas_layer_arn" {
+  description = "Explicit ARN of the AWS SDK for pandas layer. Null looks up the managed layer's public SSM parameter for the runtime and architecture."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.pandas_layer_arn == null || can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:layer:[A-Za-z0-9_-]+:[0-9]+$", var.pandas_layer_arn))
+    error_message = "pandas_layer_arn must be a versioned Lambda layer ARN (arn:aws:lambda:<region>:<account>:layer:<name>:<version>)."
+  }
+}
+
+variable "enable_glue_cost_control" {
+  description = "Deploy the Glue interactive-session cost control (stops every session after glue_session_max_duration_seconds)."
+  type        = bool
+  default     = true
+}
+
+variable "glue_session_max_duration_seconds" {
+  description = "How long a Glue interactive session may run before the cost control stops it, in seconds."
+  type        = number
+  default     = 1800
+
+  validation {
+    condition     = var.glue_session_max_duration_seconds >= 1 && var.glue_session_max_duration_seconds <= 31536000 && floor(var.glue_session_max_duration_seconds) == var.glue_session_max_duration_seconds
+    error_message = "glue_session_max_duration_seconds must be a whole number of seconds from 1 to 31536000 (a Standard workflow's one-year limit)."
+  }
+}
