@@ -98,7 +98,9 @@ def state_machine_template(module_dir: Path) -> StateMachineTemplate:
     except KeyError as missing:
         raise AssertionError(f"{module_dir}: locals must define {missing.args[0]}") from None
     if not isinstance(raw_path, str) or not raw_path.startswith("${path.module}/"):
-        raise AssertionError(f"{module_dir}: state_machine_definition_template must start with ${{path.module}}/")
+        raise AssertionError(
+            f"{module_dir}: state_machine_definition_template must start with ${{path.module}}/"
+        )
     template = (module_dir / raw_path.removeprefix("${path.module}/")).resolve()
     return StateMachineTemplate(module_dir, template, frozenset(_unwrap(variables).keys()))
 
@@ -119,8 +121,12 @@ def diagnostics(result: Any) -> str:
                 if isinstance(entry, dict) and entry.get("type") == "diagnostic":
                     diag = entry["diagnostic"]
                     rng = diag.get("range") or {}
-                    where = f"{rng.get('filename', '?')}:{rng.get('start', {}).get('line', '?')}: " if rng else ""
-                    lines.append(f"{diag.get('severity')}: {where}{diag.get('summary')}: {diag.get('detail', '')}")
+                    where = (
+                        f"{rng.get('filename', '?')}:{rng.get('start', {}).get('line', '?')}: " if rng else ""
+                    )
+                    lines.append(
+                        f"{diag.get('severity')}: {where}{diag.get('summary')}: {diag.get('detail', '')}"
+                    )
         elif isinstance(source, str) and source.strip():
             lines.append(source.strip())
     return "\n".join(lines) or repr(result)

@@ -1,0 +1,28 @@
+"""Suite-wide fixtures. The emulator's moto adaptations live in local/emulator.py (one place,
+shared with `make run-local`); this file only exposes them to tests."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from local.emulator import Emulator, aws_emulator  # noqa: E402
+
+
+@pytest.fixture
+def emulator() -> Iterator[Emulator]:
+    """moto with Step Functions executing ASL, in-process Lambda handlers, no real sleeps."""
+    with aws_emulator() as running:
+        yield running
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return REPO_ROOT
