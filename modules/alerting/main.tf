@@ -1,0 +1,235 @@
+# SNS topics of the project, encrypted with a customer managed key; email subscriptions; the SSM
+# parameters of the data-layer topics; failure routing for Step Functions and error alarms for Lambda.
+
+data "aws_caller_identity" "current" {}
+
+data "aws_region" "current" {}
+
+data "aws_partition" "current" {}
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+
+  # Topic key => seed name and the AWS services that publish to it: EventBridge failure routing and
+  # CloudWatch alarms (glue-cost-control's ExecutionsFailed) to failure-stepfunction, Lambda error
+  # alarms to failure-lambda. Lambda functions and state machines publish with their own IAM roles,
+  # which need no topic policy in the same account.
+  topics = {
+    failure_stepfunction = { seed = "failure-stepfunction", publishers = ["events.amazonaws.com", "cloudwatch.amazonaws.com"] }
+    success_stepfunction = { seed = "success-stepfunction", publishers = [] }
+    failure_lambda       = { seed = "failure-lambda", publishers = ["cloudwatch.amazonaws.com"] }
+    raw                  = { seed = "data-lakehouse-raw", publishers = [] }
+    bronze               = { seed = "data-lakehouse-bronze", publishers = [] }
+  }
+
+  subscriptions = {
+    for pair in flatten([
+      for key, addresses in var.alert_email_addresses : [
+        for address in distinct(addresses) : { topic = key, address = address }
+      ]
+    ]) : "${pair.topic}:${pair.address}" => pair
+  }
+
+  topic_parameters = {
+    raw    = var.raw_topic_parameter_name
+    bronze = var.bronze_topic_parameter_name
+  }
+}
+
+# The AWS managed SNS key (alias/aws/sns) cannot be used here: its key policy cannot be changed, so
+# CloudWatch alarms and EventBridge rules could not publish to topics encrypted with it.
+data "aws_iam_policy_document" "kms" {
+  #checkov:skip=CKV_AWS_109:This is a key policy: its "*" resource is this key alone, and the account must be able to administer its own key.
+  #checkov:skip=CKV_AWS_111:This is a key policy: its "*" resource is this key alone, not every resource of the account.
+  #checkov:skip=CKV_AWS_356:This is a key policy: "*" is the only way a key policy names its own key.
+  statement {
+    sid = "AccountAdministersKeyAndDelegatesUseToIam"
+    actions = [
+      "kms:CancelKeyDeletion",
+      "kms:Create*",
+      "kms:Decrypt",
+      "kms:Delete*",
+      "kms:Describe*",
+      "kms:Disable*",
+      "kms:Enable*",
+      "kms:Encrypt",
+      "kms:GenerateDataKey*",
+      "kms:Get*",
+      "kms:List*",
+      "kms:Put*",
+      "kms:ReEncrypt*",
+      "kms:Revoke*",
+      "kms:RotateKeyOnDemand",
+      "kms:ScheduleKeyDeletion",
+      "kms:TagResource",
+      "kms:UntagResource",
+      "kms:Update*",
+    ]
+    # In a key policy "*" means this key; the policy cannot name the key's own ARN before it exists.
+    resources = ["*"]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${local.account_id}:root"]
+    }
+  }
+
+  statement {
+    sid     = "ServicesPublishToEncryptedTopics"
+    actions = ["kms:Decrypt", "kms:GenerateDataKey*"]
+    # In a key policy "*" means this key; the policy cannot name the key's own ARN before it exists.
+    resources = ["*"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["cloudwatch.amazonaws.com", "events.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_kms_key" "sns" {
+  description             = "Encrypts the ${join("-", compact([var.name_prefix, "data-lakehouse"]))} SNS topics; CloudWatch alarms and EventBridge may use it to publish."
+  enable_key_rotation     = true
+  deletion_window_in_days = 30
+  policy                  = data.aws_iam_policy_document.kms.json
+}
+
+resource "aws_kms_alias" "sns" {
+  name          = "alias/${join("-", compact([var.name_prefix, "data-lakehouse-alerting"]))}"
+  target_key_id = aws_kms_key.sns.key_id
+}
+
+resource "aws_sns_topic" "this" {
+  for_each = local.topics
+
+  name              = join("-", compact([var.name_prefix, each.value.seed]))
+  kms_master_key_id = aws_kms_key.sns.arn
+}
+
+data "aws_iam_policy_document" "topic" {
+  for_each = local.topics
+
+  statement {
+    sid     = "DenyInsecureTransport"
+    effect  = "Deny"
+    actions = ["sns:Publish"]
+    resources = [
+      aws_sns_topic.this[each.key].arn,
+    ]
+
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+
+  dynamic "statement" {
+    for_each = each.value.publishers
+
+    content {
+      sid     = "Allow${title(split(".", statement.value)[0])}Publish"
+      actions = ["sns:Publish"]
+      resources = [
+        aws_sns_topic.this[each.key].arn,
+      ]
+
+      principals {
+        type        = "Service"
+        identifiers = [statement.value]
+      }
+
+      condition {
+        test     = "StringEquals"
+        variable = "aws:SourceAccount"
+        values   = [local.account_id]
+      }
+    }
+  }
+}
+
+resource "aws_sns_topic_policy" "this" {
+  for_each = aws_sns_topic.this
+
+  arn    = each.value.arn
+  policy = data.aws_iam_policy_document.topic[each.key].json
+}
+
+resource "aws_sns_topic_subscription" "email" {
+  for_each = local.subscriptions
+
+  topic_arn = aws_sns_topic.this[each.value.topic].arn
+  protocol  = "email"
+  endpoint  = each.value.address
+}
+
+resource "aws_ssm_parameter" "topic_arn" {
+  for_each = local.topic_parameters
+
+  #checkov:skip=CKV2_AWS_34:A topic ARN is not a secret; functions read it with a plain GetParameter.
+  name        = each.value
+  description = "ARN of the ${aws_sns_topic.this[each.key].name} SNS topic (alerts of the ${each.key} data layer)."
+  type        = "String"
+  value       = aws_sns_topic.this[each.key].arn
+}
+
+# Failure routing: every FAILED, TIMED_OUT or ABORTED execution of the project's state machines
+# becomes a readable message on the failure-stepfunction topic.
+resource "aws_cloudwatch_event_rule" "state_machine_failed" {
+  # The ARNs are unknown until apply; the list length is known, so count stays plannable.
+  count = length(var.state_machine_arns) > 0 ? 1 : 0
+
+  name        = join("-", compact([var.name_prefix, "stepfunction-execution-failed"]))
+  description = "Step Functions executions of the data lakehouse that end FAILED, TIMED_OUT or ABORTED."
+
+  event_pattern = jsonencode({
+    source      = ["aws.states"]
+    detail-type = ["Step Functions Execution Status Change"]
+    detail = {
+      status          = ["FAILED", "TIMED_OUT", "ABORTED"]
+      stateMachineArn = var.state_machine_arns
+    }
+  })
+}
+
+resource "aws_cloudwatch_event_target" "state_machine_failed" {
+  count = length(aws_cloudwatch_event_rule.state_machine_failed)
+
+  rule      = aws_cloudwatch_event_rule.state_machine_failed[0].name
+  target_id = "failure-stepfunction-topic"
+  arn       = aws_sns_topic.this["failure_stepfunction"].arn
+
+  input_transformer {
+    input_paths = {
+      state_machine = "$.detail.stateMachineArn"
+      execution     = "$.detail.name"
+      execution_arn = "$.detail.executionArn"
+      status        = "$.detail.status"
+      region        = "$.region"
+      time          = "$.time"
+    }
+    input_template = "\"Step Functions execution <execution> of state machine <state_machine> ended <status> at <time>. Console: https://<region>.console.aws.amazon.com/states/home?region=<region>#/v2/executions/details/<execution_arn>\""
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "lambda_errors" {
+  for_each = toset(var.lambda_function_names)
+
+  alarm_name          = "${each.value}-errors"
+  alarm_description   = "Lambda function ${each.value} reported an error (Errors > 0 in 5 minutes)."
+  namespace           = "AWS/Lambda"
+  metric_name         = "Errors"
+  dimensions          = { FunctionName = each.value }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = [aws_sns_topic.this["failure_lambda"].arn]
+}

@@ -1,0 +1,54 @@
+output "topic_arns" {
+  description = "SNS topic ARNs by key: failure_stepfunction, success_stepfunction, failure_lambda, raw, bronze."
+  value       = { for key, topic in aws_sns_topic.this : key => topic.arn }
+}
+
+output "failure_stepfunction_topic_arn" {
+  description = "ARN of the failure-stepfunction topic (state machine failures)."
+  value       = aws_sns_topic.this["failure_stepfunction"].arn
+}
+
+output "success_stepfunction_topic_arn" {
+  description = "ARN of the success-stepfunction topic (state machine success notices)."
+  value       = aws_sns_topic.this["success_stepfunction"].arn
+}
+
+output "failure_lambda_topic_arn" {
+  description = "ARN of the failure-lambda topic (Lambda error alarms)."
+  value       = aws_sns_topic.this["failure_lambda"].arn
+}
+
+output "raw_topic_arn" {
+  description = "ARN of the data-lakehouse-raw topic (raw layer alerts)."
+  value       = aws_sns_topic.this["raw"].arn
+}
+
+output "bronze_topic_arn" {
+  description = "ARN of the data-lakehouse-bronze topic (bronze layer alerts)."
+  value       = aws_sns_topic.this["bronze"].arn
+}
+
+output "raw_topic_parameter_name" {
+  description = "Name of the SSM parameter holding the raw topic ARN."
+  value       = aws_ssm_parameter.topic_arn["raw"].name
+}
+
+output "raw_topic_parameter_arn" {
+  description = "ARN of the SSM parameter holding the raw topic ARN (for ssm:GetParameter grants)."
+  value       = aws_ssm_parameter.topic_arn["raw"].arn
+}
+
+output "bronze_topic_parameter_name" {
+  description = "Name of the SSM parameter holding the bronze topic ARN."
+  value       = aws_ssm_parameter.topic_arn["bronze"].name
+}
+
+output "bronze_topic_parameter_arn" {
+  description = "ARN of the SSM parameter holding the bronze topic ARN (for ssm:GetParameter grants)."
+  value       = aws_ssm_parameter.topic_arn["bronze"].arn
+}
+
+output "kms_key_arn" {
+  description = "ARN of the KMS key encrypting the topics. Roles that publish need kms:GenerateDataKey and kms:Decrypt on it."
+  value       = aws_kms_key.sns.arn
+}

@@ -1,0 +1,70 @@
+variable "name_prefix" {
+  description = "Prefix joined with '-' in front of every topic, key alias, rule and alarm name. Empty keeps the seed names (failure-stepfunction, ...)."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = can(regex("^([a-z][a-z0-9-]{0,18}[a-z0-9])?$", var.name_prefix))
+    error_message = "name_prefix must be empty or 2-20 characters of lower-case letters, digits and '-', starting with a letter and not ending with '-'."
+  }
+}
+
+variable "alert_email_addresses" {
+  description = "Email addresses subscribed to each topic, by topic key: failure_stepfunction, success_stepfunction, failure_lambda, raw, bronze. A missing key or an empty list means no subscription. Each address must confirm the email AWS sends."
+  type        = map(list(string))
+  default     = {}
+
+  validation {
+    condition     = alltrue([for key in keys(var.alert_email_addresses) : contains(["failure_stepfunction", "success_stepfunction", "failure_lambda", "raw", "bronze"], key)])
+    error_message = "alert_email_addresses keys must be among failure_stepfunction, success_stepfunction, failure_lambda, raw, bronze."
+  }
+
+  validation {
+    condition     = alltrue([for address in flatten(values(var.alert_email_addresses)) : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", address))])
+    error_message = "Every address in alert_email_addresses must look like name@example.com."
+  }
+}
+
+variable "state_machine_arns" {
+  description = "ARNs of the project's state machines whose FAILED, TIMED_OUT or ABORTED executions are routed to the failure-stepfunction topic. An empty list creates no rule."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.state_machine_arns : can(regex("^arn:aws[a-z-]*:states:[a-z0-9-]+:[0-9]{12}:stateMachine:[A-Za-z0-9_-]+$", arn))])
+    error_message = "state_machine_arns must hold state machine ARNs (arn:aws:states:<region>:<account>:stateMachine:<name>)."
+  }
+}
+
+variable "lambda_function_names" {
+  description = "Names of the project's Lambda functions; each gets a CloudWatch alarm on its Errors metric that notifies the failure-lambda topic."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for name in var.lambda_function_names : can(regex("^[A-Za-z0-9_-]{1,64}$", name))])
+    error_message = "lambda_function_names must hold Lambda function names: 1-64 letters, digits, '-' or '_'."
+  }
+}
+
+variable "raw_topic_parameter_name" {
+  description = "Name of the SSM parameter that holds the data-lakehouse-raw topic ARN."
+  type        = string
+  default     = "/sns/data/lakehouse/raw"
+
+  validation {
+    condition     = can(regex("^/[A-Za-z0-9_.\\-/]+$", var.raw_topic_parameter_name))
+    error_message = "raw_topic_parameter_name must be a hierarchical SSM parameter name starting with '/' (letters, digits, _ . - /)."
+  }
+}
+
+variable "bronze_topic_parameter_name" {
+  description = "Name of the SSM parameter that holds the data-lakehouse-bronze topic ARN."
+  type        = string
+  default     = "/sns/data/lakehouse/bronze"
+
+  validation {
+    condition     = can(regex("^/[A-Za-z0-9_.\\-/]+$", var.bronze_topic_parameter_name))
+    error_message = "bronze_topic_parameter_name must be a hierarchical SSM parameter name starting with '/' (letters, digits, _ . - /)."
+  }
+}

@@ -1,0 +1,253 @@
+# Glue interactive-session cost control:
+#   CloudTrail "CreateSession" record -> EventBridge rule -> GlueSession-WaitAndStop state machine
+#   (wait, glue:StopSession, report to success-stepfunction) -> ExecutionsFailed alarm -> failure-stepfunction.
+
+data "aws_caller_identity" "current" {}
+
+data "aws_region" "current" {}
+
+data "aws_partition" "current" {}
+
+locals {
+  state_machine_name = join("-", compact([var.name_prefix, var.state_machine_name]))
+  log_group_name     = coalesce(var.log_group_name, "/aws/vendedlogs/states/${local.state_machine_name}-Logs")
+
+  account_id = data.aws_caller_identity.current.account_id
+  region     = data.aws_region.current.region
+  partition  = data.aws_partition.current.partition
+
+  # Known before the state machine exists, so the role's trust policy can name it without a cycle.
+  state_machine_arn = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${local.state_machine_name}"
+  glue_session_arns = "arn:${local.partition}:glue:${local.region}:${local.account_id}:session/*"
+
+  # Successful Glue CreateSession calls as CloudTrail reports them to the default bus. A failed call
+  # (the record carries an errorCode) created no session, so it starts nothing.
+  create_session_event_pattern = {
+    source        = ["aws.glue"]
+    "detail-type" = ["AWS API Call via CloudTrail"]
+    detail = {
+      eventSource = ["glue.amazonaws.com"]
+      eventName   = ["CreateSession"]
+      errorCode   = [{ exists = false }]
+    }
+  }
+
+  # The execution input: {"session_id": "<id from the record>", "wait_seconds": <number>}.
+  # <session_id> sits inside quotes, so EventBridge inserts the string value as a JSON string; the wait
+  # is a number rendered by Terraform. A heredoc, not jsonencode: jsonencode escapes '<' and '>'.
+  event_input_paths = {
+    session_id = "$.detail.requestParameters.id"
+  }
+  execution_input_template = <<-EOT
+    {"session_id": "<session_id>", "wait_seconds": ${var.session_max_duration_seconds}}
+  EOT
+
+  state_machine_definition_template = "${path.module}/../../statemachine/glue_session_wait_and_stop.asl.json"
+  state_machine_definition_vars = {
+    success_topic_arn = var.success_stepfunction_topic_arn
+  }
+}
+
+# --- State machine ----------------------------------------------------------------------------
+
+resource "aws_cloudwatch_log_group" "state_machine" {
+  #checkov:skip=CKV_AWS_158:ERROR-level execution events (session ids, error causes) only; encrypted at rest with the CloudWatch Logs service key. The project's one KMS key is the SNS key, whose policy is written for SNS publishers, not the CloudWatch Logs service.
+  name              = local.log_group_name
+  retention_in_days = var.log_retention_days
+}
+
+data "aws_iam_policy_document" "state_machine_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["states.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = [local.state_machine_arn]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "state_machine" {
+  statement {
+    sid       = "StopGlueSessionsOfThisAccountAndRegion"
+    actions   = ["glue:StopSession"]
+    resources = [local.glue_session_arns]
+  }
+
+  statement {
+    sid       = "ReportToSuccessTopic"
+    actions   = ["sns:Publish"]
+    resources = [var.success_stepfunction_topic_arn]
+  }
+
+  statement {
+    sid       = "EncryptMessagesForTheSuccessTopic"
+    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+    resources = [var.sns_kms_key_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["sns.${local.region}.amazonaws.com"]
+    }
+  }
+
+  statement {
+    sid = "DeliverExecutionLogs"
+    actions = [
+      "logs:CreateLogDelivery",
+      "logs:GetLogDelivery",
+      "logs:UpdateLogDelivery",
+      "logs:DeleteLogDelivery",
+      "logs:ListLogDeliveries",
+      "logs:PutResourcePolicy",
+      "logs:DescribeResourcePolicies",
+      "logs:DescribeLogGroups",
+    ]
+    # Step Functions sets up log delivery through CloudWatch Logs' vended-log delivery APIs, which do not
+    # support resource-level permissions: AWS requires "*" here (Step Functions developer guide, "IAM policies for logging").
+    resources = ["*"]
+  }
+
+  statement {
+    sid = "SendXRayTraces"
+    actions = [
+      "xray:PutTraceSegments",
+      "xray:PutTelemetryRecords",
+      "xray:GetSamplingRules",
+      "xray:GetSamplingTargets",
+    ]
+    # X-Ray trace and sampling APIs have no resource-level permissions: AWS requires "*" here.
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role" "state_machine" {
+  name               = "${local.state_machine_name}-states"
+  description        = "Lets the ${local.state_machine_name} state machine stop Glue interactive sessions and report to success-stepfunction."
+  assume_role_policy = data.aws_iam_policy_document.state_machine_assume.json
+}
+
+resource "aws_iam_role_policy" "state_machine" {
+  name   = "stop-glue-sessions-and-report"
+  role   = aws_iam_role.state_machine.id
+  policy = data.aws_iam_policy_document.state_machine.json
+}
+
+resource "aws_sfn_state_machine" "this" {
+  name     = local.state_machine_name
+  type     = "STANDARD" # exactly-once, and a Wait state costs nothing while it waits
+  role_arn = aws_iam_role.state_machine.arn
+
+  definition = templatefile(local.state_machine_definition_template, local.state_machine_definition_vars)
+
+  logging_configuration {
+    log_destination        = "${aws_cloudwatch_log_group.state_machine.arn}:*"
+    include_execution_data = true
+    level                  = "ERROR"
+  }
+
+  tracing_configuration {
+    enabled = true
+  }
+
+  # The role policy must exist before the first execution can stop a session or deliver logs.
+  depends_on = [aws_iam_role_policy.state_machine]
+}
+
+# --- EventBridge: CreateSession -> state machine ------------------------------------------------
+
+resource "aws_cloudwatch_event_rule" "create_session" {
+  name          = "${local.state_machine_name}-Trigger"
+  description   = "Starts ${local.state_machine_name} for every successful Glue CreateSession call recorded by CloudTrail."
+  event_pattern = jsonencode(local.create_session_event_pattern)
+}
+
+data "aws_iam_policy_document" "events_assume" {
+  statement {
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["events.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+
+    condition {
+      test     = "ArnEquals"
+      variable = "aws:SourceArn"
+      values   = [aws_cloudwatch_event_rule.create_session.arn]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "events" {
+  statement {
+    sid       = "StartThisStateMachineOnly"
+    actions   = ["states:StartExecution"]
+    resources = [aws_sfn_state_machine.this.arn]
+  }
+}
+
+resource "aws_iam_role" "events" {
+  name               = "${local.state_machine_name}-events"
+  description        = "Lets the ${aws_cloudwatch_event_rule.create_session.name} EventBridge rule start the ${local.state_machine_name} state machine."
+  assume_role_policy = data.aws_iam_policy_document.events_assume.json
+}
+
+resource "aws_iam_role_policy" "events" {
+  name   = "start-${local.state_machine_name}"
+  role   = aws_iam_role.events.id
+  policy = data.aws_iam_policy_document.events.json
+}
+
+resource "aws_cloudwatch_event_target" "state_machine" {
+  rule      = aws_cloudwatch_event_rule.create_session.name
+  target_id = local.state_machine_name
+  arn       = aws_sfn_state_machine.this.arn
+  role_arn  = aws_iam_role.events.arn
+
+  input_transformer {
+    input_paths    = local.event_input_paths
+    input_template = local.execution_input_template
+  }
+}
+
+# --- Alarm: a failed execution may have left a session running ------------------------------------
+
+resource "aws_cloudwatch_metric_alarm" "executions_failed" {
+  alarm_name        = "${local.state_machine_name}-ExecutionsFailed"
+  alarm_description = "An execution of ${local.state_machine_name} failed: a Glue interactive session may still be running (and costing money). See the state machine's executions and ${local.log_group_name}."
+
+  namespace   = "AWS/States"
+  metric_name = "ExecutionsFailed"
+  dimensions = {
+    StateMachineArn = aws_sfn_state_machine.this.arn
+  }
+  statistic           = "Sum"
+  period              = 60
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+
+  alarm_actions = [var.failure_stepfunction_topic_arn]
+  ok_actions    = [var.failure_stepfunction_topic_arn]
+}

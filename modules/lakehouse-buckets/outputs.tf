@@ -1,0 +1,49 @@
+output "raw_bucket_name" {
+  description = "Name of the raw layer bucket."
+  value       = aws_s3_bucket.this["raw"].bucket
+}
+
+output "raw_bucket_arn" {
+  description = "ARN of the raw layer bucket."
+  value       = aws_s3_bucket.this["raw"].arn
+}
+
+output "bronze_bucket_name" {
+  description = "Name of the bronze layer bucket."
+  value       = aws_s3_bucket.this["bronze"].bucket
+}
+
+output "bronze_bucket_arn" {
+  description = "ARN of the bronze layer bucket."
+  value       = aws_s3_bucket.this["bronze"].arn
+}
+
+output "raw_bucket_parameter_name" {
+  description = "Name of the SSM parameter holding the raw bucket name."
+  value       = aws_ssm_parameter.bucket_name["raw"].name
+}
+
+output "raw_bucket_parameter_arn" {
+  description = "ARN of the SSM parameter holding the raw bucket name (for ssm:GetParameter grants)."
+  value       = aws_ssm_parameter.bucket_name["raw"].arn
+}
+
+output "bronze_bucket_parameter_name" {
+  description = "Name of the SSM parameter holding the bronze bucket name."
+  value       = aws_ssm_parameter.bucket_name["bronze"].name
+}
+
+output "bronze_bucket_parameter_arn" {
+  description = "ARN of the SSM parameter holding the bronze bucket name (for ssm:GetParameter grants)."
+  value       = aws_ssm_parameter.bucket_name["bronze"].arn
+}
+
+output "glue_database_name" {
+  description = "Name of the Glue Data Catalog database for the bronze tables."
+  value       = aws_glue_catalog_database.bronze.name
+}
+
+output "glue_database_arn" {
+  description = "ARN of the Glue Data Catalog database for the bronze tables."
+  value       = aws_glue_catalog_database.bronze.arn
+}
