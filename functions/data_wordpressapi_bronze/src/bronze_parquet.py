@@ -1,0 +1,545 @@
+"""Raw JSON records -> one flat Parquet file, streaming, in bounded memory.
+
+- :func:`iter_records` stream-parses a JSON array from a binary file object (an S3 body) in
+  chunks, yielding one record at a time; a single JSON document is one record.
+- :class:`Shape` accumulates, per key path, which JSON types were seen. From it: nested
+  objects become ``a_b`` columns; lists, over-large integers and paths whose type varies
+  between records (WordPress ``meta``: ``[]`` on one post, an object on another) become JSON
+  strings; ints mixed with floats become doubles. One odd record never fails the file.
+- :func:`write_parquet` converts records in batches to Arrow. The column set is the union over
+  all records, known only at the end, so converted batches are kept (Arrow is compact) and
+  written as row groups once the file is read. If a later record changes how an *earlier*
+  batch's column must be encoded (e.g. ``meta`` an object in the first 10,000 posts and ``[]``
+  afterwards), the file is read a second time with the complete shape; otherwise once.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from json.encoder import c_encode_basestring, c_make_encoder
+from typing import Any, BinaryIO
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+CHUNK_BYTES = 8 * 1024 * 1024
+BATCH_CHARACTERS = 16 * 1024 * 1024  # raw JSON per batch / row group (~16 MB)
+INGESTED_AT = "_ingested_at"
+SOURCE_KEY = "_source_key"
+
+NULL, BOOL, INT, FLOAT, STR, LIST, DICT, BIG = 1, 2, 4, 8, 16, 32, 64, 128
+_TYPE_BITS = {type(None): NULL, bool: BOOL, int: INT, float: FLOAT, str: STR, list: LIST, dict: DICT}
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+_ARROW_TYPES = {
+    "string": pa.string(),
+    "json": pa.string(),
+    "null": pa.string(),
+    "int": pa.int64(),
+    "double": pa.float64(),
+    "bool": pa.bool_(),
+}
+ATHENA_TYPES = {pa.string(): "string", pa.int64(): "bigint", pa.float64(): "double", pa.bool_(): "boolean"}
+_NOT_COLUMN_CHARACTER = re.compile(r"[^a-z0-9_]")
+# The C encoder json.dumps uses, made once (json.dumps builds one per call): compact, unicode kept.
+_encode = c_make_encoder(None, None, c_encode_basestring, None, ":", ",", False, False, True)
+
+
+class MalformedJson(ValueError):
+    """The raw object is not a JSON document (the message says where)."""
+
+
+# --------------------------------------------------------------------------- streaming parse
+
+
+def iter_records(source: BinaryIO, *, chunk_bytes: int = CHUNK_BYTES) -> Iterator[tuple[Any, int]]:
+    """Yield ``(record, size_in_characters)`` from a JSON array, or the one JSON document."""
+    decoder = json.JSONDecoder()
+    utf8 = codecs.getincrementaldecoder("utf-8-sig")()
+    buffer, position, eof = "", 0, False
+
+    def more() -> bool:
+        nonlocal buffer, position, eof
+        if eof:
+            return False
+        chunk = source.read(chunk_bytes)
+        eof = not chunk
+        try:
+            text = utf8.decode(chunk, final=eof)
+        except UnicodeDecodeError as error:
+            raise MalformedJson(f"not UTF-8 text ({error.reason})") from None
+        buffer = buffer[position:] + text
+        position = 0
+        return bool(text) or not eof
+
+    def skip_space() -> str:
+        nonlocal position
+        while True:
+            while position < len(buffer) and buffer[position] in " \t\r\n":
+                position += 1
+            if position < len(buffer):
+                return buffer[position]
+            if not more():
+                return ""
+
+    first = skip_space()
+    if first == "":
+        raise MalformedJson("empty object: no JSON document")
+    if first != "[":
+        while more():  # a single document (custom endpoint): read it whole
+            pass
+        try:
+            document = json.loads(buffer)
+        except ValueError as error:
+            raise MalformedJson(f"not valid JSON: {error}") from None
+        yield document, len(buffer)
+        return
+
+    position += 1
+    expect_item = True
+    index = 0
+    while True:
+        char = skip_space()
+        if char == "":
+            raise MalformedJson(f"JSON array not closed after {index} records")
+        if char == "]" and (index == 0 or not expect_item):
+            position += 1
+            break
+        if not expect_item:
+            if char != ",":
+                raise MalformedJson(f"expected ',' or ']' after record {index}, found {char!r}")
+            position += 1
+            expect_item = True
+            continue
+        while True:
+            try:
+                record, end = decoder.raw_decode(buffer, position)
+            except json.JSONDecodeError as error:
+                if more():
+                    continue
+                raise MalformedJson(f"record {index + 1} is not valid JSON: {error.msg}") from None
+            if end == len(buffer) and more():  # a number may continue in the next chunk
+                continue
+            break
+        yield record, end - position
+        position = end
+        index += 1
+        expect_item = False
+    if skip_space() != "":
+        raise MalformedJson(f"unexpected data after the JSON array (at character {position})")
+
+
+def iter_batches(
+    source: BinaryIO, *, batch_characters: int = BATCH_CHARACTERS
+) -> Iterator[list[dict[str, Any]]]:
+    """Records in lists of about ``batch_characters`` of raw JSON; non-object records -> ``{"value": x}``."""
+    batch: list[dict[str, Any]] = []
+    size = 0
+    for record, characters in iter_records(source):
+        batch.append(record if type(record) is dict else {"value": record})
+        size += characters
+        if size >= batch_characters:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+# --------------------------------------------------------------------------- shape
+
+
+class Node:
+    """One key path: a bit mask of the JSON types seen, child keys of objects, this batch's values."""
+
+    __slots__ = ("children", "mask", "values")
+
+    def __init__(self) -> None:
+        self.mask = 0
+        self.children: dict[str, Node] = {}
+        self.values: list[Any] | None = None
+
+    @property
+    def kind(self) -> str:
+        """How the path is stored: flatten | json | string | int | double | bool | null."""
+        seen = self.mask & ~NULL
+        if seen == DICT:
+            return "flatten" if self.children else "json"
+        if seen == 0:
+            return "null"
+        return {STR: "string", BOOL: "bool", INT: "int", FLOAT: "double", INT | FLOAT: "double"}.get(
+            seen, "json"
+        )
+
+
+def observe(children: dict[str, Node], record: dict[str, Any], row: int, rows: int) -> None:
+    """Note the types of ``record``'s values (recursively into objects) and keep them at ``row``."""
+    for key, value in record.items():
+        node = children.get(key)
+        if node is None:
+            node = children[key] = Node()
+        values = node.values
+        if values is None:
+            values = node.values = [None] * rows
+        values[row] = value
+        bit = _TYPE_BITS[type(value)]
+        node.mask |= bit
+        if bit == DICT:
+            observe(node.children, value, row, rows)
+
+
+def leaves(children: dict[str, Node], prefix: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Node]]:
+    """``(path, node)`` of every stored column, in order of first appearance."""
+    for key, node in children.items():
+        if node.kind == "flatten":
+            yield from leaves(node.children, (*prefix, key))
+        else:
+            yield (*prefix, key), node
+
+
+def all_nodes(children: dict[str, Node]) -> Iterator[Node]:
+    for node in children.values():
+        yield node
+        yield from all_nodes(node.children)
+
+
+def column_names(
+    paths: list[tuple[str, ...]], reserved: tuple[str, ...] = (INGESTED_AT, SOURCE_KEY)
+) -> dict[tuple[str, ...], str]:
+    """Athena-safe names: parts lower-cased, other characters -> ``_``, joined by ``_``; clashes: ``_2``."""
+    used = set(reserved)
+    names = {}
+    for path in paths:
+        base = "_".join(_NOT_COLUMN_CHARACTER.sub("_", part.lower()) for part in path) or "_"
+        name, number = base, 1
+        while name in used:
+            number += 1
+            name = f"{base}_{number}"
+        used.add(name)
+        names[path] = name
+    return names
+
+
+def compatible(old: str, new: str) -> bool:
+    """Whether a batch converted as ``old`` can be cast to ``new`` without re-reading it."""
+    return old == new or old == "null" or (old == "int" and new == "double")
+
+
+# --------------------------------------------------------------------------- conversion
+
+
+def _json_column(values: list[Any]) -> list[str | None]:
+    return [None if value is None else "".join(_encode(value, 0)) for value in values]
+
+
+def _column_array(node: Node, rows: int) -> pa.Array:
+    """This batch's values of one path as an Arrow array; an int beyond int64 turns the path to JSON."""
+    values = node.values if node.values is not None else [None] * rows
+    kind = node.kind
+    if kind == "int":
+        try:
+            return pa.array(values, type=pa.int64())
+        except (OverflowError, pa.ArrowInvalid):
+            node.mask |= BIG
+            kind = "json"
+    if kind == "json":
+        return pa.array(_json_column(values), type=pa.string())
+    return pa.array(values, type=_ARROW_TYPES[kind])
+
+
+def observe_batch(root: dict[str, Node], records: list[dict[str, Any]]) -> None:
+    """Observe a batch, keeping its values per path (cleared by :func:`batch_table`)."""
+    rows = len(records)
+    for row, record in enumerate(records):
+        observe(root, record, row, rows)
+
+
+def batch_table(root: dict[str, Node], rows: int) -> tuple[pa.Table, dict[tuple[str, ...], str]]:
+    """The observed batch as an Arrow table (columns named by position) and the kind of each path."""
+    arrays = []
+    kinds = {}
+    for path, node in leaves(root):
+        arrays.append(_column_array(node, rows))
+        kinds[path] = node.kind
+    for node in all_nodes(root):
+        node.values = None
+    table = pa.Table.from_arrays(arrays, names=[str(position) for position in range(len(arrays))])
+    return table, kinds
+
+
+def clear_values(root: dict[str, Node]) -> None:
+    for node in all_nodes(root):
+        node.values = None
+
+
+@dataclass
+class Converted:
+    """A file's records as Arrow batches, ready to write with the final schema."""
+
+    batches: list[tuple[pa.Table, list[tuple[str, ...]]]]
+    kinds: dict[tuple[str, ...], str]
+    rows: int
+    passes: int
+    processes: int = 1
+
+
+def convert(open_source: Callable[[], BinaryIO], *, batch_characters: int = BATCH_CHARACTERS) -> Converted:
+    """Read and convert every record; ``open_source`` is called again only if a second pass is needed."""
+    root: dict[str, Node] = {}
+    committed: dict[tuple[str, ...], str] = {}
+    batches: list[tuple[pa.Table, list[tuple[str, ...]]]] = []
+    rows = 0
+    stale = False  # a late record changed how earlier batches must be encoded
+    with open_source() as source:
+        for records in iter_batches(source, batch_characters=batch_characters):
+            observe_batch(root, records)
+            rows += len(records)
+            if not stale:
+                table, kinds = batch_table(root, len(records))
+                if any(
+                    path not in kinds or not compatible(old, kinds[path])
+                    for path, old in committed.items()
+                    if old != "null"
+                ):
+                    stale = True
+                    batches.clear()
+                else:
+                    committed.update(kinds)
+                    batches.append((table, list(kinds)))
+            clear_values(root)
+    final = {path: node.kind for path, node in leaves(root)}
+    if not stale:
+        return Converted(batches, final, rows, passes=1)
+    with open_source() as source:  # the shape is complete now: one more pass converts consistently
+        for records in iter_batches(source, batch_characters=batch_characters):
+            observe_batch(root, records)
+            table, kinds = batch_table(root, len(records))
+            batches.append((table, list(kinds)))
+            clear_values(root)
+    return Converted(batches, {path: node.kind for path, node in leaves(root)}, rows, passes=2)
+
+
+@dataclass(frozen=True)
+class ParquetResult:
+    rows: int
+    columns: dict[str, str]  # column name -> Athena type, in file order
+    passes: int  # 2 when a late record changed how earlier batches had to be encoded
+    processes: int  # processes that converted the file
+
+
+# --------------------------------------------------------------------------- parallel conversion
+#
+# Parsing and Arrow conversion hold the GIL, so a large file is split across processes. Record
+# boundaries are found by pattern: "},{" followed by the first record's opening key (WordPress
+# records all start with {"id":). The pattern cannot occur inside a JSON string (its quote would
+# be escaped), so a wrong guess can only land inside a nested object, which leaves the region
+# before it with unclosed brackets: that worker fails to parse, and the file is converted
+# sequentially instead. Shapes are merged in file order, so columns come out in the same order
+# as a sequential run.
+
+PARALLEL_MIN_BYTES = 32 * 1024 * 1024
+_SPLIT_WINDOW = 4 * 1024 * 1024
+
+
+def default_workers() -> int:
+    """Processes for one file: ``BRONZE_WORKERS`` or the CPUs available (Lambda: 2 from 3,538 MB)."""
+    configured = os.environ.get("BRONZE_WORKERS", "").strip()
+    if configured:
+        return max(1, int(configured))
+    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(4, available))
+
+
+def find_splits(path: str, size: int, parts: int) -> list[int] | None:
+    """Byte offsets of record starts near ``size * k / parts``, or None if none are found."""
+    with open(path, "rb") as source:
+        head = source.read(256)
+        first = re.match(rb'\s*\[\s*(\{\s*"[^"\\]{1,64}"\s*:)', head)
+        if first is None:
+            return None
+        pattern = re.compile(rb"\}\s*,\s*" + re.escape(first.group(1)))
+        offsets = []
+        for part in range(1, parts):
+            target = size * part // parts
+            source.seek(target)
+            match = pattern.search(source.read(_SPLIT_WINDOW))
+            if match is None:
+                return None
+            offset = target + match.end() - len(first.group(1))
+            if offsets and offset <= offsets[-1]:
+                return None
+            offsets.append(offset)
+    return offsets
+
+
+def _region(path: str, start: int, end: int | None) -> bytes:
+    """Bytes ``[start, end)`` of the file as a JSON array of whole records."""
+    with open(path, "rb") as source:
+        source.seek(start)
+        data = source.read() if end is None else source.read(end - start)
+    data = data.rstrip()
+    if start > 0:
+        data = b"[" + data
+    if end is not None:
+        if not data.endswith(b","):
+            raise MalformedJson("region does not end between records")
+        data = data[:-1] + b"]"
+    return data
+
+
+def _shape_to_json(children: dict[str, Node]) -> list[Any]:
+    return [[key, node.mask, _shape_to_json(node.children)] for key, node in children.items()]
+
+
+def _shape_from_json(items: list[Any], into: dict[str, Node]) -> None:
+    """Merge a worker's shape into ``into`` (keys new to ``into`` are appended, keeping file order)."""
+    for key, mask, children in items:
+        node = into.get(key)
+        if node is None:
+            node = into[key] = Node()
+        node.mask |= mask
+        _shape_from_json(children, node.children)
+
+
+def convert_region(
+    path: str, start: int, end: int | None, out_prefix: str, batch_characters: int
+) -> dict[str, Any]:
+    """Worker: convert one region; batches go to Arrow IPC files, the shape is returned."""
+    root: dict[str, Node] = {}
+    batches = []
+    rows = 0
+    for number, records in enumerate(
+        iter_batches(io.BytesIO(_region(path, start, end)), batch_characters=batch_characters)
+    ):
+        observe_batch(root, records)
+        table, kinds = batch_table(root, len(records))
+        batch_path = f"{out_prefix}-{number}.arrow"
+        with pa.OSFile(batch_path, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+            writer.write_table(table)
+        batches.append({"path": batch_path, "kinds": [[list(p), k] for p, k in kinds.items()]})
+        rows += len(records)
+        clear_values(root)
+    return {"shape": _shape_to_json(root), "batches": batches, "rows": rows}
+
+
+def convert_parallel(path: str, splits: list[int], workdir: str, batch_characters: int) -> Converted | None:
+    """Convert regions in worker processes; None when a worker fails (the caller goes sequential)."""
+    bounds = list(zip([0, *splits], [*splits, None], strict=True))
+    processes = []
+    for number, (start, end) in enumerate(bounds[1:], start=1):
+        arguments = [
+            path,
+            str(start),
+            "" if end is None else str(end),
+            os.path.join(workdir, f"part{number}"),
+            str(batch_characters),
+        ]
+        command = [sys.executable, os.path.abspath(__file__), *arguments]
+        processes.append(subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE))  # noqa: S603 - our own script
+    try:  # this process converts the first region meanwhile
+        first: dict[str, Any] | None = convert_region(
+            path, 0, bounds[0][1], os.path.join(workdir, "part0"), batch_characters
+        )
+    except MalformedJson:
+        first = None
+    outputs = [process.communicate()[0] for process in processes]
+    if first is None or any(process.returncode != 0 for process in processes):
+        return None
+    results = [first, *(json.loads(stdout) for stdout in outputs)]
+    root: dict[str, Node] = {}
+    batches: list[tuple[pa.Table, list[tuple[str, ...]]]] = []
+    used_kinds: list[dict[tuple[str, ...], str]] = []
+    rows = 0
+    for result in results:
+        _shape_from_json(result["shape"], root)
+        rows += result["rows"]
+        for batch in result["batches"]:
+            kinds = {tuple(p): k for p, k in batch["kinds"]}
+            table = pa.ipc.open_file(pa.memory_map(batch["path"])).read_all()
+            batches.append((table, list(kinds)))
+            used_kinds.append(kinds)
+    final = {p: node.kind for p, node in leaves(root)}
+    for kinds in used_kinds:
+        if any(
+            kind != "null" and (p not in final or not compatible(kind, final[p])) for p, kind in kinds.items()
+        ):
+            return None  # regions disagree on how a path is encoded: convert again with the full shape
+    return Converted(batches, final, rows, passes=1, processes=len(results))
+
+
+def convert_file(
+    path: str, *, workers: int, workdir: str, batch_characters: int = BATCH_CHARACTERS
+) -> Converted:
+    """Convert a local raw JSON file, in ``workers`` processes when it is large enough."""
+    size = os.path.getsize(path)
+    if workers > 1 and size >= PARALLEL_MIN_BYTES:
+        splits = find_splits(path, size, workers)
+        if splits:
+            converted = convert_parallel(path, splits, workdir, batch_characters)
+            if converted is not None:
+                return converted
+    return convert(lambda: open(path, "rb"), batch_characters=batch_characters)
+
+
+def write_parquet(
+    path: str,
+    destination: str,
+    *,
+    source_key: str,
+    ingested_at: datetime,
+    workers: int = 1,
+    batch_characters: int = BATCH_CHARACTERS,
+) -> ParquetResult:
+    """Convert the raw JSON file at ``path`` into a Parquet file at ``destination`` (local paths)."""
+    with tempfile.TemporaryDirectory(dir=os.path.dirname(destination) or None) as workdir:
+        converted = convert_file(path, workers=workers, workdir=workdir, batch_characters=batch_characters)
+        return _write(converted, destination, source_key=source_key, ingested_at=ingested_at)
+
+
+def _write(
+    converted: Converted, destination: str, *, source_key: str, ingested_at: datetime
+) -> ParquetResult:
+    paths = list(converted.kinds)
+    names = column_names(paths)
+    fields = [pa.field(names[path], _ARROW_TYPES[converted.kinds[path]]) for path in paths]
+    timestamp_type = pa.timestamp("ms", tz="UTC")
+    schema = pa.schema([*fields, pa.field(INGESTED_AT, timestamp_type), pa.field(SOURCE_KEY, pa.string())])
+    ingested = pa.scalar(ingested_at, type=timestamp_type)
+    source = pa.scalar(source_key, type=pa.string())
+    with pq.ParquetWriter(destination, schema, compression="snappy") as writer:
+        if not converted.batches:
+            writer.write_table(schema.empty_table())
+        while converted.batches:
+            table, used = converted.batches.pop(0)  # release each batch once written
+            position = {path: str(number) for number, path in enumerate(used)}
+            arrays = []
+            for path, arrow_field in zip(paths, fields, strict=True):
+                if path in position:
+                    arrays.append(table.column(position[path]).cast(arrow_field.type))
+                else:
+                    arrays.append(pa.nulls(table.num_rows, arrow_field.type))
+            arrays.append(pa.repeat(ingested, table.num_rows))
+            arrays.append(pa.repeat(source, table.num_rows))
+            writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
+    columns = {arrow_field.name: ATHENA_TYPES.get(arrow_field.type, "timestamp") for arrow_field in schema}
+    return ParquetResult(
+        rows=converted.rows, columns=columns, passes=converted.passes, processes=converted.processes
+    )
+
+
+if __name__ == "__main__":  # worker process of convert_parallel
+    _path, _start, _end, _prefix, _batch = sys.argv[1:6]
+    try:
+        _result = convert_region(_path, int(_start), int(_end) if _end else None, _prefix, int(_batch))
+    except MalformedJson as _error:
+        sys.stderr.write(str(_error))
+        sys.exit(1)
+    sys.stdout.write(json.dumps(_result))

@@ -1,0 +1,564 @@
+"""A small WordPress-REST-API-like HTTP server on 127.0.0.1, for tests, the local run and benchmarks.
+
+It follows the real API's semantics closely enough to exercise a client:
+
+- Collections ``posts``, ``categories``, ``tags``, ``users`` under ``/wp/v2/``, reachable at both
+  ``/wp-json/wp/v2/posts`` and ``/?rest_route=/wp/v2/posts``.
+- ``per_page`` 1..100 (default 10), otherwise 400 ``rest_invalid_param``; ``page`` past the last
+  page answers 400 ``rest_post_invalid_page_number``; ``X-WP-Total``, ``X-WP-TotalPages`` and
+  ``Link: <...>; rel="next"`` / ``rel="prev"`` headers.
+- Custom endpoints (like the seed's ``statistics_pages``) answer one plain JSON document with
+  no pagination headers.
+- Records shaped like real responses: nested ``title``/``content``/``excerpt``/``guid``,
+  ``_links`` holding lists, ``meta`` that is ``[]`` on some posts and an object on others,
+  HTML entities and unicode.
+
+Fault injection (``server.faults``) makes a route misbehave: transient or persistent 500s,
+an HTML error page, 429 with ``Retry-After``, or a lying ``X-WP-Total``. A per-request
+``latency`` models a remote site. Data generation is seeded, so benchmarks can reuse it
+(:func:`generate_posts`).
+
+Usage::
+
+    with SampleWordPress(posts=250) as site:
+        site.url("posts")            # http://127.0.0.1:PORT/wp-json/wp/v2/posts
+        site.url("posts", pretty=False)  # http://127.0.0.1:PORT/?rest_route=/wp/v2/posts
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit
+
+NAMESPACE = "/wp/v2"
+DEFAULT_SEED = 20240101
+API_ROOT = "https://api.w.org/{rel}"
+
+_WORDS = (
+    *[
+        "lakehouse",
+        "data",
+        "pipeline",
+        "bronze",
+        "raw",
+        "parquet",
+        "athena",
+        "glue",
+        "lambda",
+        "step",
+        "functions",
+        "schedule",
+    ],
+    *[
+        "wordpress",
+        "api",
+        "record",
+        "schema",
+        "column",
+        "partition",
+        "query",
+        "cost",
+        "memory",
+        "latency",
+        "alert",
+        "topic",
+    ],
+    *("caf\u00e9", "na\u00efve", "r\u00e9sum\u00e9", "\u00fcber", "stra\u00dfe", "\u65e5\u672c\u8a9e"),
+    *("\u043f\u0440\u0438\u0432\u0435\u0442", "\u0645\u0631\u062d\u0628\u0627", "\U0001f988", "\U0001f680"),
+)
+_TITLE_DECOR = ("&#8211;", "&amp;", "&#8217;s", "&lt;3", "&quot;quoted&quot;", "&hellip;")
+
+
+# --------------------------------------------------------------------------- data generation
+
+
+def _sentence(rng: random.Random, words: int) -> str:
+    return " ".join(rng.choice(_WORDS) for _ in range(words))
+
+
+def _links(base_url: str, route: str, item_id: int, extra: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    api = f"{base_url}/wp-json{NAMESPACE}"
+    links: dict[str, Any] = {
+        "self": [{"href": f"{api}/{route}/{item_id}", "targetHints": {"allow": ["GET"]}}],
+        "collection": [{"href": f"{api}/{route}"}],
+        "about": [{"href": f"{base_url}/wp-json/wp/v2/types/{route}"}],
+    }
+    links.update(extra)
+    links["curies"] = [{"name": "wp", "href": API_ROOT, "templated": True}]
+    return links
+
+
+def generate_posts(
+    count: int,
+    *,
+    seed: int = DEFAULT_SEED,
+    base_url: str = "http://127.0.0.1",
+    paragraphs: int = 3,
+    categories: int = 8,
+    tags: int = 20,
+    users: int = 4,
+) -> list[dict[str, Any]]:
+    """``count`` posts shaped like ``/wp/v2/posts`` records, newest first; same seed, same posts.
+
+    ``paragraphs`` sets the size of ``content.rendered`` (about 90 bytes per paragraph of
+    words plus markup), so benchmarks can reach a target volume with fewer records.
+    """
+    rng = random.Random(seed)
+    start = datetime(2020, 1, 1, 7, 0, 0)
+    posts = []
+    for post_id in range(count, 0, -1):
+        date = start + timedelta(hours=post_id * 7, minutes=rng.randrange(60))
+        modified = date + timedelta(days=rng.randrange(30))
+        slug = f"post-{post_id}-{rng.choice(_WORDS[:26])}"
+        title = f"{_sentence(rng, 4).title()} {rng.choice(_TITLE_DECOR)} #{post_id}"
+        body = "\n".join(f"<p>{_sentence(rng, 12)}</p>" for _ in range(paragraphs))
+        link = f"{base_url}/{date:%Y/%m/%d}/{slug}/"
+        post_categories = sorted(rng.sample(range(1, categories + 1), k=rng.randint(1, min(3, categories))))
+        post_tags = sorted(rng.sample(range(1, tags + 1), k=rng.randint(0, min(4, tags))))
+        # Real sites: meta is [] when no meta is registered, an object when a plugin registers some.
+        meta: Any = [] if post_id % 3 else {"footnotes": "", "_jetpack_newsletter_access": ""}
+        api = f"{base_url}/wp-json{NAMESPACE}"
+        posts.append(
+            {
+                "id": post_id,
+                "date": f"{date:%Y-%m-%dT%H:%M:%S}",
+                "date_gmt": f"{date:%Y-%m-%dT%H:%M:%S}",
+                "guid": {"rendered": f"{base_url}/?p={post_id}"},
+                "modified": f"{modified:%Y-%m-%dT%H:%M:%S}",
+                "modified_gmt": f"{modified:%Y-%m-%dT%H:%M:%S}",
+                "slug": slug,
+                "status": "publish",
+                "type": "post",
+                "link": link,
+                "title": {"rendered": title},
+                "content": {"rendered": body, "protected": False},
+                "excerpt": {"rendered": f"<p>{_sentence(rng, 10)} [&hellip;]</p>\n", "protected": False},
+                "author": rng.randint(1, users),
+                "featured_media": rng.choice((0, 0, post_id + 10000)),
+                "comment_status": rng.choice(("open", "closed")),
+                "ping_status": "open",
+                "sticky": post_id % 17 == 0,
+                "template": "",
+                "format": "standard",
+                "meta": meta,
+                "categories": post_categories,
+                "tags": post_tags,
+                "class_list": [f"post-{post_id}", "post", "type-post", "status-publish"],
+                "_links": _links(
+                    base_url,
+                    "posts",
+                    post_id,
+                    {
+                        "author": [{"embeddable": True, "href": f"{api}/users/1"}],
+                        "replies": [
+                            {"embeddable": True, "href": f"{base_url}/wp-json/wp/v2/comments?post={post_id}"}
+                        ],
+                        "version-history": [
+                            {"count": rng.randint(0, 5), "href": f"{api}/posts/{post_id}/revisions"}
+                        ],
+                        "wp:attachment": [{"href": f"{api}/media?parent={post_id}"}],
+                        "wp:term": [
+                            {
+                                "taxonomy": "category",
+                                "embeddable": True,
+                                "href": f"{api}/categories?post={post_id}",
+                            },
+                            {
+                                "taxonomy": "post_tag",
+                                "embeddable": True,
+                                "href": f"{api}/tags?post={post_id}",
+                            },
+                        ],
+                    },
+                ),
+            }
+        )
+    return posts
+
+
+def generate_terms(
+    count: int, taxonomy: str, *, seed: int = DEFAULT_SEED, base_url: str = "http://127.0.0.1"
+) -> list[dict]:
+    """``count`` categories (``taxonomy="category"``) or tags (``"post_tag"``)."""
+    rng = random.Random(f"{seed}-{taxonomy}")
+    route = "categories" if taxonomy == "category" else "tags"
+    terms = []
+    for term_id in range(1, count + 1):
+        name = f"{_sentence(rng, 2).title()} {term_id}"
+        term: dict[str, Any] = {
+            "id": term_id,
+            "count": rng.randint(0, 120),
+            "description": rng.choice(("", f"About {name} &amp; more")),
+            "link": f"{base_url}/{route[:-1]}/{term_id}/",
+            "name": name,
+            "slug": f"{route[:-1]}-{term_id}",
+            "taxonomy": taxonomy,
+        }
+        if taxonomy == "category":
+            term["parent"] = 0 if term_id <= 3 else rng.randint(1, 3)
+        term["meta"] = []
+        term["_links"] = _links(
+            base_url,
+            route,
+            term_id,
+            {"wp:post_type": [{"href": f"{base_url}/wp-json/wp/v2/posts?{route}={term_id}"}]},
+        )
+        terms.append(term)
+    return terms
+
+
+def generate_users(count: int, *, seed: int = DEFAULT_SEED, base_url: str = "http://127.0.0.1") -> list[dict]:
+    """``count`` users as unauthenticated ``/wp/v2/users`` lists them (authors of published posts)."""
+    rng = random.Random(f"{seed}-users")
+    users = []
+    for user_id in range(1, count + 1):
+        name = f"{rng.choice(_WORDS).title()} {rng.choice(_WORDS).title()}"
+        users.append(
+            {
+                "id": user_id,
+                "name": name,
+                "url": "",
+                "description": _sentence(rng, 6),
+                "link": f"{base_url}/author/user{user_id}/",
+                "slug": f"user{user_id}",
+                "avatar_urls": {
+                    size: f"https://secure.gravatar.com/avatar/{user_id:032x}?s={size}"
+                    for size in ("24", "48", "96")
+                },
+                "meta": [],
+                "_links": _links(base_url, "users", user_id, {}),
+            }
+        )
+    return users
+
+
+def generate_statistics_pages(count: int = 12, *, seed: int = DEFAULT_SEED) -> list[dict]:
+    """A custom, non-paginated endpoint's document (page view statistics, as in the seed)."""
+    rng = random.Random(f"{seed}-statistics")
+    return [
+        {
+            "page_id": page_id,
+            "uri": f"/page-{page_id}/",
+            "type": "page",
+            "count": rng.randint(1, 5000),
+            "date": f"2024-01-{page_id:02d}",
+        }
+        for page_id in range(1, count + 1)
+    ]
+
+
+# --------------------------------------------------------------------------- faults
+
+
+@dataclass
+class Fault:
+    """How one route misbehaves. ``times`` None means every request; else the next N requests."""
+
+    kind: str  # "500" | "html" | "429" | "wrong_total" | "not_json"
+    times: int | None = None
+    retry_after: str = "0"
+    total_delta: int = 7
+
+
+@dataclass
+class RequestLog:
+    """One request the server answered (for assertions about retries and concurrency)."""
+
+    route: str
+    query: dict[str, str]
+    status: int
+    user_agent: str
+
+
+# --------------------------------------------------------------------------- server
+
+
+@dataclass
+class SampleSite:
+    """The data set served: collections by route name and custom (non-paginated) documents."""
+
+    collections: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    documents: dict[str, Any] = field(default_factory=dict)
+
+
+def build_site(
+    *,
+    posts: int = 25,
+    categories: int = 8,
+    tags: int = 20,
+    users: int = 4,
+    seed: int = DEFAULT_SEED,
+    base_url: str = "http://127.0.0.1",
+    paragraphs: int = 3,
+    extra_collections: dict[str, list[dict[str, Any]]] | None = None,
+    documents: dict[str, Any] | None = None,
+) -> SampleSite:
+    """The default data set: posts, categories, tags, users and a ``statistics_pages`` document."""
+    collections = {
+        "posts": generate_posts(
+            posts,
+            seed=seed,
+            base_url=base_url,
+            paragraphs=paragraphs,
+            categories=max(categories, 1),
+            tags=max(tags, 1),
+            users=max(users, 1),
+        ),
+        "categories": generate_terms(categories, "category", seed=seed, base_url=base_url),
+        "tags": generate_terms(tags, "post_tag", seed=seed, base_url=base_url),
+        "users": generate_users(users, seed=seed, base_url=base_url),
+    }
+    collections.update(extra_collections or {})
+    docs = {"statistics_pages": generate_statistics_pages(seed=seed)} if documents is None else documents
+    return SampleSite(collections=collections, documents=docs)
+
+
+class SampleWordPress:
+    """Context manager running the sample site on 127.0.0.1 at an ephemeral port."""
+
+    def __init__(self, site: SampleSite | None = None, *, latency: float = 0.0, **site_options: Any) -> None:
+        self.site = site if site is not None else build_site(**site_options)
+        self.latency = latency
+        self.faults: dict[str, Fault] = {}
+        self.requests: list[RequestLog] = []
+        self._lock = threading.Lock()
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle
+    def __enter__(self) -> SampleWordPress:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        handler = type("BoundHandler", (_Handler,), {"wp": self})
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        self._server.request_queue_size = 64
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="sample-wordpress", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    # -- addresses
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None, "server not started"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def url(self, name: str, *, pretty: bool = True, namespace: str = NAMESPACE) -> str:
+        """Endpoint URL of a collection or document, in the pretty or the ``rest_route`` form."""
+        route = f"{namespace}/{name}"
+        return f"{self.base_url}/wp-json{route}" if pretty else f"{self.base_url}/?rest_route={route}"
+
+    # -- fault injection
+    def fail(self, name: str, kind: str, *, times: int | None = None, **options: Any) -> None:
+        """Make route ``name`` misbehave (see :class:`Fault`); ``times=None`` means persistently."""
+        self.faults[name] = Fault(kind=kind, times=times, **options)
+
+    def heal(self, name: str | None = None) -> None:
+        if name is None:
+            self.faults.clear()
+        else:
+            self.faults.pop(name, None)
+
+    def _take_fault(self, name: str) -> Fault | None:
+        with self._lock:
+            fault = self.faults.get(name)
+            if fault is None:
+                return None
+            if fault.times is not None:
+                fault.times -= 1
+                if fault.times <= 0:
+                    del self.faults[name]
+            return fault
+
+    def _log(self, entry: RequestLog) -> None:
+        with self._lock:
+            self.requests.append(entry)
+
+    def requests_for(self, name: str) -> list[RequestLog]:
+        return [r for r in self.requests if r.route.rstrip("/").rsplit("/", 1)[-1] == name]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    wp: SampleWordPress
+    protocol_version = "HTTP/1.1"
+    server_version = "nginx"
+    sys_version = ""
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - silence per-request logs
+        return
+
+    # -- helpers
+    def _send(
+        self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _send_json(self, status: int, document: Any, headers: dict[str, str] | None = None) -> None:
+        body = json.dumps(document, ensure_ascii=False).encode("utf-8")
+        self._send(status, body, "application/json; charset=UTF-8", headers)
+
+    def _error(self, status: int, code: str, message: str, **data: Any) -> None:
+        self._send_json(status, {"code": code, "message": message, "data": {"status": status, **data}})
+
+    # -- routing
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        parts = urlsplit(self.path)
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        if parts.path.startswith("/wp-json/"):
+            route = parts.path[len("/wp-json") :]
+            pretty = True
+        elif "rest_route" in query:
+            route = query.pop("rest_route")
+            pretty = False
+        else:
+            self._send(
+                200, b"<!DOCTYPE html><html><body>Sample WordPress</body></html>", "text/html; charset=UTF-8"
+            )
+            return
+        if self.wp.latency:
+            time.sleep(self.wp.latency)
+        route = route.rstrip("/")
+        name = route.rsplit("/", 1)[-1]
+        status = self._serve(route, name, query, pretty)
+        self.wp._log(
+            RequestLog(route=route, query=query, status=status, user_agent=self.headers.get("User-Agent", ""))
+        )
+
+    def _serve(self, route: str, name: str, query: dict[str, str], pretty: bool) -> int:
+        fault = self.wp._take_fault(name)
+        if fault is not None and fault.kind != "wrong_total":
+            return self._serve_fault(fault)
+        site = self.wp.site
+        if route.startswith(NAMESPACE + "/") and name in site.collections:
+            return self._serve_collection(route, site.collections[name], query, pretty, fault)
+        if name in site.documents:
+            self._send_json(200, site.documents[name])
+            return 200
+        self._error(404, "rest_no_route", "No route was found matching the URL and request method.")
+        return 404
+
+    def _serve_fault(self, fault: Fault) -> int:
+        if fault.kind == "500":
+            self._error(500, "internal_server_error", "There has been a critical error on this website.")
+            return 500
+        if fault.kind == "429":
+            body = b'{"code":"too_many_requests","message":"Slow down."}'
+            self._send(429, body, "application/json; charset=UTF-8", {"Retry-After": fault.retry_after})
+            return 429
+        if fault.kind == "html":
+            body = (
+                b"<!DOCTYPE html>\n<html><head><title>Site under maintenance</title></head>"
+                b"<body><h1>Briefly unavailable for scheduled maintenance.</h1></body></html>"
+            )
+            self._send(200, body, "text/html; charset=UTF-8")
+            return 200
+        if fault.kind == "not_json":
+            self._send(200, b'[{"id": 1, "title": ', "application/json; charset=UTF-8")
+            return 200
+        raise ValueError(f"unknown fault kind {fault.kind!r}")
+
+    def _serve_collection(
+        self, route: str, records: list[dict], query: dict[str, str], pretty: bool, fault: Fault | None
+    ) -> int:
+        try:
+            per_page = int(query.get("per_page", "10"))
+            page = int(query.get("page", "1"))
+        except ValueError:
+            self._error(400, "rest_invalid_param", "Invalid parameter(s): per_page, page")
+            return 400
+        if not 1 <= per_page <= 100:
+            self._error(
+                400,
+                "rest_invalid_param",
+                "Invalid parameter(s): per_page",
+                params={"per_page": "per_page must be between 1 (inclusive) and 100 (inclusive)"},
+            )
+            return 400
+        if page < 1:
+            self._error(
+                400,
+                "rest_invalid_param",
+                "Invalid parameter(s): page",
+                params={"page": "page must be greater than or equal to 1"},
+            )
+            return 400
+        total = len(records)
+        total_pages = math.ceil(total / per_page)
+        if page > max(total_pages, 1):
+            self._error(
+                400,
+                "rest_post_invalid_page_number",
+                "The page number requested is larger than the number of pages available.",
+            )
+            return 400
+        headers = {
+            "X-WP-Total": str(total + (fault.total_delta if fault is not None else 0)),
+            "X-WP-TotalPages": str(total_pages),
+        }
+        links = []
+        if page > 1:
+            links.append(f'<{self._page_url(route, query, page - 1, pretty)}>; rel="prev"')
+        if page < total_pages:
+            links.append(f'<{self._page_url(route, query, page + 1, pretty)}>; rel="next"')
+        if links:
+            headers["Link"] = ", ".join(links)
+        self._send_json(200, records[(page - 1) * per_page : page * per_page], headers)
+        return 200
+
+    def _page_url(self, route: str, query: dict[str, str], page: int, pretty: bool) -> str:
+        params = {**query, "page": str(page)}
+        if pretty:
+            return f"{self.wp.base_url}/wp-json{route}?{urlencode(params)}"
+        return f"{self.wp.base_url}/?rest_route={quote(route, safe='')}&{urlencode(params)}"
+
+
+def iter_json_array_chunks(records: list[dict[str, Any]]) -> Iterator[str]:
+    """Serialise ``records`` as one JSON array, piecewise (for writing large benchmark files)."""
+    yield "["
+    for index, record in enumerate(records):
+        yield ("," if index else "") + json.dumps(record, ensure_ascii=False)
+    yield "]"
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Serve the sample WordPress site until interrupted.")
+    parser.add_argument("--posts", type=int, default=250)
+    parser.add_argument("--latency", type=float, default=0.0)
+    args = parser.parse_args()
+    with SampleWordPress(posts=args.posts, latency=args.latency) as wp:
+        print(f"Sample WordPress at {wp.base_url}; try {wp.url('posts')}")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass

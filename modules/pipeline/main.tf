@@ -1,0 +1,523 @@
+# WordPress REST API -> raw JSON -> bronze Parquet, every morning:
+#   two Lambda functions (functions/data_wordpressapi_raw, functions/data_wordpressapi_bronze) with
+#   the shared helpers layer (functions/common) and the AWS SDK for pandas managed layer,
+#   the WordPress_Raw_To_Bronze state machine (statemachine/wordpress_raw_to_bronze.asl.json),
+#   and the EventBridge Scheduler schedule that starts it, with a dead-letter queue.
+
+data "aws_caller_identity" "current" {}
+
+data "aws_region" "current" {}
+
+data "aws_partition" "current" {}
+
+locals {
+  account_id = data.aws_caller_identity.current.account_id
+  region     = data.aws_region.current.region
+  partition  = data.aws_partition.current.partition
+
+  # S3 prefix of this data source in both layers: the only keys the functions may read or write.
+  data_source = "wordpress_api"
+
+  functions_dir = "${path.module}/../../functions"
+
+  state_machine_name = join("-", compact([var.name_prefix, var.state_machine_name]))
+  # Known before the state machine exists, so its role's trust policy can name it.
+  state_machine_arn = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${local.state_machine_name}"
+  state_machine_log_group_name = coalesce(
+    var.state_machine_log_group_name,
+    "/aws/vendedlogs/states/${local.state_machine_name}-Logs",
+  )
+  schedule_name = "${local.state_machine_name}-daily"
+
+  # The managed layer's public parameter is keyed by release, Python version and architecture.
+  pandas_layer_parameter = "/aws/service/aws-sdk-pandas/${var.pandas_layer_version}/py${trimprefix(var.lambda_runtime, "python")}/${var.lambda_architecture}/layer-arn"
+  pandas_layer_arn       = var.pandas_layer_arn != null ? var.pandas_layer_arn : data.aws_ssm_parameter.pandas_layer[0].insecure_value
+
+  functions = {
+    raw = {
+      seed        = "data_wordpressapi_raw"
+      description = "WordPress REST API -> s3://<raw bucket>/${local.data_source}/<name>/<name>.json, every record of every endpoint."
+      memory_size = var.raw_function_memory_size
+      timeout     = var.raw_function_timeout
+      environment = {
+        RAW_BUCKET_PARAMETER    = var.raw_bucket_parameter_name
+        SNS_TOPIC_PARAMETER     = var.raw_topic_parameter_name
+        ENDPOINTS_PARAMETER     = aws_ssm_parameter.endpoints.name
+        FETCH_CONCURRENCY       = tostring(var.fetch_concurrency)
+        REQUEST_TIMEOUT_SECONDS = tostring(var.request_timeout_seconds)
+        MAX_ATTEMPTS            = tostring(var.max_attempts)
+        RETRY_BASE_SECONDS      = tostring(var.retry_base_seconds)
+      }
+    }
+    bronze = {
+      seed        = "data_wordpressapi_bronze"
+      description = "s3://<raw bucket>/${local.data_source}/*.json -> s3://<bronze bucket>/${local.data_source}/<name>/<name>.parquet and its Glue table."
+      memory_size = var.bronze_function_memory_size
+      timeout     = var.bronze_function_timeout
+      environment = {
+        RAW_BUCKET_PARAMETER    = var.raw_bucket_parameter_name
+        BRONZE_BUCKET_PARAMETER = var.bronze_bucket_parameter_name
+        SNS_TOPIC_PARAMETER     = var.bronze_topic_parameter_name
+        GLUE_DATABASE_NAME      = var.glue_database_name
+      }
+    }
+  }
+
+  function_names = { for key, function in local.functions : key => join("-", compact([var.name_prefix, function.seed])) }
+
+  function_policies = {
+    raw    = data.aws_iam_policy_document.raw_function.json
+    bronze = data.aws_iam_policy_document.bronze_function.json
+  }
+
+  # templatefile convention shared by every state machine module (tests render it with real Terraform).
+  state_machine_definition_template = "${path.module}/../../statemachine/wordpress_raw_to_bronze.asl.json"
+  state_machine_definition_vars = {
+    raw_function_arn    = aws_lambda_function.this["raw"].arn
+    bronze_function_arn = aws_lambda_function.this["bronze"].arn
+    failure_topic_arn   = var.failure_stepfunction_topic_arn
+  }
+}
+
+# --- Configuration ---------------------------------------------------------------------------
+
+resource "aws_ssm_parameter" "endpoints" {
+  #checkov:skip=CKV2_AWS_34:Public WordPress endpoint URLs are not secrets, and a StringList parameter cannot be a SecureString.
+  name        = var.endpoints_parameter_name
+  description = "WordPress REST API endpoint URLs the data_wordpressapi_raw function pulls, comma-separated."
+  type        = "StringList"
+  value       = join(",", var.wordpress_endpoints)
+}
+
+data "aws_ssm_parameter" "pandas_layer" {
+  count = var.pandas_layer_arn == null ? 1 : 0
+
+  name = local.pandas_layer_parameter
+}
+
+# --- Packages --------------------------------------------------------------------------------
+
+data "archive_file" "function" {
+  for_each = local.functions
+
+  type             = "zip"
+  source_dir       = "${local.functions_dir}/${each.value.seed}/src"
+  output_path      = "${path.module}/build/${each.value.seed}.zip"
+  output_file_mode = "0644"
+  excludes         = ["**/__pycache__/**", "**/*.pyc"]
+}
+
+# functions/common holds python/lakehouse_common, so the package lands at /opt/python on Lambda.
+data "archive_file" "common_layer" {
+  type             = "zip"
+  source_dir       = "${local.functions_dir}/common"
+  output_path      = "${path.module}/build/lakehouse_common.zip"
+  output_file_mode = "0644"
+  excludes         = ["**/__pycache__/**", "**/*.pyc"]
+}
+
+resource "aws_lambda_layer_version" "common" {
+  layer_name               = join("-", compact([var.name_prefix, "lakehouse_common"]))
+  description              = "lakehouse_common: SSM, SNS, S3 and logging helpers shared by the pipeline functions."
+  filename                 = data.archive_file.common_layer.output_path
+  source_code_hash         = data.archive_file.common_layer.output_base64sha256
+  compatible_runtimes      = [var.lambda_runtime]
+  compatible_architectures = [var.lambda_architecture]
+}
+
+# --- Functions -------------------------------------------------------------------------------
+
+resource "aws_cloudwatch_log_group" "function" {
+  for_each = local.functions
+
+  #checkov:skip=CKV_AWS_158:CloudWatch Logs encrypts every log group at rest; a customer managed key would add a key policy for the logs service and cost, and these logs hold only run summaries of public WordPress data.
+  name              = "/aws/lambda/${local.function_names[each.key]}"
+  retention_in_days = var.log_retention_days
+}
+
+data "aws_iam_policy_document" "lambda_assume_role" {
+  statement {
+    sid     = "LambdaAssumesRole"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["lambda.amazonaws.com"]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "raw_function" {
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.function["raw"].arn}:*"]
+  }
+
+  statement {
+    sid     = "ReadOwnParameters"
+    actions = ["ssm:GetParameter"]
+    resources = [
+      var.raw_bucket_parameter_arn,
+      var.raw_topic_parameter_arn,
+      aws_ssm_parameter.endpoints.arn,
+    ]
+  }
+
+  statement {
+    sid       = "WriteRawObjects"
+    actions   = ["s3:PutObject"]
+    resources = ["${var.raw_bucket_arn}/${local.data_source}/*"]
+  }
+
+  statement {
+    sid       = "PublishRawAlerts"
+    actions   = ["sns:Publish"]
+    resources = [var.raw_topic_arn]
+  }
+
+  statement {
+    sid       = "UseTopicKey"
+    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+    resources = [var.sns_kms_key_arn]
+  }
+
+  statement {
+    sid     = "WriteTraces"
+    actions = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    # X-Ray trace segments have no resource ARN: AWS accepts only "*" for these actions.
+    resources = ["*"]
+  }
+}
+
+data "aws_iam_policy_document" "bronze_function" {
+  statement {
+    sid       = "WriteOwnLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.function["bronze"].arn}:*"]
+  }
+
+  statement {
+    sid     = "ReadOwnParameters"
+    actions = ["ssm:GetParameter"]
+    resources = [
+      var.raw_bucket_parameter_arn,
+      var.bronze_bucket_parameter_arn,
+      var.bronze_topic_parameter_arn,
+    ]
+  }
+
+  statement {
+    sid       = "ReadRawObjects"
+    actions   = ["s3:GetObject"]
+    resources = ["${var.raw_bucket_arn}/${local.data_source}/*"]
+  }
+
+  statement {
+    sid       = "WriteBronzeObjects"
+    actions   = ["s3:PutObject"]
+    resources = ["${var.bronze_bucket_arn}/${local.data_source}/*"]
+  }
+
+  statement {
+    sid       = "ListRawObjects"
+    actions   = ["s3:ListBucket"]
+    resources = [var.raw_bucket_arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${local.data_source}/*"]
+    }
+  }
+
+  # What AWS SDK for pandas' catalog.create_parquet_table(mode="overwrite") calls for an
+  # unpartitioned table: GetTable, then CreateTable, or GetPartitions (none to delete) and UpdateTable.
+  statement {
+    sid = "RegisterBronzeTables"
+    actions = [
+      "glue:GetTable",
+      "glue:CreateTable",
+      "glue:GetPartitions",
+      "glue:UpdateTable",
+    ]
+    resources = [
+      "arn:${local.partition}:glue:${local.region}:${local.account_id}:catalog",
+      "arn:${local.partition}:glue:${local.region}:${local.account_id}:database/${var.glue_database_name}",
+      "arn:${local.partition}:glue:${local.region}:${local.account_id}:table/${var.glue_database_name}/*",
+    ]
+  }
+
+  statement {
+    sid       = "PublishBronzeAlerts"
+    actions   = ["sns:Publish"]
+    resources = [var.bronze_topic_arn]
+  }
+
+  statement {
+    sid       = "UseTopicKey"
+    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+    resources = [var.sns_kms_key_arn]
+  }
+
+  statement {
+    sid     = "WriteTraces"
+    actions = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    # X-Ray trace segments have no resource ARN: AWS accepts only "*" for these actions.
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role" "function" {
+  for_each = local.functions
+
+  name               = local.function_names[each.key]
+  description        = "Execution role of the ${local.function_names[each.key]} Lambda function."
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume_role.json
+}
+
+resource "aws_iam_role_policy" "function" {
+  for_each = local.functions
+
+  name   = local.function_names[each.key]
+  role   = aws_iam_role.function[each.key].id
+  policy = local.function_policies[each.key]
+}
+
+resource "aws_lambda_function" "this" {
+  for_each = local.functions
+
+  #checkov:skip=CKV_AWS_116:Invoked synchronously by the state machine, which catches every failure and alerts; a dead-letter queue only receives asynchronous invocations.
+  #checkov:skip=CKV_AWS_117:The raw function calls a public WordPress site; inside a VPC it would need a NAT gateway (a fixed monthly cost) for no access-control gain, S3/SSM/SNS/Glue are reached with IAM.
+  #checkov:skip=CKV_AWS_173:The environment holds only SSM parameter names, a database name and tuning numbers, no secrets; Lambda encrypts it at rest with an AWS managed key.
+  #checkov:skip=CKV_AWS_272:Code is packaged and deployed from this repository by Terraform; code signing needs an AWS Signer profile and signed S3 uploads outside that flow.
+  #checkov:skip=CKV_AWS_115:One execution a day runs each function once; reserving concurrency would take from the account pool (new accounts have only 10) and can fail the deployment.
+  function_name    = local.function_names[each.key]
+  description      = each.value.description
+  role             = aws_iam_role.function[each.key].arn
+  handler          = "lambda_function.lambda_handler"
+  runtime          = var.lambda_runtime
+  architectures    = [var.lambda_architecture]
+  filename         = data.archive_file.function[each.key].output_path
+  source_code_hash = data.archive_file.function[each.key].output_base64sha256
+  memory_size      = each.value.memory_size
+  timeout          = each.value.timeout
+  layers           = [local.pandas_layer_arn, aws_lambda_layer_version.common.arn]
+
+  environment {
+    variables = each.value.environment
+  }
+
+  logging_config {
+    log_format            = "JSON"
+    log_group             = aws_cloudwatch_log_group.function[each.key].name
+    application_log_level = var.log_level
+    system_log_level      = "WARN"
+  }
+
+  tracing_config {
+    mode = "Active"
+  }
+
+  # The role must be able to write logs before the first invocation.
+  depends_on = [aws_iam_role_policy.function]
+}
+
+# --- State machine ---------------------------------------------------------------------------
+
+resource "aws_cloudwatch_log_group" "state_machine" {
+  #checkov:skip=CKV_AWS_158:CloudWatch Logs encrypts every log group at rest; a customer managed key would add a key policy for the logs service and cost, and these logs hold only error events of public WordPress data.
+  name              = local.state_machine_log_group_name
+  retention_in_days = var.log_retention_days
+}
+
+data "aws_iam_policy_document" "states_assume_role" {
+  statement {
+    sid     = "StepFunctionsAssumesRole"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["states.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+
+    condition {
+      test     = "ArnLike"
+      variable = "aws:SourceArn"
+      values   = [local.state_machine_arn]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "state_machine" {
+  statement {
+    sid     = "InvokePipelineFunctions"
+    actions = ["lambda:InvokeFunction"]
+    resources = [
+      aws_lambda_function.this["raw"].arn,
+      "${aws_lambda_function.this["raw"].arn}:*",
+      aws_lambda_function.this["bronze"].arn,
+      "${aws_lambda_function.this["bronze"].arn}:*",
+    ]
+  }
+
+  statement {
+    sid       = "PublishFailureAlert"
+    actions   = ["sns:Publish"]
+    resources = [var.failure_stepfunction_topic_arn]
+  }
+
+  statement {
+    sid       = "UseTopicKey"
+    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+    resources = [var.sns_kms_key_arn]
+  }
+
+  statement {
+    sid = "DeliverExecutionLogs"
+    actions = [
+      "logs:CreateLogDelivery",
+      "logs:GetLogDelivery",
+      "logs:UpdateLogDelivery",
+      "logs:DeleteLogDelivery",
+      "logs:ListLogDeliveries",
+      "logs:PutResourcePolicy",
+      "logs:DescribeResourcePolicies",
+      "logs:DescribeLogGroups",
+    ]
+    # Step Functions sets up log delivery through CloudWatch Logs' vended-logs API, whose actions
+    # support no resource-level permissions: AWS requires "*" here (Step Functions developer guide).
+    resources = ["*"]
+  }
+
+  statement {
+    sid = "WriteTraces"
+    actions = [
+      "xray:PutTraceSegments",
+      "xray:PutTelemetryRecords",
+      "xray:GetSamplingRules",
+      "xray:GetSamplingTargets",
+    ]
+    # X-Ray segments and sampling rules have no resource ARN: AWS accepts only "*" for these actions.
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role" "state_machine" {
+  name               = local.state_machine_name
+  description        = "Execution role of the ${local.state_machine_name} state machine."
+  assume_role_policy = data.aws_iam_policy_document.states_assume_role.json
+}
+
+resource "aws_iam_role_policy" "state_machine" {
+  name   = local.state_machine_name
+  role   = aws_iam_role.state_machine.id
+  policy = data.aws_iam_policy_document.state_machine.json
+}
+
+resource "aws_sfn_state_machine" "this" {
+  name       = local.state_machine_name
+  role_arn   = aws_iam_role.state_machine.arn
+  type       = "STANDARD"
+  definition = templatefile(local.state_machine_definition_template, local.state_machine_definition_vars)
+
+  logging_configuration {
+    log_destination        = "${aws_cloudwatch_log_group.state_machine.arn}:*"
+    include_execution_data = true
+    level                  = "ERROR"
+  }
+
+  tracing_configuration {
+    enabled = true
+  }
+
+  # Step Functions checks the role can deliver logs when the state machine is created.
+  depends_on = [aws_iam_role_policy.state_machine]
+}
+
+# --- Schedule --------------------------------------------------------------------------------
+
+resource "aws_sqs_queue" "schedule_dead_letter" {
+  name                      = "${local.schedule_name}-dlq"
+  message_retention_seconds = 1209600
+  sqs_managed_sse_enabled   = true
+}
+
+data "aws_iam_policy_document" "scheduler_assume_role" {
+  statement {
+    sid     = "SchedulerAssumesRole"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["scheduler.amazonaws.com"]
+    }
+
+    # Confused-deputy guard: only schedules of this account may use the role.
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "scheduler" {
+  statement {
+    sid       = "StartPipeline"
+    actions   = ["states:StartExecution"]
+    resources = [aws_sfn_state_machine.this.arn]
+  }
+
+  statement {
+    sid       = "DeadLetterUndeliveredStarts"
+    actions   = ["sqs:SendMessage"]
+    resources = [aws_sqs_queue.schedule_dead_letter.arn]
+  }
+}
+
+resource "aws_iam_role" "scheduler" {
+  name               = local.schedule_name
+  description        = "Role EventBridge Scheduler uses to start the ${local.state_machine_name} state machine."
+  assume_role_policy = data.aws_iam_policy_document.scheduler_assume_role.json
+}
+
+resource "aws_iam_role_policy" "scheduler" {
+  name   = local.schedule_name
+  role   = aws_iam_role.scheduler.id
+  policy = data.aws_iam_policy_document.scheduler.json
+}
+
+resource "aws_scheduler_schedule" "this" {
+  #checkov:skip=CKV_AWS_297:The schedule stores only a fixed, non-secret execution input; Scheduler encrypts it at rest with an AWS owned key, and a customer managed key would need a key policy for Scheduler.
+  name                         = local.schedule_name
+  description                  = "Starts ${local.state_machine_name}: WordPress REST API -> raw JSON -> bronze Parquet."
+  schedule_expression          = var.schedule_expression
+  schedule_expression_timezone = var.schedule_timezone
+  state                        = var.schedule_enabled ? "ENABLED" : "DISABLED"
+
+  flexible_time_window {
+    mode = "OFF"
+  }
+
+  target {
+    arn      = aws_sfn_state_machine.this.arn
+    role_arn = aws_iam_role.scheduler.arn
+    input    = jsonencode({ trigger = "schedule" })
+
+    retry_policy {
+      maximum_retry_attempts       = var.schedule_maximum_retry_attempts
+      maximum_event_age_in_seconds = var.schedule_maximum_event_age_seconds
+    }
+
+    dead_letter_config {
+      arn = aws_sqs_queue.schedule_dead_letter.arn
+    }
+  }
+}

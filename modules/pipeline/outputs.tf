@@ -1,0 +1,84 @@
+output "state_machine_arn" {
+  description = "ARN of the WordPress_Raw_To_Bronze state machine (feeds the alerting module's failure routing)."
+  value       = aws_sfn_state_machine.this.arn
+}
+
+output "state_machine_name" {
+  description = "Name of the state machine."
+  value       = aws_sfn_state_machine.this.name
+}
+
+output "state_machine_console_url" {
+  description = "AWS console link to the state machine and its executions."
+  value       = "https://${local.region}.console.aws.amazon.com/states/home?region=${local.region}#/statemachines/view/${aws_sfn_state_machine.this.arn}"
+}
+
+output "state_machine_log_group_name" {
+  description = "Log group of the state machine's ERROR-level execution logs."
+  value       = aws_cloudwatch_log_group.state_machine.name
+}
+
+output "raw_function_name" {
+  description = "Name of the data_wordpressapi_raw Lambda function."
+  value       = aws_lambda_function.this["raw"].function_name
+}
+
+output "raw_function_arn" {
+  description = "ARN of the data_wordpressapi_raw Lambda function."
+  value       = aws_lambda_function.this["raw"].arn
+}
+
+output "bronze_function_name" {
+  description = "Name of the data_wordpressapi_bronze Lambda function."
+  value       = aws_lambda_function.this["bronze"].function_name
+}
+
+output "bronze_function_arn" {
+  description = "ARN of the data_wordpressapi_bronze Lambda function."
+  value       = aws_lambda_function.this["bronze"].arn
+}
+
+output "function_names" {
+  description = "Names of both pipeline functions, raw first (the alerting module alarms on their errors). Known at plan time."
+  value       = [local.function_names["raw"], local.function_names["bronze"]]
+}
+
+output "function_log_group_names" {
+  description = "Log groups of the functions, by key (raw, bronze)."
+  value       = { for key, group in aws_cloudwatch_log_group.function : key => group.name }
+}
+
+output "common_layer_arn" {
+  description = "Versioned ARN of the lakehouse_common helpers layer."
+  value       = aws_lambda_layer_version.common.arn
+}
+
+output "pandas_layer_arn" {
+  description = "ARN of the AWS SDK for pandas layer both functions use (explicit or looked up)."
+  value       = local.pandas_layer_arn
+}
+
+output "endpoints_parameter_name" {
+  description = "Name of the StringList SSM parameter holding the WordPress endpoint URLs."
+  value       = aws_ssm_parameter.endpoints.name
+}
+
+output "endpoints_parameter_arn" {
+  description = "ARN of the StringList SSM parameter holding the WordPress endpoint URLs."
+  value       = aws_ssm_parameter.endpoints.arn
+}
+
+output "schedule_arn" {
+  description = "ARN of the EventBridge Scheduler schedule that starts the state machine."
+  value       = aws_scheduler_schedule.this.arn
+}
+
+output "dead_letter_queue_arn" {
+  description = "ARN of the SQS queue receiving schedule events whose execution could not be started after all retries."
+  value       = aws_sqs_queue.schedule_dead_letter.arn
+}
+
+output "dead_letter_queue_url" {
+  description = "URL of the schedule's dead-letter queue."
+  value       = aws_sqs_queue.schedule_dead_letter.url
+}

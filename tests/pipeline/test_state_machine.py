@@ -1,0 +1,175 @@
+"""WordPress_Raw_To_Bronze end to end in moto's Step Functions interpreter.
+
+The definition is the module's own, rendered by real Terraform `templatefile` with exactly the
+variables the module passes; its `lambda:invoke` tasks run the real handlers in process against
+the sample WordPress site on 127.0.0.1. Resources are created as the modules name them
+(`local.run_pipeline.deploy`, shared with `make run-local`).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+
+from local.emulator import Emulator, entered_states, run_execution, sns_messages
+from local.run_pipeline import DeployedPipeline, Deployment, deploy, read_deployment, render_definition
+from local.sample_wordpress import SampleWordPress
+
+RAW_STEP, BRONZE_STEP = "WordPress API to raw", "Raw to bronze"
+# No real backoff between HTTP attempts in tests; everything else as Terraform sets it.
+FAST = {"RETRY_BASE_SECONDS": "0"}
+LAMBDA_MAX_TIMEOUT_SECONDS = 900
+
+
+@pytest.fixture
+def site() -> Iterator[SampleWordPress]:
+    with SampleWordPress(posts=150, categories=5, tags=12, users=3) as running:
+        yield running
+
+
+@pytest.fixture
+def deployment(emulator: Emulator) -> Deployment:
+    return read_deployment(emulator.account_id, emulator.region)
+
+
+def endpoints(site: SampleWordPress) -> list[str]:
+    return [
+        site.url("posts"),  # two pages of 100
+        site.url("tags", pretty=False),  # the ?rest_route= form
+        site.url("statistics_pages", namespace="/wp-statistics/v2"),  # custom, not paginated
+    ]
+
+
+def objects(emulator: Emulator, bucket: str) -> dict[str, bytes]:
+    s3 = emulator.client("s3")
+    keys = [item["Key"] for item in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    return {key: s3.get_object(Bucket=bucket, Key=key)["Body"].read() for key in keys}
+
+
+def invoked(emulator: Emulator) -> list[str]:
+    return [name for name, _ in emulator.invocations]
+
+
+def run(emulator: Emulator, pipeline: DeployedPipeline, name: str) -> dict[str, Any]:
+    sfn = emulator.client("stepfunctions")
+    description = run_execution(
+        sfn, pipeline.state_machine_arn, {"trigger": "test"}, name=name, timeout_seconds=120
+    )
+    description["states"] = entered_states(sfn, description["executionArn"])
+    return description
+
+
+def test_success_writes_every_record_to_raw_json_and_bronze_parquet(
+    emulator: Emulator, site: SampleWordPress, deployment: Deployment
+) -> None:
+    pipeline = deploy(emulator, deployment, endpoints(site), FAST)
+
+    execution = run(emulator, pipeline, "success")
+
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    assert execution["states"] == [RAW_STEP, BRONZE_STEP, "Pipeline succeeded"]
+    expected = {"posts": 150, "tags": 12, "statistics_pages": len(site.site.documents["statistics_pages"])}
+    raw = objects(emulator, deployment.raw_bucket)
+    bronze = objects(emulator, deployment.bronze_bucket)
+    assert set(raw) == {f"wordpress_api/{name}/{name}.json" for name in expected}
+    assert set(bronze) == {f"wordpress_api/{name}/{name}.parquet" for name in expected}
+    for name, count in expected.items():
+        records = json.loads(raw[f"wordpress_api/{name}/{name}.json"])
+        table = pq.read_table(io.BytesIO(bronze[f"wordpress_api/{name}/{name}.parquet"]))
+        assert (len(records), table.num_rows) == (count, count), name
+    posts = json.loads(raw["wordpress_api/posts/posts.json"])
+    assert sorted(post["id"] for post in posts) == list(range(1, 151)), "every post once, across both pages"
+    assert invoked(emulator) == ["data_wordpressapi_raw", "data_wordpressapi_bronze"]
+    assert sns_messages(pipeline.topic_arns["failure_stepfunction"]) == []
+    summary = json.loads(execution["output"])["raw"]["summary"]
+    assert summary["records"] == sum(expected.values()), "the raw step's summary reaches the execution output"
+
+
+def test_raw_failure_ends_failed_alerts_with_error_and_cause_and_never_runs_bronze(
+    emulator: Emulator, site: SampleWordPress, deployment: Deployment
+) -> None:
+    site.fail("tags", "html")  # a maintenance page instead of JSON, on every request
+    pipeline = deploy(emulator, deployment, endpoints(site), FAST)
+
+    execution = run(emulator, pipeline, "raw-failure")
+
+    assert execution["status"] == "FAILED"
+    assert execution["states"] == [RAW_STEP, "Raw step failed", "Publish failure alert", "Pipeline failed"]
+    # The execution fails with the step's own error, so alarms and the console show the real reason.
+    assert execution["error"] == "PipelineStepFailed"
+    tags_url = site.url("tags", pretty=False)
+    assert tags_url in execution["cause"]
+
+    alerts = sns_messages(pipeline.topic_arns["failure_stepfunction"])
+    assert len(alerts) == 1
+    alert = alerts[0]
+    assert RAW_STEP in alert["subject"] and deployment.state_machine_name in alert["subject"]
+    assert f'step "{RAW_STEP}"' in alert["message"]
+    assert "Error: PipelineStepFailed" in alert["message"]
+    assert tags_url in alert["message"], "the cause names the failed endpoint"
+    assert execution["executionArn"] in alert["message"]
+
+    assert invoked(emulator) == ["data_wordpressapi_raw"], (
+        "a handler error is not retried and bronze never runs"
+    )
+    assert len(sns_messages(pipeline.topic_arns["raw"])) == 1, "the raw function alerted its topic once"
+    assert objects(emulator, deployment.bronze_bucket) == {}
+    assert "wordpress_api/tags/tags.json" not in objects(emulator, deployment.raw_bucket)
+
+
+def test_bronze_failure_is_reported_as_the_bronze_step(
+    emulator: Emulator, site: SampleWordPress, deployment: Deployment
+) -> None:
+    pipeline = deploy(emulator, deployment, [site.url("posts")], FAST)
+    emulator.client("s3").put_object(
+        Bucket=deployment.raw_bucket, Key="wordpress_api/broken/broken.json", Body=b'[{"id": 1, "title": '
+    )
+
+    execution = run(emulator, pipeline, "bronze-failure")
+
+    assert execution["status"] == "FAILED"
+    assert execution["states"] == [
+        RAW_STEP,
+        BRONZE_STEP,
+        "Bronze step failed",
+        "Publish failure alert",
+        "Pipeline failed",
+    ]
+    alerts = sns_messages(pipeline.topic_arns["failure_stepfunction"])
+    assert len(alerts) == 1 and f'step "{BRONZE_STEP}"' in alerts[0]["message"]
+    assert "wordpress_api/broken/broken.json" in alerts[0]["message"]
+    assert len(sns_messages(pipeline.topic_arns["bronze"])) == 1, "the bronze function alerted its topic once"
+
+
+def test_an_alert_that_cannot_be_published_still_ends_failed_with_the_step_error(
+    emulator: Emulator, site: SampleWordPress, deployment: Deployment
+) -> None:
+    site.fail("tags", "html")
+    pipeline = deploy(emulator, deployment, endpoints(site), FAST)
+    emulator.client("sns").delete_topic(TopicArn=pipeline.topic_arns["failure_stepfunction"])
+
+    execution = run(emulator, pipeline, "alert-failure")
+
+    assert execution["status"] == "FAILED"
+    assert execution["states"][-2:] == ["Publish failure alert", "Pipeline failed"]
+    assert execution["error"] == "PipelineStepFailed", "the original error, not the publishing error"
+    assert emulator.retry_intervals, "publishing was retried before giving up"
+
+
+def test_lambda_tasks_time_out_only_after_the_function_itself_would(deployment: Deployment) -> None:
+    definition = json.loads(render_definition("arn:raw", "arn:bronze", "arn:topic"))
+    tasks = {
+        name: state
+        for name, state in definition["States"].items()
+        if state.get("Resource") == "arn:aws:states:::lambda:invoke"
+    }
+    assert set(tasks) == {RAW_STEP, BRONZE_STEP}
+    for name, state in tasks.items():
+        assert state["TimeoutSeconds"] > LAMBDA_MAX_TIMEOUT_SECONDS, name
+        for spec in deployment.functions.values():
+            assert spec.timeout < state["TimeoutSeconds"]
