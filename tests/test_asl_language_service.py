@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from local.terraform import STATEMACHINE_DIR
 from tests.offline_validate.asl import AslResult, run_check
-from tests.support.terraform import STATEMACHINE_DIR
 
 BROKEN_NEXT_MESSAGE = 'The value of "Next" property must be the name of an existing state.'
 _NEXT = re.compile(r'"Next"\s*:\s*"([^"]+)"')

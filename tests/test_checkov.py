@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from tests.support.terraform import REPO_ROOT
+from local.terraform import REPO_ROOT
 
 # checkov lives in its own venv (make venv): its bc-python-hcl2 would shadow python-hcl2 here.
 CHECKOV = REPO_ROOT / ".venv-checkov" / "bin" / "checkov"

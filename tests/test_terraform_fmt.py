@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from tests.support.terraform import REPO_ROOT, fmt_unformatted
+from local.terraform import REPO_ROOT, fmt_unformatted
 
 
 def test_every_terraform_file_is_formatted() -> None:

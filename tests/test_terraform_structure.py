@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.support.hcl import labelled, parse_dir, parse_file
-from tests.support.terraform import MODULES_DIR, REPO_ROOT, terraform_files
+from local.hcl import labelled, parse_dir, parse_file
+from local.terraform import MODULES_DIR, REPO_ROOT, terraform_files
 
 FIXTURES = REPO_ROOT / "tests" / "fixtures"
 MODULE_META_ARGUMENTS = {"source", "version", "count", "for_each", "providers", "depends_on"}

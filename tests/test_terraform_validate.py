@@ -18,6 +18,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from local.terraform import MODULES_DIR, REPO_ROOT
 from tests.offline_validate.schema import load_schema
 from tests.offline_validate.terraform_offline import (
     ProviderSetup,
@@ -27,7 +28,6 @@ from tests.offline_validate.terraform_offline import (
     providers,
     validate_all,
 )
-from tests.support.terraform import MODULES_DIR, REPO_ROOT
 
 MISTAKES_DIR = REPO_ROOT / "tests" / "fixtures" / "validate_mistakes"
 # Terraform's summary for each kind of planted mistake (`# MISTAKE: <kind> (...)` in the fixture).

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.support.terraform import MODULES_DIR, load_module, module_locals, render_templatefile
+from local.terraform import MODULES_DIR, load_module, module_locals, render_templatefile
 
 MODULE_DIR = MODULES_DIR / "glue-cost-control"
 ACCOUNT_ID = "123456789012"

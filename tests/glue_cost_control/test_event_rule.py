@@ -8,6 +8,7 @@ import json
 import pytest
 from moto.events.models import EventPattern
 
+from local.terraform import MODULES_DIR, render_state_machine
 from tests.glue_cost_control.module import (
     create_session_record,
     event_pattern,
@@ -18,7 +19,6 @@ from tests.glue_cost_control.module import (
     transform,
     variable_default,
 )
-from tests.support.terraform import MODULES_DIR, render_state_machine
 
 SUCCESS_TOPIC_ARN = "arn:aws:sns:eu-west-2:123456789012:success-stepfunction"
 

@@ -17,6 +17,7 @@ from moto.glue.exceptions import GlueClientError, IllegalSessionStateException
 from moto.glue.models import GlueBackend
 
 from local.emulator import Emulator, execution_events, run_execution, sns_messages, wait_for_execution
+from local.terraform import render_state_machine
 from tests.glue_cost_control.module import (
     ACCOUNT_ID,
     MODULE_DIR,
@@ -29,7 +30,6 @@ from tests.glue_cost_control.module import (
     transform,
     variable_default,
 )
-from tests.support.terraform import render_state_machine
 
 SUCCESS_TOPIC_ARN = f"arn:aws:sns:{REGION}:{ACCOUNT_ID}:success-stepfunction"
 DURATION = 1800  # what a user deploys by default; the emulator does not sleep it

