@@ -111,10 +111,64 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def expression(value: str) -> str:
-    """A parsed attribute value as HCL source: `${expr}` alone becomes `expr`, else a quoted template."""
+    """A parsed attribute value as HCL source: `${expr}` alone becomes `expr`, else a quoted template.
+
+    In a template only the literal text's quotes are escaped: what sits inside `${...}` (and `%{...}`)
+    is an expression, whose own string literals keep their quotes (`"${join(",", var.x)}-y"`).
+    """
     if value.startswith("${") and value.endswith("}") and _single_interpolation(value):
         return value[2:-1]
-    return '"' + value.replace('"', '\\"') + '"'
+    return '"' + _escape_template(value) + '"'
+
+
+def _escape_template(text: str) -> str:
+    out: list[str] = []
+    index = 0
+    while index < len(text):
+        if text.startswith(("$${", "%%{"), index):  # escaped: literal "${" / "%{"
+            out.append(text[index : index + 3])
+            index += 3
+            continue
+        if text.startswith(("${", "%{"), index):
+            end = _expression_end(text, index + 2)
+            out.append(text[index:end])
+            index = end
+            continue
+        out.append('\\"' if text[index] == '"' else text[index])
+        index += 1
+    return "".join(out)
+
+
+def _expression_end(text: str, index: int) -> int:
+    """Index just past the `}` closing an interpolation whose expression starts at `index`."""
+    depth = 1
+    while index < len(text):
+        char = text[index]
+        if char == '"':
+            index = _string_end(text, index + 1)
+            continue
+        if char == "{":
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth == 0:
+                return index + 1
+        index += 1
+    return len(text)
+
+
+def _string_end(text: str, index: int) -> int:
+    """Index just past the `"` closing a string literal (inside an expression) that starts at `index`."""
+    while index < len(text):
+        if text[index] == "\\":
+            index += 2
+        elif text.startswith(("${", "%{"), index):
+            index = _expression_end(text, index + 2)
+        elif text[index] == '"':
+            return index + 1
+        else:
+            index += 1
+    return len(text)
 
 
 def _single_interpolation(value: str) -> bool:

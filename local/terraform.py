@@ -10,9 +10,14 @@ State machine modules follow one convention, which `state_machine_template` reli
       state_machine_definition_template = "${path.module}/../../statemachine/<name>.asl.json"
       state_machine_definition_vars     = { <placeholder> = <expression>, ... }
     }
-    resource "aws_sfn_state_machine" "this" {
+    module "state_machine" {
+      source     = "../state-machine"
       definition = templatefile(local.state_machine_definition_template, local.state_machine_definition_vars)
+      ...
     }
+
+modules/state-machine owns the state machine itself, its role and its log group; the helpers here
+read only the two locals.
 """
 
 from __future__ import annotations

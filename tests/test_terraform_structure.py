@@ -18,6 +18,7 @@ from local.terraform import MODULES_DIR, REPO_ROOT, terraform_files
 FIXTURES = REPO_ROOT / "tests" / "fixtures"
 MODULE_META_ARGUMENTS = {"source", "version", "count", "for_each", "providers", "depends_on"}
 MODULE_FILES = ("main.tf", "variables.tf", "outputs.tf", "versions.tf", "README.md")
+ADDRESS_BLOCK_START = re.compile(r"^(moved|removed|import)\s*\{")
 
 
 def project_tf_files() -> list[Path]:
@@ -82,7 +83,14 @@ def undeclared_module_outputs(config_dir: Path, calls: dict[str, dict[str, Any]]
     problems: list[str] = []
     reference = re.compile(r"\bmodule\.([A-Za-z0-9_-]+)(?:\[[^\]]*\])?\.([A-Za-z0-9_]+)")
     for tf in sorted(config_dir.glob("*.tf")):
+        in_address_block = False
         for line_number, line in enumerate(tf.read_text(encoding="utf-8").splitlines(), start=1):
+            # moved/removed/import blocks name resource addresses (module.x.aws_y.z), not outputs.
+            if ADDRESS_BLOCK_START.match(line):
+                in_address_block = True
+            if in_address_block:
+                in_address_block = line.rstrip() != "}"
+                continue
             if line.lstrip().startswith(("#", "//")):
                 continue
             for call_name, output_name in reference.findall(line):
@@ -141,7 +149,8 @@ def test_structure_checks_catch_a_bad_module_call(tmp_path: Path) -> None:
     )
     (tmp_path / "main.tf").write_text(
         'module "child" {\n  source = "./child"\n  surprise = 1\n}\n'
-        'output "o" {\n  description = "d"\n  value = module.child.imaginary\n}\n',
+        'output "o" {\n  description = "d"\n  value = module.child.imaginary\n}\n'
+        "moved {\n  from = aws_sqs_queue.q\n  to   = module.child.aws_sqs_queue.q\n}\n",
         encoding="utf-8",
     )
     calls = module_calls(tmp_path)

@@ -11,9 +11,9 @@ locals {
   account_id = data.aws_caller_identity.current.account_id
 
   # Topic key => seed name and the AWS services that publish to it: EventBridge failure routing and
-  # CloudWatch alarms (glue-cost-control's ExecutionsFailed) to failure-stepfunction, Lambda error
-  # alarms to failure-lambda. Lambda functions and state machines publish with their own IAM roles,
-  # which need no topic policy in the same account.
+  # CloudWatch alarms (glue-cost-control's ExecutionsFailed, the pipeline schedule's dead-letter
+  # queue) to failure-stepfunction; Lambda error alarms to failure-lambda. Lambda functions and
+  # state machines publish with their own IAM roles, which need no topic policy in the same account.
   topics = {
     failure_stepfunction = { seed = "failure-stepfunction", publishers = ["events.amazonaws.com", "cloudwatch.amazonaws.com"] }
     success_stepfunction = { seed = "success-stepfunction", publishers = [] }

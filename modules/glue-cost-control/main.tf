@@ -10,14 +10,11 @@ data "aws_partition" "current" {}
 
 locals {
   state_machine_name = join("-", compact([var.name_prefix, var.state_machine_name]))
-  log_group_name     = coalesce(var.log_group_name, "/aws/vendedlogs/states/${local.state_machine_name}-Logs")
 
   account_id = data.aws_caller_identity.current.account_id
   region     = data.aws_region.current.region
   partition  = data.aws_partition.current.partition
 
-  # Known before the state machine exists, so the role's trust policy can name it without a cycle.
-  state_machine_arn = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${local.state_machine_name}"
   glue_session_arns = "arn:${local.partition}:glue:${local.region}:${local.account_id}:session/*"
 
   # Successful Glue CreateSession calls as CloudTrail reports them to the default bus. A failed call
@@ -50,35 +47,6 @@ locals {
 
 # --- State machine ----------------------------------------------------------------------------
 
-resource "aws_cloudwatch_log_group" "state_machine" {
-  #checkov:skip=CKV_AWS_158:ERROR-level execution events (session ids, error causes) only; encrypted at rest with the CloudWatch Logs service key. The project's one KMS key is the SNS key, whose policy is written for SNS publishers, not the CloudWatch Logs service.
-  name              = local.log_group_name
-  retention_in_days = var.log_retention_days
-}
-
-data "aws_iam_policy_document" "state_machine_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["states.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-
-    condition {
-      test     = "ArnLike"
-      variable = "aws:SourceArn"
-      values   = [local.state_machine_arn]
-    }
-  }
-}
-
 data "aws_iam_policy_document" "state_machine" {
   statement {
     sid       = "StopGlueSessionsOfThisAccountAndRegion"
@@ -103,68 +71,20 @@ data "aws_iam_policy_document" "state_machine" {
       values   = ["sns.${local.region}.amazonaws.com"]
     }
   }
-
-  statement {
-    sid = "DeliverExecutionLogs"
-    actions = [
-      "logs:CreateLogDelivery",
-      "logs:GetLogDelivery",
-      "logs:UpdateLogDelivery",
-      "logs:DeleteLogDelivery",
-      "logs:ListLogDeliveries",
-      "logs:PutResourcePolicy",
-      "logs:DescribeResourcePolicies",
-      "logs:DescribeLogGroups",
-    ]
-    # Step Functions sets up log delivery through CloudWatch Logs' vended-log delivery APIs, which do not
-    # support resource-level permissions: AWS requires "*" here (Step Functions developer guide, "IAM policies for logging").
-    resources = ["*"]
-  }
-
-  statement {
-    sid = "SendXRayTraces"
-    actions = [
-      "xray:PutTraceSegments",
-      "xray:PutTelemetryRecords",
-      "xray:GetSamplingRules",
-      "xray:GetSamplingTargets",
-    ]
-    # X-Ray trace and sampling APIs have no resource-level permissions: AWS requires "*" here.
-    resources = ["*"]
-  }
 }
 
-resource "aws_iam_role" "state_machine" {
-  name               = "${local.state_machine_name}-states"
-  description        = "Lets the ${local.state_machine_name} state machine stop Glue interactive sessions and report to success-stepfunction."
-  assume_role_policy = data.aws_iam_policy_document.state_machine_assume.json
-}
+module "state_machine" {
+  source = "../state-machine"
 
-resource "aws_iam_role_policy" "state_machine" {
-  name   = "stop-glue-sessions-and-report"
-  role   = aws_iam_role.state_machine.id
-  policy = data.aws_iam_policy_document.state_machine.json
-}
-
-resource "aws_sfn_state_machine" "this" {
-  name     = local.state_machine_name
-  type     = "STANDARD" # exactly-once, and a Wait state costs nothing while it waits
-  role_arn = aws_iam_role.state_machine.arn
-
-  definition = templatefile(local.state_machine_definition_template, local.state_machine_definition_vars)
-
-  logging_configuration {
-    log_destination        = "${aws_cloudwatch_log_group.state_machine.arn}:*"
-    include_execution_data = true
-    level                  = "ERROR"
-  }
-
-  tracing_configuration {
-    enabled = true
-  }
-
-  # The role policy must exist before the first execution can stop a session or deliver logs.
-  depends_on = [aws_iam_role_policy.state_machine]
+  name = local.state_machine_name
+  # STANDARD: exactly-once, and a Wait state costs nothing while it waits.
+  type               = "STANDARD"
+  definition         = templatefile(local.state_machine_definition_template, local.state_machine_definition_vars)
+  task_policy_json   = data.aws_iam_policy_document.state_machine.json
+  role_name          = "${local.state_machine_name}-states"
+  role_description   = "Lets the ${local.state_machine_name} state machine stop Glue interactive sessions and report to success-stepfunction."
+  log_group_name     = var.log_group_name
+  log_retention_days = var.log_retention_days
 }
 
 # --- EventBridge: CreateSession -> state machine ------------------------------------------------
@@ -202,7 +122,7 @@ data "aws_iam_policy_document" "events" {
   statement {
     sid       = "StartThisStateMachineOnly"
     actions   = ["states:StartExecution"]
-    resources = [aws_sfn_state_machine.this.arn]
+    resources = [module.state_machine.state_machine_arn]
   }
 }
 
@@ -221,7 +141,7 @@ resource "aws_iam_role_policy" "events" {
 resource "aws_cloudwatch_event_target" "state_machine" {
   rule      = aws_cloudwatch_event_rule.create_session.name
   target_id = local.state_machine_name
-  arn       = aws_sfn_state_machine.this.arn
+  arn       = module.state_machine.state_machine_arn
   role_arn  = aws_iam_role.events.arn
 
   input_transformer {
@@ -234,12 +154,12 @@ resource "aws_cloudwatch_event_target" "state_machine" {
 
 resource "aws_cloudwatch_metric_alarm" "executions_failed" {
   alarm_name        = "${local.state_machine_name}-ExecutionsFailed"
-  alarm_description = "An execution of ${local.state_machine_name} failed: a Glue interactive session may still be running (and costing money). See the state machine's executions and ${local.log_group_name}."
+  alarm_description = "An execution of ${local.state_machine_name} failed: a Glue interactive session may still be running (and costing money). See the state machine's executions and ${module.state_machine.log_group_name}."
 
   namespace   = "AWS/States"
   metric_name = "ExecutionsFailed"
   dimensions = {
-    StateMachineArn = aws_sfn_state_machine.this.arn
+    StateMachineArn = module.state_machine.state_machine_arn
   }
   statistic           = "Sum"
   period              = 60

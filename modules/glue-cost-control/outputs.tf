@@ -1,16 +1,16 @@
 output "state_machine_arn" {
   description = "ARN of the GlueSession-WaitAndStop state machine (feeds the alerting module's failure routing)."
-  value       = aws_sfn_state_machine.this.arn
+  value       = module.state_machine.state_machine_arn
 }
 
 output "state_machine_name" {
   description = "Name of the state machine (GlueSession-WaitAndStop, with name_prefix in front when set)."
-  value       = aws_sfn_state_machine.this.name
+  value       = module.state_machine.state_machine_name
 }
 
 output "state_machine_console_url" {
   description = "AWS console link to the state machine and its executions."
-  value       = "https://${local.region}.console.aws.amazon.com/states/home?region=${local.region}#/statemachines/view/${aws_sfn_state_machine.this.arn}"
+  value       = module.state_machine.console_url
 }
 
 output "event_rule_arn" {
@@ -30,5 +30,5 @@ output "alarm_arn" {
 
 output "log_group_name" {
   description = "Name of the CloudWatch log group receiving the state machine's ERROR-level execution logs."
-  value       = aws_cloudwatch_log_group.state_machine.name
+  value       = module.state_machine.log_group_name
 }

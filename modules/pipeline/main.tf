@@ -21,13 +21,7 @@ locals {
   functions_dir = "${path.module}/../../functions"
 
   state_machine_name = join("-", compact([var.name_prefix, var.state_machine_name]))
-  # Known before the state machine exists, so its role's trust policy can name it.
-  state_machine_arn = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${local.state_machine_name}"
-  state_machine_log_group_name = coalesce(
-    var.state_machine_log_group_name,
-    "/aws/vendedlogs/states/${local.state_machine_name}-Logs",
-  )
-  schedule_name = "${local.state_machine_name}-daily"
+  schedule_name      = "${local.state_machine_name}-daily"
 
   # The managed layer's public parameter is keyed by release, Python version and architecture.
   pandas_layer_parameter = "/aws/service/aws-sdk-pandas/${var.pandas_layer_version}/py${trimprefix(var.lambda_runtime, "python")}/${var.lambda_architecture}/layer-arn"
@@ -39,6 +33,8 @@ locals {
       description = "WordPress REST API -> s3://<raw bucket>/${local.data_source}/<name>/<name>.json, every record of every endpoint."
       memory_size = var.raw_function_memory_size
       timeout     = var.raw_function_timeout
+      # Lambda's default /tmp (512 MB): raw keeps pages in memory and uploads from there.
+      ephemeral_storage_size = null
       environment = {
         RAW_BUCKET_PARAMETER    = var.raw_bucket_parameter_name
         SNS_TOPIC_PARAMETER     = var.raw_topic_parameter_name
@@ -54,6 +50,8 @@ locals {
       description = "s3://<raw bucket>/${local.data_source}/*.json -> s3://<bronze bucket>/${local.data_source}/<name>/<name>.parquet and its Glue table."
       memory_size = var.bronze_function_memory_size
       timeout     = var.bronze_function_timeout
+      # The raw JSON object is downloaded to /tmp and the Parquet file written there before upload.
+      ephemeral_storage_size = var.bronze_function_ephemeral_storage_size
       environment = {
         RAW_BUCKET_PARAMETER    = var.raw_bucket_parameter_name
         BRONZE_BUCKET_PARAMETER = var.bronze_bucket_parameter_name
@@ -147,12 +145,33 @@ data "aws_iam_policy_document" "lambda_assume_role" {
   }
 }
 
-data "aws_iam_policy_document" "raw_function" {
+# What every pipeline function needs, whatever its task: its own log group, the topic key for its
+# alerts, and X-Ray. The two documents below add each function's task permissions.
+data "aws_iam_policy_document" "function_base" {
+  for_each = local.functions
+
   statement {
     sid       = "WriteOwnLogs"
     actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.function["raw"].arn}:*"]
+    resources = ["${aws_cloudwatch_log_group.function[each.key].arn}:*"]
   }
+
+  statement {
+    sid       = "UseTopicKey"
+    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+    resources = [var.sns_kms_key_arn]
+  }
+
+  statement {
+    sid     = "WriteTraces"
+    actions = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    # X-Ray trace segments have no resource ARN: AWS accepts only "*" for these actions.
+    resources = ["*"]
+  }
+}
+
+data "aws_iam_policy_document" "raw_function" {
+  source_policy_documents = [data.aws_iam_policy_document.function_base["raw"].json]
 
   statement {
     sid     = "ReadOwnParameters"
@@ -175,27 +194,10 @@ data "aws_iam_policy_document" "raw_function" {
     actions   = ["sns:Publish"]
     resources = [var.raw_topic_arn]
   }
-
-  statement {
-    sid       = "UseTopicKey"
-    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
-    resources = [var.sns_kms_key_arn]
-  }
-
-  statement {
-    sid     = "WriteTraces"
-    actions = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
-    # X-Ray trace segments have no resource ARN: AWS accepts only "*" for these actions.
-    resources = ["*"]
-  }
 }
 
 data "aws_iam_policy_document" "bronze_function" {
-  statement {
-    sid       = "WriteOwnLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.function["bronze"].arn}:*"]
-  }
+  source_policy_documents = [data.aws_iam_policy_document.function_base["bronze"].json]
 
   statement {
     sid     = "ReadOwnParameters"
@@ -253,19 +255,6 @@ data "aws_iam_policy_document" "bronze_function" {
     actions   = ["sns:Publish"]
     resources = [var.bronze_topic_arn]
   }
-
-  statement {
-    sid       = "UseTopicKey"
-    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
-    resources = [var.sns_kms_key_arn]
-  }
-
-  statement {
-    sid     = "WriteTraces"
-    actions = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
-    # X-Ray trace segments have no resource ARN: AWS accepts only "*" for these actions.
-    resources = ["*"]
-  }
 }
 
 resource "aws_iam_role" "function" {
@@ -308,6 +297,14 @@ resource "aws_lambda_function" "this" {
     variables = each.value.environment
   }
 
+  dynamic "ephemeral_storage" {
+    for_each = each.value.ephemeral_storage_size == null ? [] : [each.value.ephemeral_storage_size]
+
+    content {
+      size = ephemeral_storage.value
+    }
+  }
+
   logging_config {
     log_format            = "JSON"
     log_group             = aws_cloudwatch_log_group.function[each.key].name
@@ -324,36 +321,6 @@ resource "aws_lambda_function" "this" {
 }
 
 # --- State machine ---------------------------------------------------------------------------
-
-resource "aws_cloudwatch_log_group" "state_machine" {
-  #checkov:skip=CKV_AWS_158:CloudWatch Logs encrypts every log group at rest; a customer managed key would add a key policy for the logs service and cost, and these logs hold only error events of public WordPress data.
-  name              = local.state_machine_log_group_name
-  retention_in_days = var.log_retention_days
-}
-
-data "aws_iam_policy_document" "states_assume_role" {
-  statement {
-    sid     = "StepFunctionsAssumesRole"
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["states.amazonaws.com"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-
-    condition {
-      test     = "ArnLike"
-      variable = "aws:SourceArn"
-      values   = [local.state_machine_arn]
-    }
-  }
-}
 
 data "aws_iam_policy_document" "state_machine" {
   statement {
@@ -378,67 +345,17 @@ data "aws_iam_policy_document" "state_machine" {
     actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
     resources = [var.sns_kms_key_arn]
   }
-
-  statement {
-    sid = "DeliverExecutionLogs"
-    actions = [
-      "logs:CreateLogDelivery",
-      "logs:GetLogDelivery",
-      "logs:UpdateLogDelivery",
-      "logs:DeleteLogDelivery",
-      "logs:ListLogDeliveries",
-      "logs:PutResourcePolicy",
-      "logs:DescribeResourcePolicies",
-      "logs:DescribeLogGroups",
-    ]
-    # Step Functions sets up log delivery through CloudWatch Logs' vended-logs API, whose actions
-    # support no resource-level permissions: AWS requires "*" here (Step Functions developer guide).
-    resources = ["*"]
-  }
-
-  statement {
-    sid = "WriteTraces"
-    actions = [
-      "xray:PutTraceSegments",
-      "xray:PutTelemetryRecords",
-      "xray:GetSamplingRules",
-      "xray:GetSamplingTargets",
-    ]
-    # X-Ray segments and sampling rules have no resource ARN: AWS accepts only "*" for these actions.
-    resources = ["*"]
-  }
 }
 
-resource "aws_iam_role" "state_machine" {
+module "state_machine" {
+  source = "../state-machine"
+
   name               = local.state_machine_name
-  description        = "Execution role of the ${local.state_machine_name} state machine."
-  assume_role_policy = data.aws_iam_policy_document.states_assume_role.json
-}
-
-resource "aws_iam_role_policy" "state_machine" {
-  name   = local.state_machine_name
-  role   = aws_iam_role.state_machine.id
-  policy = data.aws_iam_policy_document.state_machine.json
-}
-
-resource "aws_sfn_state_machine" "this" {
-  name       = local.state_machine_name
-  role_arn   = aws_iam_role.state_machine.arn
-  type       = "STANDARD"
-  definition = templatefile(local.state_machine_definition_template, local.state_machine_definition_vars)
-
-  logging_configuration {
-    log_destination        = "${aws_cloudwatch_log_group.state_machine.arn}:*"
-    include_execution_data = true
-    level                  = "ERROR"
-  }
-
-  tracing_configuration {
-    enabled = true
-  }
-
-  # Step Functions checks the role can deliver logs when the state machine is created.
-  depends_on = [aws_iam_role_policy.state_machine]
+  definition         = templatefile(local.state_machine_definition_template, local.state_machine_definition_vars)
+  task_policy_json   = data.aws_iam_policy_document.state_machine.json
+  role_description   = "Execution role of the ${local.state_machine_name} state machine."
+  log_group_name     = var.state_machine_log_group_name
+  log_retention_days = var.log_retention_days
 }
 
 # --- Schedule --------------------------------------------------------------------------------
@@ -472,7 +389,7 @@ data "aws_iam_policy_document" "scheduler" {
   statement {
     sid       = "StartPipeline"
     actions   = ["states:StartExecution"]
-    resources = [aws_sfn_state_machine.this.arn]
+    resources = [module.state_machine.state_machine_arn]
   }
 
   statement {
@@ -507,7 +424,7 @@ resource "aws_scheduler_schedule" "this" {
   }
 
   target {
-    arn      = aws_sfn_state_machine.this.arn
+    arn      = module.state_machine.state_machine_arn
     role_arn = aws_iam_role.scheduler.arn
     input    = jsonencode({ trigger = "schedule" })
 
@@ -520,4 +437,30 @@ resource "aws_scheduler_schedule" "this" {
       arn = aws_sqs_queue.schedule_dead_letter.arn
     }
   }
+}
+
+# --- Alarm: the schedule could not start the pipeline --------------------------------------------
+
+# Scheduler sends a start it still cannot deliver after every retry to the dead-letter queue, so a
+# visible message there means a morning run never started. The alarm stays in ALARM until the queue
+# is emptied (messages are kept 14 days), then notifies OK. CloudWatch reads SQS's own metric, so the
+# queue's SQS-managed encryption needs no key access.
+resource "aws_cloudwatch_metric_alarm" "schedule_dead_letter" {
+  alarm_name        = "${local.schedule_name}-dlq-NotEmpty"
+  alarm_description = "The ${local.schedule_name} schedule could not start ${local.state_machine_name}: its start request is in the ${aws_sqs_queue.schedule_dead_letter.name} dead-letter queue (the message says why). Start the run by hand, then empty the queue."
+
+  namespace   = "AWS/SQS"
+  metric_name = "ApproximateNumberOfMessagesVisible"
+  dimensions = {
+    QueueName = aws_sqs_queue.schedule_dead_letter.name
+  }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  comparison_operator = "GreaterThanThreshold"
+  threshold           = 0
+  treat_missing_data  = "notBreaching"
+
+  alarm_actions = [var.failure_stepfunction_topic_arn]
+  ok_actions    = [var.failure_stepfunction_topic_arn]
 }

@@ -1,21 +1,21 @@
 output "state_machine_arn" {
   description = "ARN of the WordPress_Raw_To_Bronze state machine (feeds the alerting module's failure routing)."
-  value       = aws_sfn_state_machine.this.arn
+  value       = module.state_machine.state_machine_arn
 }
 
 output "state_machine_name" {
   description = "Name of the state machine."
-  value       = aws_sfn_state_machine.this.name
+  value       = module.state_machine.state_machine_name
 }
 
 output "state_machine_console_url" {
   description = "AWS console link to the state machine and its executions."
-  value       = "https://${local.region}.console.aws.amazon.com/states/home?region=${local.region}#/statemachines/view/${aws_sfn_state_machine.this.arn}"
+  value       = module.state_machine.console_url
 }
 
 output "state_machine_log_group_name" {
   description = "Log group of the state machine's ERROR-level execution logs."
-  value       = aws_cloudwatch_log_group.state_machine.name
+  value       = module.state_machine.log_group_name
 }
 
 output "raw_function_name" {
@@ -81,4 +81,9 @@ output "dead_letter_queue_arn" {
 output "dead_letter_queue_url" {
   description = "URL of the schedule's dead-letter queue."
   value       = aws_sqs_queue.schedule_dead_letter.url
+}
+
+output "schedule_dead_letter_alarm_arn" {
+  description = "ARN of the CloudWatch alarm that notifies failure-stepfunction when the schedule's dead-letter queue holds a start it could not deliver."
+  value       = aws_cloudwatch_metric_alarm.schedule_dead_letter.arn
 }

@@ -320,6 +320,17 @@ variable "bronze_function_timeout" {
   }
 }
 
+variable "bronze_function_ephemeral_storage_size" {
+  description = "Ephemeral storage (/tmp) of the bronze function, in MB: it downloads each raw JSON object there and writes the Parquet file there before uploading it, so /tmp must hold both for the largest endpoint (Lambda's default is 512). The raw function keeps the default."
+  type        = number
+  default     = 2048
+
+  validation {
+    condition     = var.bronze_function_ephemeral_storage_size >= 512 && var.bronze_function_ephemeral_storage_size <= 10240 && floor(var.bronze_function_ephemeral_storage_size) == var.bronze_function_ephemeral_storage_size
+    error_message = "bronze_function_ephemeral_storage_size must be a whole number of MB from 512 to 10240."
+  }
+}
+
 variable "log_level" {
   description = "Application log level of both functions (Lambda's JSON log format filters below it)."
   type        = string

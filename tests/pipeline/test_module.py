@@ -23,6 +23,8 @@ from local.terraform import MODULES_DIR, REPO_ROOT, TerraformError, diagnostics
 MODULE_DIR = MODULES_DIR / "pipeline"
 FUNCTIONS_DIR = REPO_ROOT / "functions"
 DATA_SOURCE = "wordpress_api"
+# The module's state machine comes from its call of modules/state-machine.
+STATE_MACHINE_ARN = "${module.state_machine.state_machine_arn}"
 
 
 @pytest.fixture(scope="module")
@@ -75,32 +77,9 @@ def evaluate(tree: dict[str, list[Any]], hcl_expression: str, overrides: dict[st
         return command.output(json=True).value["value"]["value"]
 
 
-def hcl_source(value: str) -> str:
+def hcl_source(value: str | None) -> str:
     """A parsed attribute as HCL source (python-hcl2 prints HCL's null as None)."""
-    source = expression(value)
-    if source.startswith('"'):  # a template: quotes are escaped only outside ${...}
-        source = '"' + _escape_template(value) + '"'
-    return re.sub(r"\bNone\b", "null", source)
-
-
-def _escape_template(text: str) -> str:
-    out, depth, index = [], 0, 0
-    while index < len(text):
-        char = text[index]
-        if text.startswith("${", index):
-            depth += 1
-            out.append("${")
-            index += 2
-            continue
-        if char == "{" and depth:
-            depth += 1
-        elif char == "}" and depth:
-            depth -= 1
-        elif char == '"' and not depth:
-            char = '\\"'
-        out.append(char)
-        index += 1
-    return "".join(out)
+    return "null" if value is None else re.sub(r"\bNone\b", "null", expression(value))
 
 
 def local_expression(tree: dict[str, list[Any]], name: str) -> str:
@@ -113,6 +92,35 @@ def local_expression(tree: dict[str, list[Any]], name: str) -> str:
 
 def policy_statements(tree: dict[str, list[Any]], document: str) -> list[dict[str, Any]]:
     return blocks_of(resource(tree, "aws_iam_policy_document", document, kind="data"), "statement")
+
+
+_SOURCE_DOCUMENT = re.compile(r'^\$\{data\.aws_iam_policy_document\.(\w+)(?:\["(\w+)"\])?\.json\}$')
+
+
+def function_statements(tree: dict[str, list[Any]], key: str, document: str) -> list[dict[str, Any]]:
+    """Every statement function `key`'s policy document grants: its own plus those of the documents it
+    merges in (`source_policy_documents`), with `each.key` of a for_each document set to `key`."""
+    body = resource(tree, "aws_iam_policy_document", document, kind="data")
+    statements = list(blocks_of(body, "statement"))
+    for source in body.get("source_policy_documents", []):
+        match = _SOURCE_DOCUMENT.match(source)
+        assert match, f"{document}: source_policy_documents must name policy documents, got {source}"
+        name, instance = match.groups()
+        source_body = resource(tree, "aws_iam_policy_document", name, kind="data")
+        assert (instance is None) == ("for_each" not in source_body), f"{source} must match {name}'s for_each"
+        if instance is not None:
+            assert instance == key, f"the {key} function's policy merges {name}[{instance!r}]"
+            assert source_body["for_each"] == "${local.functions}"
+        for statement in blocks_of(source_body, "statement"):
+            statements.append(
+                {
+                    field: [value.replace("[each.key]", f'["{key}"]') for value in values]
+                    if isinstance(values, list) and all(isinstance(value, str) for value in values)
+                    else values
+                    for field, values in statement.items()
+                }
+            )
+    return statements
 
 
 def function_policy_documents(tree: dict[str, list[Any]]) -> dict[str, str]:
@@ -154,7 +162,7 @@ def test_schedule_starts_the_state_machine_daily_at_seven_london_time(tree: dict
     )
 
     target = blocks_of(schedule, "target")[0]
-    assert target["arn"] == "${aws_sfn_state_machine.this.arn}"
+    assert target["arn"] == STATE_MACHINE_ARN
     assert blocks_of(target, "retry_policy"), "a failed start is retried"
     assert blocks_of(target, "dead_letter_config")[0]["arn"] == "${aws_sqs_queue.schedule_dead_letter.arn}"
 
@@ -163,13 +171,41 @@ def test_schedule_role_may_only_start_this_state_machine_and_dead_letter(tree: d
     statements = policy_statements(tree, "scheduler")
     grants = {action: statement["resources"] for statement in statements for action in statement["actions"]}
     assert grants == {
-        "states:StartExecution": ["${aws_sfn_state_machine.this.arn}"],
+        "states:StartExecution": [STATE_MACHINE_ARN],
         "sqs:SendMessage": ["${aws_sqs_queue.schedule_dead_letter.arn}"],
     }
     queue = resource(tree, "aws_sqs_queue", "schedule_dead_letter")
     assert queue.get("sqs_managed_sse_enabled") is True or queue.get("kms_master_key_id"), (
         "the DLQ is encrypted"
     )
+
+
+def test_a_start_the_schedule_could_not_deliver_alerts_failure_stepfunction(
+    tree: dict[str, list[Any]],
+) -> None:
+    alarm = resource(tree, "aws_cloudwatch_metric_alarm", "schedule_dead_letter")
+    assert (alarm["namespace"], alarm["metric_name"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
+    assert alarm["dimensions"] == {"QueueName": "${aws_sqs_queue.schedule_dead_letter.name}"}, (
+        "the alarm watches the queue the schedule dead-letters to"
+    )
+    # One message in the queue within a 5-minute period is enough; an idle queue is not an alarm.
+    assert alarm["statistic"] == "Maximum"
+    assert (alarm["period"], alarm["evaluation_periods"]) == (300, 1)
+    assert (alarm["comparison_operator"], alarm["threshold"]) == ("GreaterThanThreshold", 0)
+    assert alarm["treat_missing_data"] == "notBreaching"
+    assert alarm["alarm_actions"] == ["${var.failure_stepfunction_topic_arn}"]
+    assert alarm["ok_actions"] == ["${var.failure_stepfunction_topic_arn}"]
+    outputs = labelled(tree["output"])
+    assert outputs["schedule_dead_letter_alarm_arn"]["value"] == (
+        "${aws_cloudwatch_metric_alarm.schedule_dead_letter.arn}"
+    )
+    # CloudWatch may publish to the (KMS-encrypted) failure topic: the alerting module allows it.
+    alerting = {}
+    for block in parse_dir(MODULES_DIR / "alerting").get("locals", []):
+        alerting.update(block)
+    topics = alerting["topics"]
+    topics = topics[0] if isinstance(topics, list) else topics
+    assert "cloudwatch.amazonaws.com" in topics["failure_stepfunction"]["publishers"]
 
 
 # --------------------------------------------------------------------------- functions and layers
@@ -302,6 +338,39 @@ def test_functions_log_json_to_their_own_log_groups(tree: dict[str, list[Any]]) 
     assert group["retention_in_days"] == "${var.log_retention_days}"
 
 
+def test_only_bronze_gets_more_tmp_space_for_its_download_and_parquet_file(
+    tree: dict[str, list[Any]],
+) -> None:
+    specs = functions(tree)
+    assert specs["bronze"]["ephemeral_storage_size"] == "${var.bronze_function_ephemeral_storage_size}"
+    assert specs["raw"]["ephemeral_storage_size"] is None, "raw keeps Lambda's default 512 MB"
+    storage = blocks_of(resource(tree, "aws_lambda_function"), "ephemeral_storage")
+    assert [block["size"] for block in storage] == ["${ephemeral_storage.value}"]
+    dynamic = resource(tree, "aws_lambda_function")["dynamic"]
+    dynamic = dynamic[0] if isinstance(dynamic, list) else dynamic
+    # The dynamic block's for_each, evaluated by real Terraform with each function's spec value.
+    for_each = hcl_source(dynamic["ephemeral_storage"]["for_each"])
+    values = {key: hcl_source(spec["ephemeral_storage_size"]) for key, spec in specs.items()}
+    blocks = evaluate(
+        tree,
+        "{ "
+        + ", ".join(
+            f"{k} = {for_each.replace('each.value.ephemeral_storage_size', f'({v})')}"
+            for k, v in values.items()
+        )
+        + " }",
+    )
+    assert blocks == {"raw": [], "bronze": [2048]}, "no block for raw, 2048 MB for bronze by default"
+
+    variable = labelled(tree["variable"])["bronze_function_ephemeral_storage_size"]
+    condition = hcl_source(blocks_of(variable, "validation")[0]["condition"])
+    verdicts = {
+        size: evaluate(tree, condition, {"bronze_function_ephemeral_storage_size": size})
+        for size in (511, 512, 2048, 10240, 10241, 1024.5)
+    }
+    assert verdicts == {511: False, 512: True, 2048: True, 10240: True, 10241: False, 1024.5: False}
+
+
 # --------------------------------------------------------------------------- least privilege
 
 
@@ -326,8 +395,8 @@ def _grants(statements: list[dict[str, Any]]) -> dict[str, list[str]]:
 
 def test_functions_touch_only_wordpress_api_objects(tree: dict[str, list[Any]]) -> None:
     documents = function_policy_documents(tree)
-    raw = _grants(policy_statements(tree, documents["raw"]))
-    bronze = _grants(policy_statements(tree, documents["bronze"]))
+    raw = _grants(function_statements(tree, "raw", documents["raw"]))
+    bronze = _grants(function_statements(tree, "bronze", documents["bronze"]))
     objects = f"/{DATA_SOURCE}/*"
 
     assert raw["s3:PutObject"] == ["${var.raw_bucket_arn}" + objects], (
@@ -349,9 +418,11 @@ def test_functions_touch_only_wordpress_api_objects(tree: dict[str, list[Any]]) 
 
 def test_only_bronze_lists_and_only_the_raw_wordpress_api_prefix(tree: dict[str, list[Any]]) -> None:
     documents = function_policy_documents(tree)
-    assert "s3:ListBucket" not in _grants(policy_statements(tree, documents["raw"])), "raw never lists"
-    for document in documents.values():
-        for statement in policy_statements(tree, document):
+    assert "s3:ListBucket" not in _grants(function_statements(tree, "raw", documents["raw"])), (
+        "raw never lists"
+    )
+    for key, document in documents.items():
+        for statement in function_statements(tree, key, document):
             if "s3:ListBucket" not in statement["actions"]:
                 continue
             assert statement["resources"] == ["${var.raw_bucket_arn}"]
@@ -365,8 +436,8 @@ def test_each_function_reads_only_its_parameters_and_publishes_only_to_its_topic
     tree: dict[str, list[Any]],
 ) -> None:
     documents = function_policy_documents(tree)
-    raw = _grants(policy_statements(tree, documents["raw"]))
-    bronze = _grants(policy_statements(tree, documents["bronze"]))
+    raw = _grants(function_statements(tree, "raw", documents["raw"]))
+    bronze = _grants(function_statements(tree, "bronze", documents["bronze"]))
     assert sorted(raw["ssm:GetParameter"]) == sorted(
         [
             "${var.raw_bucket_parameter_arn}",
@@ -403,3 +474,31 @@ def test_state_machine_may_invoke_only_the_pipeline_functions_and_publish_only_f
         for suffix in ("", ":*")
     ), "the two functions and their versions/aliases, nothing else"
     assert grants["sns:Publish"] == ["${var.failure_stepfunction_topic_arn}"]
+
+
+def test_each_function_writes_only_its_own_logs_and_uses_only_the_topic_key(
+    tree: dict[str, list[Any]],
+) -> None:
+    for key, document in function_policy_documents(tree).items():
+        grants = _grants(function_statements(tree, key, document))
+        for action in ("logs:CreateLogStream", "logs:PutLogEvents"):
+            assert grants[action] == [f'${{aws_cloudwatch_log_group.function["{key}"].arn}}:*'], (
+                f"{key} writes only its own log group"
+            )
+        for action in ("kms:GenerateDataKey", "kms:Decrypt"):
+            assert grants[action] == ["${var.sns_kms_key_arn}"]
+        assert grants["xray:PutTraceSegments"] == ["*"]
+
+
+def test_state_machine_comes_from_the_shared_module_with_the_definition_convention(
+    tree: dict[str, list[Any]],
+) -> None:
+    call = labelled(tree["module"])["state_machine"]
+    assert call["source"] == "../state-machine"
+    assert call["name"] == "${local.state_machine_name}"
+    assert call["definition"] == (
+        "${templatefile(local.state_machine_definition_template, local.state_machine_definition_vars)}"
+    )
+    assert call["task_policy_json"] == "${data.aws_iam_policy_document.state_machine.json}"
+    assert call["log_group_name"] == "${var.state_machine_log_group_name}"
+    assert not [name for rtype, name, _ in resources(tree) if rtype == "aws_sfn_state_machine"]
