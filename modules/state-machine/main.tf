@@ -89,6 +89,13 @@ resource "aws_iam_role" "this" {
   name               = local.role_name
   description        = var.role_description
   assume_role_policy = data.aws_iam_policy_document.assume_role.json
+
+  lifecycle {
+    precondition {
+      condition     = length(local.role_name) <= 64
+      error_message = "The role name ${local.role_name} is longer than IAM's 64 characters: shorten name (or name_prefix), or set role_name."
+    }
+  }
 }
 
 resource "aws_iam_role_policy" "this" {
