@@ -1,8 +1,11 @@
 """Raw JSON records -> one flat Parquet file, streaming, in bounded memory.
 
-- :func:`iter_records` stream-parses a JSON array from a binary file object (an S3 body) in
-  chunks, yielding one record at a time; a single JSON document is one record.
-- :class:`Shape` accumulates, per key path, which JSON types were seen. From it: nested
+- :func:`iter_record_lists` stream-parses a JSON array from a binary file object in chunks,
+  yielding lists of records: runs of whole records cut at ``},{"<first key>":`` are parsed by
+  one ``json.loads`` each, anything else (and malformed input) record by record; a single JSON
+  document is one record. :func:`observe_batch` builds the shape column by column.
+  The cyclic garbage collector is paused while converting (:func:`without_cycle_collection`).
+- :class:`Node` trees accumulate, per key path, which JSON types were seen. From it: nested
   objects become ``a_b`` columns; lists, over-large integers and paths whose type varies
   between records (WordPress ``meta``: ``[]`` on one post, an object on another) become JSON
   strings; ints mixed with floats become doubles. One odd record never fails the file.
@@ -16,7 +19,7 @@
 from __future__ import annotations
 
 import codecs
-import io
+import gc
 import json
 import os
 import re
@@ -24,9 +27,12 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain
 from json.encoder import c_encode_basestring, c_make_encoder
+from operator import itemgetter
 from typing import Any, BinaryIO
 
 import pyarrow as pa
@@ -34,6 +40,9 @@ import pyarrow.parquet as pq
 
 CHUNK_BYTES = 8 * 1024 * 1024
 BATCH_CHARACTERS = 16 * 1024 * 1024  # raw JSON per batch / row group (~16 MB)
+SLICE_CHARACTERS = 2 * 1024 * 1024  # raw JSON parsed by one json.loads on the fast path
+_BOUNDARY_WINDOW = 1024 * 1024  # read ahead to find the end of a slice
+_FIRST_KEY = re.compile(rb'\{\s*("[^"\\]{1,64}")\s*:')
 INGESTED_AT = "_ingested_at"
 SOURCE_KEY = "_source_key"
 
@@ -61,97 +70,202 @@ class MalformedJson(ValueError):
 # --------------------------------------------------------------------------- streaming parse
 
 
-def iter_records(source: BinaryIO, *, chunk_bytes: int = CHUNK_BYTES) -> Iterator[tuple[Any, int]]:
-    """Yield ``(record, size_in_characters)`` from a JSON array, or the one JSON document."""
-    decoder = json.JSONDecoder()
-    utf8 = codecs.getincrementaldecoder("utf-8-sig")()
-    buffer, position, eof = "", 0, False
+class _Bytes:
+    """A binary stream read in chunks; ``buffer[position:]`` is unread, ``base`` counts dropped bytes.
 
-    def more() -> bool:
-        nonlocal buffer, position, eof
-        if eof:
+    Kept as bytes (one byte per ASCII character, no copies of wide strings); only the slices
+    handed to the JSON parser are decoded, strictly as UTF-8.
+    """
+
+    def __init__(self, source: BinaryIO, chunk_bytes: int) -> None:
+        self.source = source
+        self.chunk_bytes = chunk_bytes
+        self.buffer = b""
+        self.position = 0
+        self.base = 0
+        self.eof = False
+        self.more()
+        if self.buffer.startswith(codecs.BOM_UTF8):
+            self.position = len(codecs.BOM_UTF8)
+
+    @property
+    def offset(self) -> int:
+        """Bytes consumed since the start of the file."""
+        return self.base + self.position
+
+    def more(self) -> bool:
+        if self.eof:
             return False
-        chunk = source.read(chunk_bytes)
-        eof = not chunk
-        try:
-            text = utf8.decode(chunk, final=eof)
-        except UnicodeDecodeError as error:
-            raise MalformedJson(f"not UTF-8 text ({error.reason})") from None
-        buffer = buffer[position:] + text
-        position = 0
-        return bool(text) or not eof
+        chunk = self.source.read(self.chunk_bytes)
+        self.eof = not chunk
+        self.base += self.position
+        self.buffer = self.buffer[self.position :] + chunk
+        self.position = 0
+        return bool(chunk)
 
-    def skip_space() -> str:
-        nonlocal position
+    def ensure(self, size: int) -> None:
+        """Read until ``size`` unread bytes are buffered, or the end of the file."""
+        while len(self.buffer) - self.position < size and self.more():
+            pass
+
+    def skip_space(self) -> str:
+        """The next non-space character (not consumed), or "" at the end of the file."""
         while True:
-            while position < len(buffer) and buffer[position] in " \t\r\n":
-                position += 1
-            if position < len(buffer):
-                return buffer[position]
-            if not more():
+            buffer = self.buffer
+            while self.position < len(buffer) and buffer[self.position] in b" \t\r\n":
+                self.position += 1
+            if self.position < len(buffer):
+                if buffer[self.position] < 0x80:
+                    return chr(buffer[self.position])
+                self.ensure(4)
+                return self.buffer[self.position : self.position + 4].decode("utf-8", "replace")[0]
+            if not self.more():
                 return ""
 
-    first = skip_space()
+
+def _decode(data: bytes, final: bool) -> tuple[str, int]:
+    """Strict UTF-8 (an incomplete last character is left for later unless ``final``)."""
+    try:
+        return codecs.utf_8_decode(data, "strict", final)
+    except UnicodeDecodeError as error:
+        raise MalformedJson(f"not UTF-8 text ({error.reason})") from None
+
+
+def _decode_one(data: _Bytes, decoder: json.JSONDecoder, index: int) -> Any:
+    """Decode one record at the current position (a window that grows until it holds the record)."""
+    window = 64 * 1024
+    while True:
+        data.ensure(window)
+        available = data.buffer[data.position : data.position + window]
+        complete = data.eof and data.position + window >= len(data.buffer)
+        text, _ = _decode(available, complete)
+        try:
+            record, end = decoder.raw_decode(text, 0)
+        except json.JSONDecodeError as error:
+            if not complete:
+                window *= 2
+                continue
+            raise MalformedJson(f"record {index + 1} is not valid JSON: {error.msg}") from None
+        except RecursionError:
+            if not complete:
+                window *= 2
+                continue
+            raise
+        if end == len(text) and not complete:  # a number may continue after the window
+            window *= 2
+            continue
+        data.position += len(text[:end].encode("utf-8", "surrogatepass"))
+        return record
+
+
+def _parse_slice(data: _Bytes, boundary: re.Pattern[bytes], want: int) -> tuple[list[Any] | None, int]:
+    """Whole records from the current position, cut after about ``want`` bytes, in one parse.
+
+    Returns ``(records, 0)`` with the position moved past them, or ``(None, offset)``: decode
+    the records up to file offset ``offset`` one by one (the cut was wrong or none was found).
+    """
+    data.ensure(want + _BOUNDARY_WINDOW)
+    buffer, start = data.buffer, data.position
+    match = boundary.search(buffer, min(start + want, len(buffer)))
+    if match is not None:
+        end = match.start() + 1  # just after the "}" that closes the last record of the slice
+    elif data.eof:  # the rest of the file: records, then "]" (the caller checks what follows it)
+        end = buffer.rfind(b"]")
+        if end <= start:
+            return None, data.base + len(buffer)
+    else:  # no record boundary near the target (a huge record): go one by one for a while
+        return None, data.base + start + want
+    try:
+        records = json.loads((b"[" + buffer[start:end] + b"]").decode("utf-8"))
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError too
+        return None, data.base + end
+    data.position = end
+    return records, 0
+
+
+def iter_record_lists(
+    source: BinaryIO, *, batch_characters: int = BATCH_CHARACTERS, chunk_bytes: int = CHUNK_BYTES
+) -> Iterator[list[Any]]:
+    """A JSON array's records in lists of about ``batch_characters`` bytes of raw JSON (a single
+    JSON document: one list holding it).
+
+    Fast path: a run of whole records is cut at the first ``},{"<first key>":`` after about
+    :data:`SLICE_CHARACTERS` bytes and parsed by one ``json.loads`` (faster than a
+    ``raw_decode`` per record). The pattern cannot occur inside a JSON string (its quote would be
+    escaped), and a cut inside a nested object leaves brackets unclosed, so such a slice fails
+    to parse; its records are then decoded one by one, which also gives malformed input its
+    precise error message. Either way the records are the same.
+    """
+    data = _Bytes(source, chunk_bytes)
+    first = data.skip_space()
     if first == "":
         raise MalformedJson("empty object: no JSON document")
     if first != "[":
-        while more():  # a single document (custom endpoint): read it whole
+        while data.more():  # a single document (custom endpoint): read it whole
             pass
+        text, _ = _decode(data.buffer[data.position :], True)
         try:
-            document = json.loads(buffer)
+            document = json.loads(text)
         except ValueError as error:
             raise MalformedJson(f"not valid JSON: {error}") from None
-        yield document, len(buffer)
+        yield [document]
         return
 
-    position += 1
+    decoder = json.JSONDecoder()
+    data.position += 1
     expect_item = True
     index = 0
+    batch: list[Any] = []
+    size = 0
+    boundary: re.Pattern[bytes] | None = None
+    slow_until = 0  # file offset up to which records are decoded one by one
     while True:
-        char = skip_space()
+        char = data.skip_space()
         if char == "":
             raise MalformedJson(f"JSON array not closed after {index} records")
         if char == "]" and (index == 0 or not expect_item):
-            position += 1
+            data.position += 1
             break
         if not expect_item:
             if char != ",":
                 raise MalformedJson(f"expected ',' or ']' after record {index}, found {char!r}")
-            position += 1
+            data.position += 1
             expect_item = True
             continue
-        while True:
-            try:
-                record, end = decoder.raw_decode(buffer, position)
-            except json.JSONDecodeError as error:
-                if more():
-                    continue
-                raise MalformedJson(f"record {index + 1} is not valid JSON: {error.msg}") from None
-            if end == len(buffer) and more():  # a number may continue in the next chunk
-                continue
-            break
-        yield record, end - position
-        position = end
-        index += 1
+        if index == 0 and char == "{":
+            data.ensure(256)
+            key = _FIRST_KEY.match(data.buffer, data.position)
+            if key is not None:
+                boundary = re.compile(rb"\}\s*,\s*\{\s*" + re.escape(key.group(1)) + rb"\s*:")
+        start = data.offset
+        records = None
+        if boundary is not None and start >= slow_until:
+            want = max(1, min(batch_characters - size, SLICE_CHARACTERS))
+            records, slow_until = _parse_slice(data, boundary, want)
+        if records is None:
+            records = [_decode_one(data, decoder, index)]
+        batch.extend(records)
+        index += len(records)
+        size += data.offset - start
         expect_item = False
-    if skip_space() != "":
-        raise MalformedJson(f"unexpected data after the JSON array (at character {position})")
+        if size >= batch_characters:
+            yield batch
+            batch, size = [], 0
+    if data.skip_space() != "":
+        raise MalformedJson(f"unexpected data after the JSON array (at byte {data.offset})")
+    if batch:
+        yield batch
 
 
 def iter_batches(
     source: BinaryIO, *, batch_characters: int = BATCH_CHARACTERS
 ) -> Iterator[list[dict[str, Any]]]:
     """Records in lists of about ``batch_characters`` of raw JSON; non-object records -> ``{"value": x}``."""
-    batch: list[dict[str, Any]] = []
-    size = 0
-    for record, characters in iter_records(source):
-        batch.append(record if type(record) is dict else {"value": record})
-        size += characters
-        if size >= batch_characters:
-            yield batch
-            batch, size = [], 0
-    if batch:
-        yield batch
+    for records in iter_record_lists(source, batch_characters=batch_characters):
+        if all(type(record) is dict for record in records):
+            yield records
+        else:
+            yield [record if type(record) is dict else {"value": record} for record in records]
 
 
 # --------------------------------------------------------------------------- shape
@@ -256,10 +370,34 @@ def _column_array(node: Node, rows: int) -> pa.Array:
 
 
 def observe_batch(root: dict[str, Node], records: list[dict[str, Any]]) -> None:
-    """Observe a batch, keeping its values per path (cleared by :func:`batch_table`)."""
-    rows = len(records)
-    for row, record in enumerate(records):
-        observe(root, record, row, rows)
+    """Observe a batch, keeping its values per path (cleared by :func:`batch_table`).
+
+    Column by column rather than record by record: the same types, child keys (in order of
+    first appearance) and values as :func:`observe` on each record, with the loops in C.
+    """
+    _observe_objects(root, records, all_objects=True)
+
+
+def _observe_objects(children: dict[str, Node], objects: list[Any], *, all_objects: bool) -> None:
+    """Observe the keys of the objects in ``objects`` (one per row; other values have no keys)."""
+    objects_only = objects if all_objects else [value for value in objects if type(value) is dict]
+    for key in dict.fromkeys(chain.from_iterable(objects_only)):
+        node = children.get(key)
+        if node is None:
+            node = children[key] = Node()
+        if all_objects:
+            try:  # every object has the key (the usual case): the loop runs in C
+                values = list(map(itemgetter(key), objects))
+            except KeyError:
+                values = [value.get(key) for value in objects]
+        else:
+            values = [value.get(key) if type(value) is dict else None for value in objects]
+        node.values = values
+        types = set(map(type, values))
+        for value_type in types:
+            node.mask |= _TYPE_BITS[value_type]
+        if dict in types:
+            _observe_objects(node.children, values, all_objects=types == {dict})
 
 
 def batch_table(root: dict[str, Node], rows: int) -> tuple[pa.Table, dict[tuple[str, ...], str]]:
@@ -349,12 +487,23 @@ PARALLEL_MIN_BYTES = 32 * 1024 * 1024
 _SPLIT_WINDOW = 4 * 1024 * 1024
 
 
+LAMBDA_MB_PER_VCPU = 1769  # Lambda allocates CPU in proportion to memory: 1 vCPU at 1,769 MB
+
+
 def default_workers() -> int:
-    """Processes for one file: ``BRONZE_WORKERS`` or the CPUs available (Lambda: 2 from 3,538 MB)."""
+    """Processes for one file: ``BRONZE_WORKERS``, else the CPUs available, at most 4.
+
+    On Lambda every size sees 2 CPUs, but the CPU time it gets grows with memory (a full vCPU
+    per 1,769 MB), so the CPUs are capped at ``AWS_LAMBDA_FUNCTION_MEMORY_SIZE / 1769``: a
+    worker that would only share one vCPU costs memory and gains nothing.
+    """
     configured = os.environ.get("BRONZE_WORKERS", "").strip()
     if configured:
         return max(1, int(configured))
     available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    memory = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "").strip()
+    if memory.isdigit():
+        available = min(available, int(memory) // LAMBDA_MB_PER_VCPU)
     return max(1, min(4, available))
 
 
@@ -380,19 +529,45 @@ def find_splits(path: str, size: int, parts: int) -> list[int] | None:
     return offsets
 
 
-def _region(path: str, start: int, end: int | None) -> bytes:
-    """Bytes ``[start, end)`` of the file as a JSON array of whole records."""
-    with open(path, "rb") as source:
-        source.seek(start)
-        data = source.read() if end is None else source.read(end - start)
-    data = data.rstrip()
-    if start > 0:
-        data = b"[" + data
-    if end is not None:
-        if not data.endswith(b","):
+class _Region:
+    """Bytes ``[start, end)`` of the file, read in chunks, as a JSON array of whole records:
+    ``[`` before a region that starts mid-file, the ``,`` that ends a region cut before a record
+    replaced by ``]``. Streaming keeps a worker's memory to one batch, not its whole region."""
+
+    _TAIL = 4096
+
+    def __init__(self, path: str, start: int, end: int | None) -> None:
+        self._source = open(path, "rb")  # noqa: SIM115 - closed by close()
+        self._source.seek(start)
+        self._left = (os.path.getsize(path) if end is None else end) - start
+        self._head = b"[" if start > 0 else b""
+        self._cut = end is not None
+
+    def read(self, size: int) -> bytes:
+        if self._head:
+            head, self._head = self._head, b""
+            return head
+        if self._left <= 0:
+            return b""
+        if not self._cut or self._left > self._TAIL:
+            keep = self._TAIL if self._cut else 0
+            data = self._source.read(min(size, self._left - keep))
+            self._left -= len(data)
+            return data
+        tail = self._source.read(self._left).rstrip()
+        self._left = 0
+        if not tail.endswith(b","):
             raise MalformedJson("region does not end between records")
-        data = data[:-1] + b"]"
-    return data
+        return tail[:-1] + b"]"
+
+    def close(self) -> None:
+        self._source.close()
+
+    def __enter__(self) -> _Region:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 def _shape_to_json(children: dict[str, Node]) -> list[Any]:
@@ -416,17 +591,16 @@ def convert_region(
     root: dict[str, Node] = {}
     batches = []
     rows = 0
-    for number, records in enumerate(
-        iter_batches(io.BytesIO(_region(path, start, end)), batch_characters=batch_characters)
-    ):
-        observe_batch(root, records)
-        table, kinds = batch_table(root, len(records))
-        batch_path = f"{out_prefix}-{number}.arrow"
-        with pa.OSFile(batch_path, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-            writer.write_table(table)
-        batches.append({"path": batch_path, "kinds": [[list(p), k] for p, k in kinds.items()]})
-        rows += len(records)
-        clear_values(root)
+    with _Region(path, start, end) as region:
+        for number, records in enumerate(iter_batches(region, batch_characters=batch_characters)):  # type: ignore[arg-type]
+            observe_batch(root, records)
+            table, kinds = batch_table(root, len(records))
+            batch_path = f"{out_prefix}-{number}.arrow"
+            with pa.OSFile(batch_path, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
+                writer.write_table(table)
+            batches.append({"path": batch_path, "kinds": [[list(p), k] for p, k in kinds.items()]})
+            rows += len(records)
+            clear_values(root)
     return {"shape": _shape_to_json(root), "batches": batches, "rows": rows}
 
 
@@ -489,6 +663,24 @@ def convert_file(
     return convert(lambda: open(path, "rb"), batch_characters=batch_characters)
 
 
+@contextmanager
+def without_cycle_collection() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while converting.
+
+    Parsing creates millions of dicts and lists; each allocation burst triggers a collection
+    that walks every live container, which costs more than the parsing itself (json.loads of
+    100 MB: 1.24 s with collections, 0.49 s without). Parsed JSON holds no reference cycles,
+    so reference counting frees everything anyway; the previous state is restored after.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def write_parquet(
     path: str,
     destination: str,
@@ -499,7 +691,10 @@ def write_parquet(
     batch_characters: int = BATCH_CHARACTERS,
 ) -> ParquetResult:
     """Convert the raw JSON file at ``path`` into a Parquet file at ``destination`` (local paths)."""
-    with tempfile.TemporaryDirectory(dir=os.path.dirname(destination) or None) as workdir:
+    with (
+        tempfile.TemporaryDirectory(dir=os.path.dirname(destination) or None) as workdir,
+        without_cycle_collection(),
+    ):
         converted = convert_file(path, workers=workers, workdir=workdir, batch_characters=batch_characters)
         return _write(converted, destination, source_key=source_key, ingested_at=ingested_at)
 
@@ -535,8 +730,22 @@ def _write(
     )
 
 
+class _WithoutPandas:
+    """Import hook for worker processes: pyarrow imports pandas on its first ``pa.array`` call just
+    to check whether the input is a pandas object (~0.4 s of a worker's start); without pandas it
+    skips that check. A worker only needs pyarrow; were pandas ever required, the worker would
+    fail and the file would be converted sequentially."""
+
+    @staticmethod
+    def find_spec(name: str, path: object = None, target: object = None) -> None:
+        if name == "pandas" or name.startswith("pandas."):
+            raise ImportError("pandas is not loaded in bronze worker processes")
+
+
 if __name__ == "__main__":  # worker process of convert_parallel
     _path, _start, _end, _prefix, _batch = sys.argv[1:6]
+    sys.meta_path.insert(0, _WithoutPandas)  # type: ignore[arg-type]
+    gc.disable()  # see without_cycle_collection
     try:
         _result = convert_region(_path, int(_start), int(_end) if _end else None, _prefix, int(_batch))
     except MalformedJson as _error:

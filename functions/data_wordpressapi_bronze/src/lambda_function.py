@@ -11,7 +11,8 @@ raises :class:`PipelineStepFailed`.
 
 Environment: RAW_BUCKET_PARAMETER, BRONZE_BUCKET_PARAMETER, SNS_TOPIC_PARAMETER (parameter
 names, seed defaults), GLUE_DATABASE_NAME (default data_lakehouse_bronze), BRONZE_WORKERS
-(processes per large file; default: the CPUs available, at most 4).
+(processes per large file; default: the CPUs available, at most 4, on Lambda at most one per
+1,769 MB of memory).
 """
 
 from __future__ import annotations

@@ -1,0 +1,101 @@
+"""One measured run in its own process: the real handler or the naive baseline.
+
+Usage: ``python benchmarks/child.py <kind> <result.json> [arguments]``: ``bronze``, ``raw``,
+``baseline <raw key> <bronze key>``, ``convert <raw path> <parquet path>``, ``baseline_convert``
+(same arguments).
+AWS is the moto server named by ``AWS_ENDPOINT_URL``; the runner sets the environment. Only the
+work is timed (imports are measured separately); the runner samples the process tree's memory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO_ROOT))
+RAW_KEY = "wordpress_api/posts/posts.json"
+
+
+def run_handler(name: str) -> dict:
+    from local.functions import load_handler
+
+    handler = load_handler(name)
+    started = time.perf_counter()
+    summary = handler({}, None)
+    return {"seconds": time.perf_counter() - started, "summary": summary}
+
+
+def run_baseline(raw_bucket: str, raw_key: str, bronze_bucket: str, bronze_key: str) -> dict:
+    """The naive conversion: pandas read_json -> to_parquet, with ``meta`` made uniform."""
+    import boto3
+    import pandas as pd
+
+    started = time.perf_counter()
+    s3 = boto3.client("s3")  # timed, like the clients the handler creates
+    with tempfile.TemporaryDirectory(prefix="baseline-") as workdir:
+        raw_path, parquet_path = os.path.join(workdir, "raw.json"), os.path.join(workdir, "out.parquet")
+        s3.download_file(raw_bucket, raw_key, raw_path)
+        frame = pd.read_json(raw_path)
+        # The naive path fails with "cannot mix list and non-list" when meta is [] and {}.
+        frame["meta"] = frame["meta"].map(json.dumps)
+        frame.to_parquet(parquet_path, index=False)
+        s3.upload_file(parquet_path, bronze_bucket, bronze_key)
+        rows = len(frame)
+    return {"seconds": time.perf_counter() - started, "summary": {"rows": rows}}
+
+
+def run_convert(raw_path: str, parquet_path: str) -> dict:
+    """The handler's conversion alone, local file to local file (no S3), default workers."""
+    sys.path[:0] = [str(REPO_ROOT / "functions" / "data_wordpressapi_bronze" / "src")]
+    from datetime import UTC, datetime
+
+    import pandas  # noqa: F401 - loaded by the handler's awswrangler import, so not timed here
+    from bronze_parquet import default_workers, write_parquet
+
+    started = time.perf_counter()
+    result = write_parquet(
+        raw_path, parquet_path, source_key=RAW_KEY, ingested_at=datetime.now(UTC), workers=default_workers()
+    )
+    return {"seconds": time.perf_counter() - started, "summary": {"rows": result.rows}}
+
+
+def run_baseline_convert(raw_path: str, parquet_path: str) -> dict:
+    """The naive conversion alone, local file to local file."""
+    import pandas as pd
+
+    started = time.perf_counter()
+    frame = pd.read_json(raw_path)
+    frame["meta"] = frame["meta"].map(json.dumps)
+    frame.to_parquet(parquet_path, index=False)
+    return {"seconds": time.perf_counter() - started, "summary": {"rows": len(frame)}}
+
+
+def main(argv: list[str]) -> None:
+    kind, result_path = argv[0], argv[1]
+    if kind == "bronze":
+        result = run_handler("data_wordpressapi_bronze")
+    elif kind == "raw":
+        result = run_handler("data_wordpressapi_raw")
+    elif kind == "baseline":
+        result = run_baseline(
+            os.environ["BENCH_RAW_BUCKET"], argv[2], os.environ["BENCH_BRONZE_BUCKET"], argv[3]
+        )
+    elif kind == "convert":
+        result = run_convert(argv[2], argv[3])
+    elif kind == "baseline_convert":
+        result = run_baseline_convert(argv[2], argv[3])
+    else:
+        raise SystemExit(f"unknown run kind {kind!r}")
+    result["max_rss_self_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    result["max_rss_largest_child_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    Path(result_path).write_text(json.dumps(result, default=str))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
