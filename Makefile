@@ -39,16 +39,16 @@ node: $(NODE_DIR)/node_modules/.installed
 test: venv node
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-run-local: venv
+run-local: $(VENV)/.installed
 	$(PY) -m local.run_pipeline
 
-bench: venv
+bench: $(VENV)/.installed
 	$(PY) benchmarks/run.py
 
-fmt: venv
+fmt: $(VENV)/.installed
 	$(PY) -m local.terraform fmt
 
-lint: venv
+lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
