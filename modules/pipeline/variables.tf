@@ -299,9 +299,9 @@ variable "raw_function_timeout" {
 }
 
 variable "bronze_function_memory_size" {
-  description = "Memory of the bronze function, in MB (pandas and pyarrow hold every record of one endpoint in memory)."
+  description = "Memory of the bronze function, in MB. 1769 is the smallest size with a full vCPU (the conversion is CPU-bound) and leaves over 2x headroom for a 300 MB endpoint; see the README's Performance section."
   type        = number
-  default     = 1024
+  default     = 1769
 
   validation {
     condition     = var.bronze_function_memory_size >= 128 && var.bronze_function_memory_size <= 10240 && floor(var.bronze_function_memory_size) == var.bronze_function_memory_size
