@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from contextlib import nullcontext
 from datetime import UTC, datetime
 
 import pyarrow as pa
@@ -257,16 +258,66 @@ def test_integers_beyond_int64_become_json(bronze_parquet, tmp_path) -> None:
     assert [row["big"] for row in rows] == ["1", "99999999999999999999999"]
 
 
-def test_parallel_conversion_matches_sequential(bronze_parquet, tmp_path, monkeypatch) -> None:
+@pytest.mark.parametrize("prepared", [False, True], ids=["workers-started-when-needed", "prepared-workers"])
+def test_parallel_conversion_matches_sequential(bronze_parquet, tmp_path, monkeypatch, prepared) -> None:
     monkeypatch.setattr(bronze_parquet, "PARALLEL_MIN_BYTES", 0)
     text = "".join(iter_json_array_chunks(generate_posts(300, paragraphs=1)))
 
     sequential, one = convert_rows(bronze_parquet, tmp_path, text, workers=1)
-    parallel, two = convert_rows(bronze_parquet, tmp_path, text, workers=3, batch_characters=50_000)
+    with bronze_parquet.prepared_workers(len(text), 3) if prepared else nullcontext() as pool:
+        parallel, two = convert_rows(
+            bronze_parquet, tmp_path, text, workers=3, batch_characters=50_000, pool=pool
+        )
 
     assert (one.processes, two.processes) == (1, 3)
     assert parallel == sequential
     assert one.columns == two.columns
+
+
+@pytest.fixture
+def started_workers(bronze_parquet, monkeypatch) -> list:
+    """Every worker process bronze_parquet starts."""
+    started = []
+    popen = bronze_parquet.subprocess.Popen
+
+    def recording_popen(*args, **kwargs):
+        started.append(popen(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(bronze_parquet.subprocess, "Popen", recording_popen)
+    return started
+
+
+def test_workers_are_reaped_when_conversion_fails(
+    bronze_parquet, tmp_path, monkeypatch, started_workers
+) -> None:
+    monkeypatch.setattr(bronze_parquet, "PARALLEL_MIN_BYTES", 0)
+    text = "".join(iter_json_array_chunks(generate_posts(300, paragraphs=1)))
+    convert_region = bronze_parquet.convert_region
+
+    def disk_full(path, start, *args):
+        if start == 0:  # this process's region: the workers are converting theirs meanwhile
+            raise OSError("No space left on device")
+        return convert_region(path, start, *args)
+
+    monkeypatch.setattr(bronze_parquet, "convert_region", disk_full)
+
+    with pytest.raises(OSError, match="No space left"), bronze_parquet.prepared_workers(len(text), 3) as pool:
+        convert_rows(bronze_parquet, tmp_path, text, workers=3, batch_characters=50_000, pool=pool)
+
+    assert len(started_workers) == 2
+    assert all(process.returncode is not None for process in started_workers)  # waited for: no zombie
+
+
+def test_unused_prepared_workers_exit(bronze_parquet, tmp_path, monkeypatch, started_workers) -> None:
+    monkeypatch.setattr(bronze_parquet, "PARALLEL_MIN_BYTES", 0)
+    text = json.dumps({"id": 1, "note": "a single document is not split"})
+
+    with bronze_parquet.prepared_workers(len(text), 3) as pool:
+        rows, result = convert_rows(bronze_parquet, tmp_path, text, workers=3, pool=pool)
+
+    assert (rows[0]["id"], result.processes) == (1, 1)
+    assert [process.returncode for process in started_workers] == [0, 0]  # told to exit, and reaped
 
 
 def test_a_wrong_split_is_detected(bronze_parquet, tmp_path) -> None:

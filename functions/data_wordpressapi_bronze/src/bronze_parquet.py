@@ -27,7 +27,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain
@@ -604,28 +604,114 @@ def convert_region(
     return {"shape": _shape_to_json(root), "batches": batches, "rows": rows}
 
 
-def convert_parallel(path: str, splits: list[int], workdir: str, batch_characters: int) -> Converted | None:
-    """Convert regions in worker processes; None when a worker fails (the caller goes sequential)."""
+class WorkerPool:
+    """Worker processes for :func:`convert_parallel`, started before they are needed.
+
+    A worker spends 0.2-0.4 s starting Python and importing pyarrow. Regions are split evenly,
+    so that start-up would delay the whole conversion; started while the raw object downloads
+    (see :func:`prepared_workers`), it costs nothing on the critical path. Each worker then waits
+    for one job, a JSON line on its stdin. :meth:`close` always reaps every process: idle workers
+    are told to exit (stdin closed), busy ones (an error interrupted the conversion) are killed.
+    """
+
+    def __init__(self, count: int = 0) -> None:
+        self._processes: list[subprocess.Popen[bytes]] = []
+        self._idle: list[subprocess.Popen[bytes]] = []
+        try:
+            for _ in range(count):
+                self._idle.append(self._start())
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self) -> subprocess.Popen[bytes]:
+        command = [sys.executable, os.path.abspath(__file__)]
+        process = subprocess.Popen(  # noqa: S603 - our own script
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        self._processes.append(process)
+        return process
+
+    def take(self, count: int) -> list[subprocess.Popen[bytes]]:
+        """``count`` workers: the prepared ones first, more started if the pool has too few."""
+        taken, self._idle = self._idle[:count], self._idle[count:]
+        return taken + [self._start() for _ in range(count - len(taken))]
+
+    def close(self) -> None:
+        for process in self._processes:
+            if process.poll() is None and process not in self._idle:
+                process.kill()
+            for stream in (process.stdin, process.stdout, process.stderr):
+                if stream is not None:
+                    with suppress(BrokenPipeError):
+                        stream.close()  # an idle worker reads end of file and exits
+        for process in self._processes:
+            process.wait()
+        self._processes, self._idle = [], []
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def parallel_workers(size: int, workers: int) -> int:
+    """Worker processes :func:`convert_file` uses for a file of ``size`` bytes (the main process
+    converts one region itself)."""
+    return workers - 1 if workers > 1 and size >= PARALLEL_MIN_BYTES else 0
+
+
+def prepared_workers(size: int, workers: int) -> WorkerPool:
+    """The workers a raw object of ``size`` bytes will need, started now (before its download)."""
+    return WorkerPool(parallel_workers(size, workers))
+
+
+def convert_parallel(
+    path: str, splits: list[int], workdir: str, batch_characters: int, pool: WorkerPool | None = None
+) -> Converted | None:
+    """Convert regions in worker processes (``pool``'s prepared ones when given); None when a
+    worker fails (the caller goes sequential)."""
+    with WorkerPool() as started_here:  # no pool prepared: workers start now, and are reaped here
+        return _convert_parallel(path, splits, workdir, batch_characters, pool or started_here)
+
+
+def _send_job(process: subprocess.Popen[bytes], job: dict[str, Any]) -> bool:
+    """Hand a worker its job; False if it is gone (it failed to start)."""
+    try:
+        process.stdin.write(json.dumps(job).encode() + b"\n")  # type: ignore[union-attr]
+        process.stdin.flush()  # type: ignore[union-attr]
+    except (BrokenPipeError, ValueError):
+        return False
+    return True
+
+
+def _convert_parallel(
+    path: str, splits: list[int], workdir: str, batch_characters: int, pool: WorkerPool
+) -> Converted | None:
     bounds = list(zip([0, *splits], [*splits, None], strict=True))
-    processes = []
-    for number, (start, end) in enumerate(bounds[1:], start=1):
-        arguments = [
-            path,
-            str(start),
-            "" if end is None else str(end),
-            os.path.join(workdir, f"part{number}"),
-            str(batch_characters),
-        ]
-        command = [sys.executable, os.path.abspath(__file__), *arguments]
-        processes.append(subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE))  # noqa: S603 - our own script
+    processes = pool.take(len(bounds) - 1)
+    sent = [
+        _send_job(
+            process,
+            {
+                "path": path,
+                "start": start,
+                "end": end,
+                "prefix": os.path.join(workdir, f"part{number}"),
+                "batch_characters": batch_characters,
+            },
+        )
+        for number, (process, (start, end)) in enumerate(zip(processes, bounds[1:], strict=True), start=1)
+    ]
     try:  # this process converts the first region meanwhile
         first: dict[str, Any] | None = convert_region(
             path, 0, bounds[0][1], os.path.join(workdir, "part0"), batch_characters
         )
     except MalformedJson:
         first = None
-    outputs = [process.communicate()[0] for process in processes]
-    if first is None or any(process.returncode != 0 for process in processes):
+    outputs = [process.communicate()[0] for process in processes]  # closes stdin: no second job
+    if first is None or not all(sent) or any(process.returncode != 0 for process in processes):
         return None
     results = [first, *(json.loads(stdout) for stdout in outputs)]
     root: dict[str, Node] = {}
@@ -650,14 +736,19 @@ def convert_parallel(path: str, splits: list[int], workdir: str, batch_character
 
 
 def convert_file(
-    path: str, *, workers: int, workdir: str, batch_characters: int = BATCH_CHARACTERS
+    path: str,
+    *,
+    workers: int,
+    workdir: str,
+    batch_characters: int = BATCH_CHARACTERS,
+    pool: WorkerPool | None = None,
 ) -> Converted:
     """Convert a local raw JSON file, in ``workers`` processes when it is large enough."""
     size = os.path.getsize(path)
-    if workers > 1 and size >= PARALLEL_MIN_BYTES:
+    if parallel_workers(size, workers):
         splits = find_splits(path, size, workers)
         if splits:
-            converted = convert_parallel(path, splits, workdir, batch_characters)
+            converted = convert_parallel(path, splits, workdir, batch_characters, pool)
             if converted is not None:
                 return converted
     return convert(lambda: open(path, "rb"), batch_characters=batch_characters)
@@ -689,13 +780,17 @@ def write_parquet(
     ingested_at: datetime,
     workers: int = 1,
     batch_characters: int = BATCH_CHARACTERS,
+    pool: WorkerPool | None = None,
 ) -> ParquetResult:
-    """Convert the raw JSON file at ``path`` into a Parquet file at ``destination`` (local paths)."""
+    """Convert the raw JSON file at ``path`` into a Parquet file at ``destination`` (local paths);
+    ``pool``: workers prepared by :func:`prepared_workers` (else they are started when needed)."""
     with (
         tempfile.TemporaryDirectory(dir=os.path.dirname(destination) or None) as workdir,
         without_cycle_collection(),
     ):
-        converted = convert_file(path, workers=workers, workdir=workdir, batch_characters=batch_characters)
+        converted = convert_file(
+            path, workers=workers, workdir=workdir, batch_characters=batch_characters, pool=pool
+        )
         return _write(converted, destination, source_key=source_key, ingested_at=ingested_at)
 
 
@@ -742,12 +837,17 @@ class _WithoutPandas:
             raise ImportError("pandas is not loaded in bronze worker processes")
 
 
-if __name__ == "__main__":  # worker process of convert_parallel
-    _path, _start, _end, _prefix, _batch = sys.argv[1:6]
+if __name__ == "__main__":  # worker process of WorkerPool: pyarrow is imported, now wait for a job
     sys.meta_path.insert(0, _WithoutPandas)  # type: ignore[arg-type]
     gc.disable()  # see without_cycle_collection
+    _line = sys.stdin.readline()
+    if not _line:  # stdin closed without a job: the worker was not needed
+        sys.exit(0)
+    _job = json.loads(_line)
     try:
-        _result = convert_region(_path, int(_start), int(_end) if _end else None, _prefix, int(_batch))
+        _result = convert_region(
+            _job["path"], _job["start"], _job["end"], _job["prefix"], _job["batch_characters"]
+        )
     except MalformedJson as _error:
         sys.stderr.write(str(_error))
         sys.exit(1)

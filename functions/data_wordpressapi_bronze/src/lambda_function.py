@@ -25,7 +25,7 @@ from typing import Any
 
 import awswrangler as wr
 import boto3
-from bronze_parquet import MalformedJson, default_workers, write_parquet
+from bronze_parquet import MalformedJson, default_workers, prepared_workers, write_parquet
 from lakehouse_common import (
     DATA_SOURCE,
     Failure,
@@ -81,12 +81,17 @@ def convert_object(
     """One raw object -> its Parquet file and Glue table; nothing is written unless conversion succeeded."""
     name = raw_object_name(key)
     bronze_key = object_key(name, "parquet")
-    with tempfile.TemporaryDirectory(prefix=f"bronze-{name}-") as workdir:
+    raw_size = s3.head_object(Bucket=raw_bucket, Key=key)["ContentLength"]
+    # A large object's worker processes start now, so their start-up overlaps the download.
+    with (
+        tempfile.TemporaryDirectory(prefix=f"bronze-{name}-") as workdir,
+        prepared_workers(raw_size, workers) as pool,
+    ):
         raw_path = os.path.join(workdir, f"{name}.json")
         parquet_path = os.path.join(workdir, f"{name}.parquet")
         s3.download_file(raw_bucket, key, raw_path)
         result = write_parquet(
-            raw_path, parquet_path, source_key=key, ingested_at=datetime.now(UTC), workers=workers
+            raw_path, parquet_path, source_key=key, ingested_at=datetime.now(UTC), workers=workers, pool=pool
         )
         size = os.path.getsize(parquet_path)
         wr.s3.upload(
@@ -116,7 +121,7 @@ def lambda_handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]
     setup_logging()
     names = parameter_names("bronze")
     session = boto3.Session()
-    ssm, s3, sns = session.client("ssm"), session.client("s3"), session.client("sns")
+    ssm, s3 = session.client("ssm"), session.client("s3")  # SNS only when a failure is published
     try:
         topic_arn = get_parameter(ssm, names.sns_topic)
     except MissingParameterError as error:  # nowhere to alert: fail the step, the state machine alerts
@@ -157,7 +162,7 @@ def lambda_handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]
         failures.append(Failure(error.name, str(error)))
 
     if failures:
-        publish_failures(sns, topic_arn, FUNCTION_NAME, failures, succeeded=len(results))
+        publish_failures(session.client("sns"), topic_arn, FUNCTION_NAME, failures, succeeded=len(results))
         raise PipelineStepFailed(FUNCTION_NAME, failures)
     return {
         "function": FUNCTION_NAME,
