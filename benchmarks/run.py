@@ -39,6 +39,7 @@ import pyarrow.parquet as pq  # noqa: E402
 from benchmarks.data import MB, ensure_data, file_digest  # noqa: E402
 from benchmarks.memory import TreeSampler  # noqa: E402
 from benchmarks.reference import compare, reference_table  # noqa: E402
+from local.emulator import fake_aws_environment  # noqa: E402
 from local.functions import FUNCTION_NAMES, FUNCTIONS_DIR  # noqa: E402
 from local.sample_wordpress import DEFAULT_SEED, SampleSite, SampleWordPress, generate_posts  # noqa: E402
 
@@ -122,11 +123,7 @@ def moto_server() -> Iterator[str]:
 def aws_environment(endpoint: str) -> dict[str, str]:
     return {
         "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
+        **fake_aws_environment(REGION),
         "GLUE_DATABASE_NAME": GLUE_DATABASE,
         "BENCH_RAW_BUCKET": RAW_BUCKET,
         "BENCH_BRONZE_BUCKET": BRONZE_BUCKET,

@@ -164,6 +164,17 @@ class Emulator:
             env.program_state_event.wait(wait_seconds * self.time_scale)
 
 
+def fake_aws_environment(region: str = DEFAULT_REGION) -> dict[str, str]:
+    """Credentials and region for talking to an emulator: never real, so nothing reaches AWS."""
+    return {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": region,
+        "AWS_REGION": region,
+    }
+
+
 def _function_name(name_or_arn: str) -> str:
     """`arn:aws:lambda:r:a:function:name[:qualifier]` or `name[:qualifier]` -> `name`."""
     if name_or_arn.startswith("arn:"):
@@ -200,13 +211,6 @@ def aws_emulator(region: str = DEFAULT_REGION, time_scale: float = 0.0) -> Itera
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
     emulator = Emulator(region=region, account_id=DEFAULT_ACCOUNT_ID, time_scale=time_scale)
-    fake_credentials = {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": region,
-        "AWS_REGION": region,
-    }
 
     def invoke(
         backend: Any,
@@ -225,7 +229,7 @@ def aws_emulator(region: str = DEFAULT_REGION, time_scale: float = 0.0) -> Itera
     error_names = {**state_task_service_aws_sdk._SERVICE_ERROR_NAMES, **AWS_SERVICE_ERROR_NAMES}
 
     with ExitStack() as stack:
-        stack.enter_context(mock.patch.dict(os.environ, fake_credentials))
+        stack.enter_context(mock.patch.dict(os.environ, fake_aws_environment(region)))
         stack.enter_context(
             mock_aws(
                 config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}

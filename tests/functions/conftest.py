@@ -14,6 +14,7 @@ from moto import mock_aws
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.sns.models import sns_backends
 
+from local.emulator import fake_aws_environment
 from local.functions import load_function_module
 from local.sample_wordpress import SampleWordPress
 
@@ -58,11 +59,7 @@ class Aws:
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
     """moto with the buckets, topics, SSM parameters and Glue database the module creates."""
     for name, value in {
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_SESSION_TOKEN": "testing",
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_REGION": REGION,
+        **fake_aws_environment(REGION),
         "GLUE_DATABASE_NAME": GLUE_DATABASE,
         "RETRY_BASE_SECONDS": "0.001",
         "REQUEST_TIMEOUT_SECONDS": "5",
