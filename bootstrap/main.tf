@@ -6,60 +6,16 @@ data "aws_caller_identity" "current" {}
 
 data "aws_region" "current" {}
 
-data "aws_partition" "current" {}
-
 locals {
   # S3 names are global: the default ends with the account id and region.
   state_bucket_name = coalesce(var.state_bucket_name, "serverless-lakehouse-tfstate-${data.aws_caller_identity.current.account_id}-${data.aws_region.current.region}")
 }
 
-data "aws_iam_policy_document" "kms" {
-  #checkov:skip=CKV_AWS_109:This is a key policy: its "*" resource is this key alone, and the account must be able to administer its own key.
-  #checkov:skip=CKV_AWS_111:This is a key policy: its "*" resource is this key alone, not every resource of the account.
-  #checkov:skip=CKV_AWS_356:This is a key policy: "*" is the only way a key policy names its own key.
-  statement {
-    sid = "AccountAdministersKeyAndDelegatesUseToIam"
-    actions = [
-      "kms:CancelKeyDeletion",
-      "kms:Create*",
-      "kms:Decrypt",
-      "kms:Delete*",
-      "kms:Describe*",
-      "kms:Disable*",
-      "kms:Enable*",
-      "kms:Encrypt",
-      "kms:GenerateDataKey*",
-      "kms:Get*",
-      "kms:List*",
-      "kms:Put*",
-      "kms:ReEncrypt*",
-      "kms:Revoke*",
-      "kms:RotateKeyOnDemand",
-      "kms:ScheduleKeyDeletion",
-      "kms:TagResource",
-      "kms:UntagResource",
-      "kms:Update*",
-    ]
-    # In a key policy "*" means this key; the policy cannot name the key's own ARN before it exists.
-    resources = ["*"]
+module "state_key" {
+  source = "../modules/kms-key"
 
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${data.aws_caller_identity.current.account_id}:root"]
-    }
-  }
-}
-
-resource "aws_kms_key" "state" {
-  description             = "Encrypts the serverless-lakehouse Terraform state bucket and lock table."
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
-  policy                  = data.aws_iam_policy_document.kms.json
-}
-
-resource "aws_kms_alias" "state" {
-  name          = "alias/serverless-lakehouse-tfstate"
-  target_key_id = aws_kms_key.state.key_id
+  alias       = "serverless-lakehouse-tfstate"
+  description = "Encrypts the serverless-lakehouse Terraform state bucket and lock table."
 }
 
 resource "aws_s3_bucket" "state" {
@@ -88,7 +44,7 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "state" {
   rule {
     apply_server_side_encryption_by_default {
       sse_algorithm     = "aws:kms"
-      kms_master_key_id = aws_kms_key.state.arn
+      kms_master_key_id = module.state_key.key_arn
     }
     bucket_key_enabled = true
   }
@@ -180,7 +136,7 @@ resource "aws_dynamodb_table" "lock" {
 
   server_side_encryption {
     enabled     = true
-    kms_key_arn = aws_kms_key.state.arn
+    kms_key_arn = module.state_key.key_arn
   }
 
   deletion_protection_enabled = true

@@ -20,7 +20,7 @@ output "key" {
 
 output "kms_key_id" {
   description = "ARN of the key that encrypts the state: the backend.hcl `kms_key_id`, so state objects use it rather than SSE-S3."
-  value       = aws_kms_key.state.arn
+  value       = module.state_key.key_arn
 }
 
 output "backend_hcl" {
@@ -30,6 +30,6 @@ output "backend_hcl" {
     key            = "${var.state_key}"
     region         = "${data.aws_region.current.region}"
     dynamodb_table = "${aws_dynamodb_table.lock.name}"
-    kms_key_id     = "${aws_kms_key.state.arn}"
+    kms_key_id     = "${module.state_key.key_arn}"
   EOT
 }

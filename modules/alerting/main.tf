@@ -5,8 +5,6 @@ data "aws_caller_identity" "current" {}
 
 data "aws_region" "current" {}
 
-data "aws_partition" "current" {}
-
 locals {
   account_id = data.aws_caller_identity.current.account_id
 
@@ -38,72 +36,19 @@ locals {
 
 # The AWS managed SNS key (alias/aws/sns) cannot be used here: its key policy cannot be changed, so
 # CloudWatch alarms and EventBridge rules could not publish to topics encrypted with it.
-data "aws_iam_policy_document" "kms" {
-  #checkov:skip=CKV_AWS_109:This is a key policy: its "*" resource is this key alone, and the account must be able to administer its own key.
-  #checkov:skip=CKV_AWS_111:This is a key policy: its "*" resource is this key alone, not every resource of the account.
-  #checkov:skip=CKV_AWS_356:This is a key policy: "*" is the only way a key policy names its own key.
-  statement {
-    sid = "AccountAdministersKeyAndDelegatesUseToIam"
-    actions = [
-      "kms:CancelKeyDeletion",
-      "kms:Create*",
-      "kms:Decrypt",
-      "kms:Delete*",
-      "kms:Describe*",
-      "kms:Disable*",
-      "kms:Enable*",
-      "kms:Encrypt",
-      "kms:GenerateDataKey*",
-      "kms:Get*",
-      "kms:List*",
-      "kms:Put*",
-      "kms:ReEncrypt*",
-      "kms:Revoke*",
-      "kms:RotateKeyOnDemand",
-      "kms:ScheduleKeyDeletion",
-      "kms:TagResource",
-      "kms:UntagResource",
-      "kms:Update*",
-    ]
-    # In a key policy "*" means this key; the policy cannot name the key's own ARN before it exists.
-    resources = ["*"]
+module "sns_key" {
+  source = "../kms-key"
 
-    principals {
-      type        = "AWS"
-      identifiers = ["arn:${data.aws_partition.current.partition}:iam::${local.account_id}:root"]
-    }
-  }
-
-  statement {
-    sid     = "ServicesPublishToEncryptedTopics"
-    actions = ["kms:Decrypt", "kms:GenerateDataKey*"]
-    # In a key policy "*" means this key; the policy cannot name the key's own ARN before it exists.
-    resources = ["*"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["cloudwatch.amazonaws.com", "events.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_kms_key" "sns" {
-  description             = "Encrypts the ${join("-", compact([var.name_prefix, "data-lakehouse"]))} SNS topics; CloudWatch alarms and EventBridge may use it to publish."
-  enable_key_rotation     = true
-  deletion_window_in_days = 30
-  policy                  = data.aws_iam_policy_document.kms.json
-}
-
-resource "aws_kms_alias" "sns" {
-  name          = "alias/${join("-", compact([var.name_prefix, "data-lakehouse-alerting"]))}"
-  target_key_id = aws_kms_key.sns.key_id
+  alias              = join("-", compact([var.name_prefix, "data-lakehouse-alerting"]))
+  description        = "Encrypts the ${join("-", compact([var.name_prefix, "data-lakehouse"]))} SNS topics; CloudWatch alarms and EventBridge may use it to publish."
+  service_principals = ["cloudwatch.amazonaws.com", "events.amazonaws.com"]
 }
 
 resource "aws_sns_topic" "this" {
   for_each = local.topics
 
   name              = join("-", compact([var.name_prefix, each.value.seed]))
-  kms_master_key_id = aws_kms_key.sns.arn
+  kms_master_key_id = module.sns_key.key_arn
 }
 
 data "aws_iam_policy_document" "topic" {

@@ -50,5 +50,5 @@ output "bronze_topic_parameter_arn" {
 
 output "kms_key_arn" {
   description = "ARN of the KMS key encrypting the topics. Roles that publish need kms:GenerateDataKey and kms:Decrypt on it."
-  value       = aws_kms_key.sns.arn
+  value       = module.sns_key.key_arn
 }
