@@ -100,7 +100,7 @@ data "archive_file" "function" {
 
   type             = "zip"
   source_dir       = "${local.functions_dir}/${each.value.seed}/src"
-  output_path      = "${path.module}/build/${each.value.seed}.zip"
+  output_path      = "${path.root}/.build/${each.value.seed}.zip"
   output_file_mode = "0644"
   excludes         = ["**/__pycache__/**", "**/*.pyc"]
 }
@@ -109,7 +109,7 @@ data "archive_file" "function" {
 data "archive_file" "common_layer" {
   type             = "zip"
   source_dir       = "${local.functions_dir}/common"
-  output_path      = "${path.module}/build/lakehouse_common.zip"
+  output_path      = "${path.root}/.build/lakehouse_common.zip"
   output_file_mode = "0644"
   excludes         = ["**/__pycache__/**", "**/*.pyc"]
 }
@@ -445,6 +445,12 @@ resource "aws_scheduler_schedule" "this" {
 # visible message there means a morning run never started. The alarm stays in ALARM until the queue
 # is emptied (messages are kept 14 days), then notifies OK. CloudWatch reads SQS's own metric, so the
 # queue's SQS-managed encryption needs no key access.
+#
+# treat_missing_data = "ignore": SQS stops publishing metrics for a queue that has been inactive for
+# about six hours, and a message that just sits in the queue is no activity. With "notBreaching" the
+# missing data would turn the alarm back to OK (and send an OK message) while the undelivered start
+# is still waiting; "ignore" keeps the alarm in its current state until data comes back. When the
+# queue is emptied (a receive or delete is activity) SQS reports 0 again and the alarm returns to OK.
 resource "aws_cloudwatch_metric_alarm" "schedule_dead_letter" {
   alarm_name        = "${local.schedule_name}-dlq-NotEmpty"
   alarm_description = "The ${local.schedule_name} schedule could not start ${local.state_machine_name}: its start request is in the ${aws_sqs_queue.schedule_dead_letter.name} dead-letter queue (the message says why). Start the run by hand, then empty the queue."
@@ -459,7 +465,7 @@ resource "aws_cloudwatch_metric_alarm" "schedule_dead_letter" {
   evaluation_periods  = 1
   comparison_operator = "GreaterThanThreshold"
   threshold           = 0
-  treat_missing_data  = "notBreaching"
+  treat_missing_data  = "ignore"
 
   alarm_actions = [var.failure_stepfunction_topic_arn]
   ok_actions    = [var.failure_stepfunction_topic_arn]

@@ -233,13 +233,13 @@ variable "retry_base_seconds" {
 # --- Functions -----------------------------------------------------------------------------
 
 variable "lambda_runtime" {
-  description = "Python runtime of both functions and the helpers layer. The AWS SDK for pandas layer must publish a build for it (py3.10 to py3.13 and later)."
+  description = "Python runtime of both functions and the helpers layer: python3.11 (the code needs 3.11: datetime.UTC), python3.12 or python3.13, the versions the suite runs the code on and the AWS SDK for pandas layer is published for."
   type        = string
   default     = "python3.13"
 
   validation {
-    condition     = can(regex("^python3\\.1[0-9]$", var.lambda_runtime))
-    error_message = "lambda_runtime must be a Python 3.10+ Lambda runtime such as python3.13."
+    condition     = contains(["python3.11", "python3.12", "python3.13"], var.lambda_runtime)
+    error_message = "lambda_runtime must be python3.11, python3.12 or python3.13: the functions need Python 3.11 or later, and the AWS SDK for pandas layer must be published for the runtime."
   }
 }
 
@@ -332,7 +332,7 @@ variable "bronze_function_ephemeral_storage_size" {
 }
 
 variable "log_level" {
-  description = "Application log level of both functions (Lambda's JSON log format filters below it)."
+  description = "Application log level of both functions (Lambda's JSON log format filters below it): TRACE, DEBUG, INFO, WARN, ERROR or FATAL. lakehouse_common maps it onto Python's logging (TRACE and DEBUG to DEBUG, WARN to WARNING, FATAL to CRITICAL)."
   type        = string
   default     = "INFO"
 

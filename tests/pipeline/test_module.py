@@ -192,7 +192,6 @@ def test_a_start_the_schedule_could_not_deliver_alerts_failure_stepfunction(
     assert alarm["statistic"] == "Maximum"
     assert (alarm["period"], alarm["evaluation_periods"]) == (300, 1)
     assert (alarm["comparison_operator"], alarm["threshold"]) == ("GreaterThanThreshold", 0)
-    assert alarm["treat_missing_data"] == "notBreaching"
     assert alarm["alarm_actions"] == ["${var.failure_stepfunction_topic_arn}"]
     assert alarm["ok_actions"] == ["${var.failure_stepfunction_topic_arn}"]
     outputs = labelled(tree["output"])
@@ -206,6 +205,22 @@ def test_a_start_the_schedule_could_not_deliver_alerts_failure_stepfunction(
     topics = alerting["topics"]
     topics = topics[0] if isinstance(topics, list) else topics
     assert "cloudwatch.amazonaws.com" in topics["failure_stepfunction"]["publishers"]
+
+
+def test_dead_letter_alarm_stays_in_alarm_while_the_undelivered_start_waits(
+    tree: dict[str, list[Any]],
+) -> None:
+    """SQS stops reporting an inactive queue's metrics after about six hours; a message waiting in the
+    dead-letter queue is no activity. Missing data must keep the alarm's state ("ignore"), not turn it
+    back to OK with an OK message ("notBreaching") while the start is still undelivered."""
+    alarm = resource(tree, "aws_cloudwatch_metric_alarm", "schedule_dead_letter")
+    assert alarm["treat_missing_data"] == "ignore"
+    source = (MODULE_DIR / "main.tf").read_text(encoding="utf-8")
+    comment = source[: source.index('resource "aws_cloudwatch_metric_alarm" "schedule_dead_letter"')]
+    comment = comment[comment.rindex("\n\n") :]
+    assert 'treat_missing_data = "ignore"' in comment and "six hours" in comment, (
+        "the comment above the alarm explains why missing data is ignored"
+    )
 
 
 # --------------------------------------------------------------------------- functions and layers

@@ -32,6 +32,25 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
+# Lambda's application log levels (AWS_LAMBDA_LOG_LEVEL) onto Python's: Python has no TRACE, WARN
+# is WARNING and FATAL is CRITICAL. logging.setLevel("TRACE") would raise ValueError on every call.
+LAMBDA_LOG_LEVELS = {
+    "TRACE": logging.DEBUG,
+    "DEBUG": logging.DEBUG,
+    "INFO": logging.INFO,
+    "WARN": logging.WARNING,
+    "WARNING": logging.WARNING,
+    "ERROR": logging.ERROR,
+    "FATAL": logging.CRITICAL,
+    "CRITICAL": logging.CRITICAL,
+}
+
+
+def python_log_level(name: str) -> int:
+    """The Python logging level for a Lambda (or Python) level name; INFO for an unknown name."""
+    return LAMBDA_LOG_LEVELS.get(name.strip().upper(), logging.INFO)
+
+
 def setup_logging() -> None:
     """Level from ``AWS_LAMBDA_LOG_LEVEL``/``LOG_LEVEL`` (default INFO); JSON output when unconfigured."""
     level = os.environ.get("AWS_LAMBDA_LOG_LEVEL") or os.environ.get("LOG_LEVEL") or "INFO"
@@ -40,7 +59,7 @@ def setup_logging() -> None:
         handler = logging.StreamHandler()
         handler.setFormatter(JsonFormatter())
         root.addHandler(handler)
-    root.setLevel(level.upper())
+    root.setLevel(python_log_level(level))
 
 
 def get_logger(name: str) -> logging.Logger:
