@@ -21,6 +21,21 @@ locals {
     },
     var.tags,
   )
+
+  # Names AWS wants unique per account and region, made distinct per deployment by name_prefix (a
+  # "dev" beside a "prod"). Every other name is "<prefix>-<name>", set inside the modules. Empty
+  # prefix: exactly the seed names. README "Names and name_prefix".
+  #   SSM parameters: the prefix is a leading path segment, /<prefix>/s3/lakehouse/name/raw.
+  #   Glue database:  <prefix>_data_lakehouse_bronze, '-' in the prefix becoming '_' (Athena's rule).
+  parameter_path_prefix = var.name_prefix == "" ? "" : "/${var.name_prefix}"
+  parameter_names = {
+    raw_bucket    = "${local.parameter_path_prefix}/s3/lakehouse/name/raw"
+    bronze_bucket = "${local.parameter_path_prefix}/s3/lakehouse/name/bronze"
+    raw_topic     = "${local.parameter_path_prefix}/sns/data/lakehouse/raw"
+    bronze_topic  = "${local.parameter_path_prefix}/sns/data/lakehouse/bronze"
+    endpoints     = "${local.parameter_path_prefix}/wordpress/api/endpoints"
+  }
+  glue_database_name = join("_", compact([replace(var.name_prefix, "-", "_"), var.glue_database_name]))
 }
 
 module "lakehouse_buckets" {
@@ -30,14 +45,18 @@ module "lakehouse_buckets" {
   raw_bucket_name                    = var.raw_bucket_name
   bronze_bucket_name                 = var.bronze_bucket_name
   noncurrent_version_expiration_days = var.noncurrent_version_expiration_days
-  glue_database_name                 = var.glue_database_name
+  glue_database_name                 = local.glue_database_name
+  raw_bucket_parameter_name          = local.parameter_names.raw_bucket
+  bronze_bucket_parameter_name       = local.parameter_names.bronze_bucket
 }
 
 module "alerting" {
   source = "./modules/alerting"
 
-  name_prefix           = var.name_prefix
-  alert_email_addresses = var.alert_email_addresses
+  name_prefix                 = var.name_prefix
+  alert_email_addresses       = var.alert_email_addresses
+  raw_topic_parameter_name    = local.parameter_names.raw_topic
+  bronze_topic_parameter_name = local.parameter_names.bronze_topic
   # Lists of known length (one entry per state machine / function), so counts are known at plan time.
   state_machine_arns    = concat([module.pipeline.state_machine_arn], module.glue_cost_control[*].state_machine_arn)
   lambda_function_names = module.pipeline.function_names
@@ -65,11 +84,12 @@ module "pipeline" {
   failure_stepfunction_topic_arn = module.alerting.failure_stepfunction_topic_arn
   sns_kms_key_arn                = module.alerting.kms_key_arn
 
-  wordpress_endpoints = var.wordpress_endpoints
-  schedule_expression = var.pipeline_schedule_expression
-  schedule_timezone   = var.pipeline_schedule_timezone
-  pandas_layer_arn    = var.pandas_layer_arn
-  log_retention_days  = var.log_retention_days
+  wordpress_endpoints      = var.wordpress_endpoints
+  endpoints_parameter_name = local.parameter_names.endpoints
+  schedule_expression      = var.pipeline_schedule_expression
+  schedule_timezone        = var.pipeline_schedule_timezone
+  pandas_layer_arn         = var.pandas_layer_arn
+  log_retention_days       = var.log_retention_days
 }
 
 module "glue_cost_control" {

@@ -10,7 +10,7 @@ variable "aws_region" {
 }
 
 variable "name_prefix" {
-  description = "Prefix joined with '-' to every resource name (topics, functions, buckets). Empty keeps the seed names (failure-stepfunction, data_wordpressapi_raw, ...)."
+  description = "Prefix that makes every account-unique name distinct, so a second deployment (dev beside prod) fits in the same account and region: '<prefix>-<name>' for topics, functions, roles, buckets, ...; '/<prefix>/...' for SSM parameters; '<prefix>_' (with '-' as '_') for the Glue database. Empty keeps the seed names (failure-stepfunction, /s3/lakehouse/name/raw, data_lakehouse_bronze, ...)."
   type        = string
   default     = ""
 
@@ -50,7 +50,7 @@ variable "noncurrent_version_expiration_days" {
 }
 
 variable "glue_database_name" {
-  description = "Name of the Glue Data Catalog database that holds the bronze tables (queried with Athena)."
+  description = "Name of the Glue Data Catalog database that holds the bronze tables (queried with Athena), before name_prefix: with a prefix the database is <prefix>_<name>, '-' in the prefix becoming '_'."
   type        = string
   default     = "data_lakehouse_bronze"
 
