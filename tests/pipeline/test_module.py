@@ -294,6 +294,22 @@ def test_pandas_layer_is_looked_up_for_the_functions_runtime_and_architecture(
     assert evaluate(tree, arn) == "looked-up"
 
 
+def test_readme_troubleshooting_shows_the_error_of_a_missing_pandas_layer_parameter(
+    tree: dict[str, list[Any]],
+) -> None:
+    """Issue 9 item 9: the README quotes the error hashicorp/aws 6.x gives when the layer's parameter
+    is missing (data source read: "reading SSM Parameter (<name>): <not found>", not found being
+    "couldn't find resource"), for the parameter the module really looks up with its defaults."""
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    path = evaluate(tree, local_expression(tree, "pandas_layer_parameter"))
+    assert f"Error: reading SSM Parameter ({path}): couldn't find resource" in readme
+    assert "with module.pipeline.data.aws_ssm_parameter.pandas_layer[0]," in readme
+    resource(tree, "aws_ssm_parameter", "pandas_layer", kind="data")
+    section = readme[readme.index("### Troubleshooting: the AWS SDK for pandas layer is not found") :]
+    section = section[: section.index("\n## ")]
+    assert "`pandas_layer_arn`" in section and "`pandas_layer_version`" in section
+
+
 def test_pandas_layer_release_is_the_one_the_tests_run(tree: dict[str, list[Any]]) -> None:
     pins = dict(
         line.split("==", 1)
