@@ -15,6 +15,8 @@ Glue database `<prefix>_data_lakehouse_bronze` ('-' in the prefix as '_'), other
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from local.hcl import expression, parse_dir
@@ -91,18 +93,21 @@ def test_prefixed_parameters_and_database_follow_the_conventions(dev: Evaluated)
     assert dev.by_type("aws_glue_catalog_database") == {"dev_data_lakehouse_bronze"}
 
 
-@pytest.mark.parametrize(
-    ("prefix", "database"), [("", "data_lakehouse_bronze"), ("dev-eu", "dev_eu_data_lakehouse_bronze")]
-)
-def test_glue_database_prefix_uses_underscores(prefix: str, database: str) -> None:
-    """The root's own expression for the database name, evaluated by Terraform for a prefix with '-'."""
+def test_glue_database_prefix_uses_underscores() -> None:
+    """The root's own expression for the database name, evaluated by Terraform for several prefixes."""
     root_locals = {k: v for block in parse_dir(REPO_ROOT)["locals"] for k, v in block.items()}
-    config = (
-        f'variable "name_prefix" {{\n  default = "{prefix}"\n}}\n'
-        'variable "glue_database_name" {\n  default = "data_lakehouse_bronze"\n}\n'
-        f'output "database" {{\n  value = {expression(root_locals["glue_database_name"])}\n}}\n'
+    source = expression(root_locals["glue_database_name"]).replace(
+        "var.glue_database_name", '"data_lakehouse_bronze"'
     )
-    assert evaluate_outputs(config)["database"] == database
+    source = source.replace("var.name_prefix", "prefix")
+    expected = {
+        "": "data_lakehouse_bronze",
+        "dev": "dev_data_lakehouse_bronze",
+        "dev-eu-1": "dev_eu_1_data_lakehouse_bronze",
+    }
+    databases = f"{{ for prefix in {json.dumps(sorted(expected))} : prefix => {source} }}"
+    config = f'output "databases" {{\n  value = {databases}\n}}\n'
+    assert evaluate_outputs(config)["databases"] == expected
 
 
 def test_the_functions_get_the_parameter_names_the_root_creates() -> None:
