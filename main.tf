@@ -3,6 +3,7 @@
 #   alerting           SNS topics, subscriptions, failure routing rules and alarms
 #   pipeline           WordPress REST API -> raw JSON -> bronze Parquet, daily
 #   glue-cost-control  stops Glue interactive sessions after a chosen duration
+#   failure-replay     starts the pipeline's failed executions (recorded by alerting) again, daily
 
 provider "aws" {
   region = var.aws_region
@@ -59,7 +60,8 @@ module "alerting" {
   bronze_topic_parameter_name = local.parameter_names.bronze_topic
   # Lists of known length (one entry per state machine / function), so counts are known at plan time.
   state_machine_arns    = concat([module.pipeline.state_machine_arn], module.glue_cost_control[*].state_machine_arn)
-  lambda_function_names = module.pipeline.function_names
+  lambda_function_names = concat(module.pipeline.function_names, [module.failure_replay.function_name])
+  log_retention_days    = var.log_retention_days
 }
 
 module "pipeline" {
@@ -101,5 +103,29 @@ module "glue_cost_control" {
   success_stepfunction_topic_arn = module.alerting.success_stepfunction_topic_arn
   failure_stepfunction_topic_arn = module.alerting.failure_stepfunction_topic_arn
   sns_kms_key_arn                = module.alerting.kms_key_arn
+  log_retention_days             = var.log_retention_days
+}
+
+# Replays the pipeline's failed executions from the queue the alerting module's failure routing
+# fills. Not the Glue cost control's: by replay time the session it should stop is gone.
+module "failure_replay" {
+  source = "./modules/failure-replay"
+
+  name_prefix           = var.name_prefix
+  queue_url             = module.alerting.failed_executions_queue_url
+  queue_arn             = module.alerting.failed_executions_queue_arn
+  dead_letter_queue_url = module.alerting.failed_executions_dead_letter_queue_url
+  dead_letter_queue_arn = module.alerting.failed_executions_dead_letter_queue_arn
+  # Releases (issue 9): when the pipeline publishes a `live` alias, pass its ARN here so replays
+  # start the released version; failures are still matched on the state machine itself.
+  state_machine_arns             = [module.pipeline.state_machine_arn]
+  max_replays                    = var.failure_replay_max_replays
+  success_stepfunction_topic_arn = module.alerting.success_stepfunction_topic_arn
+  failure_stepfunction_topic_arn = module.alerting.failure_stepfunction_topic_arn
+  sns_kms_key_arn                = module.alerting.kms_key_arn
+  common_layer_arn               = module.pipeline.common_layer_arn
+  schedule_expression            = var.failure_replay_schedule_expression
+  schedule_timezone              = var.failure_replay_schedule_timezone
+  schedule_enabled               = var.failure_replay_schedule_enabled
   log_retention_days             = var.log_retention_days
 }

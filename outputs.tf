@@ -37,3 +37,28 @@ output "glue_cost_control_state_machine_console_url" {
   description = "AWS console link to the GlueSession-WaitAndStop state machine (null when glue cost control is disabled)."
   value       = one(module.glue_cost_control[*].state_machine_console_url)
 }
+
+output "failed_executions_queue_url" {
+  description = "URL of the SQS queue recording every failed execution event of the project's state machines (drained by the replay function)."
+  value       = module.alerting.failed_executions_queue_url
+}
+
+output "failed_executions_dead_letter_queue_url" {
+  description = "URL of the dead-letter queue of failure events the replay function could not read or handle."
+  value       = module.alerting.failed_executions_dead_letter_queue_url
+}
+
+output "failure_events_log_group_name" {
+  description = "Log group keeping every failure event of the project's state machines (/aws/events/<prefix->stepfunction-failures)."
+  value       = module.alerting.failure_events_log_group_name
+}
+
+output "failure_replay_function_name" {
+  description = "Name of the replay_failed_executions function (invoke it by hand to replay now)."
+  value       = module.failure_replay.function_name
+}
+
+output "failure_replay_schedule_arn" {
+  description = "ARN of the EventBridge Scheduler schedule of the failure replay."
+  value       = module.failure_replay.schedule_arn
+}

@@ -146,3 +146,42 @@ variable "glue_session_max_duration_seconds" {
     error_message = "glue_session_max_duration_seconds must be a whole number of seconds from 1 to 31536000 (a Standard workflow's one-year limit)."
   }
 }
+
+variable "failure_replay_schedule_expression" {
+  description = "EventBridge Scheduler expression of the daily run that replays the pipeline's failed executions (default 13:00, six hours after the 07:00 run)."
+  type        = string
+  default     = "cron(0 13 * * ? *)"
+
+  validation {
+    condition     = can(regex("^(cron|rate|at)\\(.+\\)$", var.failure_replay_schedule_expression))
+    error_message = "failure_replay_schedule_expression must be a Scheduler expression: cron(...), rate(...) or at(...)."
+  }
+}
+
+variable "failure_replay_schedule_timezone" {
+  description = "IANA time zone the failure replay schedule expression is read in."
+  type        = string
+  default     = "Europe/London"
+
+  validation {
+    condition     = can(regex("^(UTC|[A-Za-z_]+(/[A-Za-z0-9_+-]+)+)$", var.failure_replay_schedule_timezone))
+    error_message = "failure_replay_schedule_timezone must be an IANA time zone such as Europe/London or UTC."
+  }
+}
+
+variable "failure_replay_schedule_enabled" {
+  description = "Whether failed pipeline executions are replayed on the schedule. False still records them in the failed-executions queue and the /aws/events/<prefix->stepfunction-failures log group."
+  type        = bool
+  default     = true
+}
+
+variable "failure_replay_max_replays" {
+  description = "How many times one failed pipeline execution is replayed; a replay that fails again after that many alerts failure-stepfunction instead. 0 records failures but never replays."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.failure_replay_max_replays >= 0 && var.failure_replay_max_replays <= 5 && floor(var.failure_replay_max_replays) == var.failure_replay_max_replays
+    error_message = "failure_replay_max_replays must be a whole number from 0 to 5."
+  }
+}

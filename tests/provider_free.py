@@ -162,7 +162,13 @@ def _stand_ins(kind: str, rtype: str, name: str, attributes: dict[str, Any]) -> 
     for attribute, mode in schema.items():
         if attribute in attributes:
             continue
-        values[attribute] = f"{attribute}:{rtype}.{name}" if "c" in mode else None
+        if "c" not in mode:
+            values[attribute] = None
+        elif attribute.endswith("arn"):
+            # ARN-shaped, so expressions that split an ARN into its parts evaluate as they would.
+            values[attribute] = f"arn:aws:{rtype}:eu-west-2:123456789012:{attribute}:{name}"
+        else:
+            values[attribute] = f"{attribute}:{rtype}.{name}"
     return values
 
 

@@ -68,8 +68,21 @@ def rendered_event_pattern(tmp_path: Path, state_machine_arns: list[str]) -> dic
     return json.loads(command.output(json=True).value["pattern"]["value"])
 
 
+def topic_target() -> dict[str, Any]:
+    """The rule's target on the failure-stepfunction topic (the others record the event unchanged)."""
+    matches = [
+        body
+        for kind, _, body in resources(parse_dir(ALERTING))
+        if kind == "aws_cloudwatch_event_target" and "failure_stepfunction" in str(body.get("arn"))
+    ]
+    assert len(matches) == 1, (
+        "modules/alerting should declare one event target on the failure-stepfunction topic"
+    )
+    return matches[0]
+
+
 def input_transformer() -> dict[str, Any]:
-    block = _resource("aws_cloudwatch_event_target")["input_transformer"]
+    block = topic_target()["input_transformer"]
     transformer = block[0] if isinstance(block, list) else block
     paths = transformer["input_paths"]
     paths = paths[0] if isinstance(paths, list) else paths

@@ -52,3 +52,28 @@ output "kms_key_arn" {
   description = "ARN of the KMS key encrypting the topics. Roles that publish need kms:GenerateDataKey and kms:Decrypt on it."
   value       = module.sns_key.key_arn
 }
+
+output "failed_executions_queue_url" {
+  description = "URL of the SQS queue receiving every failure event of the routed state machines, as EventBridge delivers it (read by the replay function)."
+  value       = aws_sqs_queue.failed_executions.id
+}
+
+output "failed_executions_queue_arn" {
+  description = "ARN of the failed-executions queue (for sqs:ReceiveMessage/DeleteMessage grants)."
+  value       = aws_sqs_queue.failed_executions.arn
+}
+
+output "failed_executions_dead_letter_queue_url" {
+  description = "URL of the failed-executions dead-letter queue: messages the replay function could not read or handle."
+  value       = aws_sqs_queue.failed_executions_dead_letter.id
+}
+
+output "failed_executions_dead_letter_queue_arn" {
+  description = "ARN of the failed-executions dead-letter queue (for sqs:SendMessage grants)."
+  value       = aws_sqs_queue.failed_executions_dead_letter.arn
+}
+
+output "failure_events_log_group_name" {
+  description = "Name of the log group keeping every failure event (/aws/events/<prefix->stepfunction-failures)."
+  value       = aws_cloudwatch_log_group.failure_events.name
+}

@@ -68,3 +68,36 @@ variable "bronze_topic_parameter_name" {
     error_message = "bronze_topic_parameter_name must be a hierarchical SSM parameter name starting with '/' (letters, digits, _ . - /)."
   }
 }
+
+variable "log_retention_days" {
+  description = "Retention of the /aws/events/<prefix->stepfunction-failures log group, which keeps every failure event, in days (one of the values CloudWatch Logs accepts)."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = contains([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653."
+  }
+}
+
+variable "failed_executions_visibility_timeout_seconds" {
+  description = "Visibility timeout of the failed-executions queue, in seconds: how long a message the replay function received stays hidden before another receive can see it. Keep it above the replay function's timeout."
+  type        = number
+  default     = 900
+
+  validation {
+    condition     = var.failed_executions_visibility_timeout_seconds >= 0 && var.failed_executions_visibility_timeout_seconds <= 43200 && floor(var.failed_executions_visibility_timeout_seconds) == var.failed_executions_visibility_timeout_seconds
+    error_message = "failed_executions_visibility_timeout_seconds must be a whole number of seconds from 0 to 43200."
+  }
+}
+
+variable "failed_executions_max_receive_count" {
+  description = "Receives after which a message the replay function could not handle (it received it but never deleted it) moves from the failed-executions queue to its dead-letter queue."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.failed_executions_max_receive_count >= 1 && var.failed_executions_max_receive_count <= 1000 && floor(var.failed_executions_max_receive_count) == var.failed_executions_max_receive_count
+    error_message = "failed_executions_max_receive_count must be a whole number from 1 to 1000."
+  }
+}

@@ -31,3 +31,9 @@ def publish_failures(
     subject, message = failure_message(function_name, failures, succeeded=succeeded)
     response = sns.publish(TopicArn=topic_arn, Subject=subject, Message=message)
     return response["MessageId"]
+
+
+def publish_message(sns: Any, topic_arn: str, subject: str, message: str) -> str:
+    """Publish one message; the subject is cut to SNS's 100-character limit. Returns the message id."""
+    response = sns.publish(TopicArn=topic_arn, Subject=subject[:_SUBJECT_LIMIT], Message=message)
+    return response["MessageId"]

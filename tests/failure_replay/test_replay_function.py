@@ -1,0 +1,347 @@
+"""replay_failed_executions end to end in the emulator: real SQS queues (with the redrive policy the
+alerting module declares), real Step Functions executions in moto's interpreter, failure events
+delivered to the queue by moto's EventBridge exactly as a rule without input transformer delivers
+them, and the real handler loaded as Lambda loads it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from local.emulator import Emulator, LambdaContext, run_execution, sns_messages, wait_for_execution
+from local.functions import load_function_module
+
+FAILING = json.dumps(
+    {"StartAt": "Work", "States": {"Work": {"Type": "Fail", "Error": "PipelineFailed", "Cause": "site down"}}}
+)
+SUCCEEDING = json.dumps({"StartAt": "Work", "States": {"Work": {"Type": "Succeed"}}})
+INPUT = {"trigger": "schedule"}
+
+
+@pytest.fixture(scope="module")
+def replay_module() -> Any:
+    return load_function_module("replay_failed_executions")
+
+
+@dataclass
+class Setup:
+    emulator: Emulator
+    sfn: Any
+    sqs: Any
+    events: Any
+    pipeline_arn: str
+    other_arn: str
+    queue_url: str
+    dead_letter_queue_url: str
+    success_topic: str
+    failure_topic: str
+    run_handler: Callable[[], dict[str, Any]]
+
+    def fail(
+        self, state_machine_arn: str, name: str, execution_input: dict[str, Any] = INPUT
+    ) -> dict[str, Any]:
+        """Run an execution that fails and deliver its status-change event through EventBridge."""
+        self.sfn.update_state_machine(stateMachineArn=state_machine_arn, definition=FAILING)
+        description = run_execution(self.sfn, state_machine_arn, execution_input, name=name)
+        assert description["status"] == "FAILED"
+        self.deliver(description)
+        return description
+
+    def succeed(self, state_machine_arn: str, name: str, execution_input: dict[str, Any] = INPUT) -> None:
+        self.sfn.update_state_machine(stateMachineArn=state_machine_arn, definition=SUCCEEDING)
+        assert run_execution(self.sfn, state_machine_arn, execution_input, name=name)["status"] == "SUCCEEDED"
+        self.sfn.update_state_machine(stateMachineArn=state_machine_arn, definition=FAILING)
+
+    def deliver(self, description: dict[str, Any]) -> None:
+        detail = {
+            "executionArn": description["executionArn"],
+            "stateMachineArn": description["stateMachineArn"],
+            "name": description["name"],
+            "status": description["status"],
+            "startDate": int(description["startDate"].timestamp() * 1000),
+            "stopDate": int(description["stopDate"].timestamp() * 1000),
+            "input": description.get("input"),
+            "output": None,
+        }
+        response = self.events.put_events(
+            Entries=[
+                {
+                    "Source": "aws.states",
+                    "DetailType": "Step Functions Execution Status Change",
+                    "Resources": [description["executionArn"]],
+                    "Detail": json.dumps(detail),
+                }
+            ]
+        )
+        assert response["FailedEntryCount"] == 0
+
+    def executions(self, state_machine_arn: str) -> dict[str, dict[str, Any]]:
+        listed = self.sfn.list_executions(stateMachineArn=state_machine_arn)["executions"]
+        return {item["name"]: item for item in listed}
+
+    def queue_bodies(self, queue_url: str) -> list[str]:
+        bodies = []
+        while True:
+            received = self.sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+            if not received.get("Messages"):
+                return bodies
+            bodies += [message["Body"] for message in received["Messages"]]
+
+
+@pytest.fixture
+def setup(emulator: Emulator, replay_module: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Setup]:
+    sfn, sqs, events, sns = (emulator.client(name) for name in ("stepfunctions", "sqs", "events", "sns"))
+    role = f"arn:aws:iam::{emulator.account_id}:role/states"  # moto does not look the role up
+    pipeline_arn = sfn.create_state_machine(name="WordPress_Raw_To_Bronze", definition=FAILING, roleArn=role)[
+        "stateMachineArn"
+    ]
+    other_arn = sfn.create_state_machine(name="GlueSession-WaitAndStop", definition=FAILING, roleArn=role)[
+        "stateMachineArn"
+    ]
+    dead_letter_url = sqs.create_queue(QueueName="stepfunction-failed-executions-dlq")["QueueUrl"]
+    dead_letter_arn = sqs.get_queue_attributes(QueueUrl=dead_letter_url, AttributeNames=["QueueArn"])[
+        "Attributes"
+    ]["QueueArn"]
+    queue_url = sqs.create_queue(
+        QueueName="stepfunction-failed-executions",
+        Attributes={
+            "MessageRetentionPeriod": "1209600",
+            "VisibilityTimeout": "900",
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dead_letter_arn, "maxReceiveCount": 3}),
+        },
+    )["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    events.put_rule(
+        Name="stepfunction-execution-failed",
+        EventPattern=json.dumps(
+            {
+                "source": ["aws.states"],
+                "detail-type": ["Step Functions Execution Status Change"],
+                "detail": {"status": ["FAILED", "TIMED_OUT", "ABORTED"]},
+            }
+        ),
+    )
+    # As the alerting module declares it: no input transformer, the event as EventBridge sends it.
+    events.put_targets(Rule="stepfunction-execution-failed", Targets=[{"Id": "queue", "Arn": queue_arn}])
+    success_topic = sns.create_topic(Name="success-stepfunction")["TopicArn"]
+    failure_topic = sns.create_topic(Name="failure-stepfunction")["TopicArn"]
+    environment = {
+        "QUEUE_URL": queue_url,
+        "DEAD_LETTER_QUEUE_URL": dead_letter_url,
+        "STATE_MACHINE_ARNS": pipeline_arn,
+        "SUCCESS_TOPIC_ARN": success_topic,
+        "FAILURE_TOPIC_ARN": failure_topic,
+        "RECEIVE_WAIT_SECONDS": "0",
+    }
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("MAX_REPLAYS", raising=False)
+
+    def run_handler() -> dict[str, Any]:
+        context = LambdaContext(
+            "replay_failed_executions",
+            f"arn:aws:lambda:{emulator.region}:{emulator.account_id}:function:replay_failed_executions",
+        )
+        result = replay_module.lambda_handler({}, context)
+        for execution in sfn.list_executions(stateMachineArn=pipeline_arn)["executions"]:
+            wait_for_execution(sfn, execution["executionArn"])
+        return result
+
+    yield Setup(
+        emulator, sfn, sqs, events, pipeline_arn, other_arn, queue_url, dead_letter_url, success_topic,
+        failure_topic, run_handler,
+    )  # fmt: skip
+
+
+def test_failed_execution_is_replayed_with_its_input_under_a_derived_name(setup: Setup) -> None:
+    failed = setup.fail(setup.pipeline_arn, "daily-2026-12-01", {"trigger": "schedule", "day": "2026-12-01"})
+
+    result = setup.run_handler()
+
+    executions = setup.executions(setup.pipeline_arn)
+    assert set(executions) == {"daily-2026-12-01", "replay-daily-2026-12-01"}
+    replay = setup.sfn.describe_execution(executionArn=executions["replay-daily-2026-12-01"]["executionArn"])
+    assert json.loads(replay["input"]) == json.loads(failed["input"])
+    assert [item["failed_execution"] for item in result["replayed"]] == ["daily-2026-12-01"]
+    assert setup.queue_bodies(setup.queue_url) == []
+    assert setup.queue_bodies(setup.dead_letter_queue_url) == []
+    # One summary with console links of the failed execution and the replay; no failure alert.
+    [summary] = sns_messages(setup.success_topic)
+    assert "1 execution(s) replayed" in summary["subject"]
+    console = "https://eu-west-2.console.aws.amazon.com/states/home?region=eu-west-2#/v2/executions/details/"
+    assert console + failed["executionArn"] in summary["message"]
+    assert console + replay["executionArn"] in summary["message"]
+    assert sns_messages(setup.failure_topic) == []
+
+
+def test_empty_queue_sends_nothing(setup: Setup) -> None:
+    result = setup.run_handler()
+
+    assert result["received"] == 0
+    assert sns_messages(setup.success_topic) == [] and sns_messages(setup.failure_topic) == []
+
+
+def test_same_event_twice_and_two_runs_replay_once(setup: Setup) -> None:
+    failed = setup.fail(setup.pipeline_arn, "daily-2026-12-01")
+    setup.deliver(failed)  # EventBridge delivers at least once: the same event again
+
+    first = setup.run_handler()
+    setup.deliver(failed)  # and once more, read by a second run of the function
+    second = setup.run_handler()
+
+    assert set(setup.executions(setup.pipeline_arn)) == {"daily-2026-12-01", "replay-daily-2026-12-01"}
+    assert len(first["replayed"]) == 1 and first["skipped"] == {"already replayed": 1}
+    assert second["replayed"] == [] and second["skipped"] == {"already replayed": 1}
+    assert len(sns_messages(setup.success_topic)) == 1
+    assert setup.queue_bodies(setup.queue_url) == []
+
+
+def test_later_success_with_identical_input_prevents_the_replay(setup: Setup) -> None:
+    setup.fail(setup.pipeline_arn, "daily-2026-12-01", {"trigger": "schedule"})
+    setup.succeed(setup.pipeline_arn, "manual-rerun", {"trigger": "schedule"})
+
+    result = setup.run_handler()
+
+    assert set(setup.executions(setup.pipeline_arn)) == {"daily-2026-12-01", "manual-rerun"}
+    assert result["skipped"] == {"later execution with the same input succeeded": 1}
+    assert setup.queue_bodies(setup.queue_url) == []
+    assert sns_messages(setup.success_topic) == [] and sns_messages(setup.failure_topic) == []
+
+
+def test_later_success_with_a_different_input_does_not_prevent_the_replay(setup: Setup) -> None:
+    setup.fail(setup.pipeline_arn, "daily-2026-12-01", {"trigger": "schedule"})
+    setup.succeed(setup.pipeline_arn, "other-run", {"trigger": "manual", "endpoints": ["posts"]})
+
+    result = setup.run_handler()
+
+    assert "replay-daily-2026-12-01" in setup.executions(setup.pipeline_arn)
+    assert len(result["replayed"]) == 1
+
+
+def test_earlier_success_with_identical_input_does_not_prevent_the_replay(setup: Setup) -> None:
+    setup.succeed(setup.pipeline_arn, "daily-2026-11-30", {"trigger": "schedule"})
+    setup.fail(setup.pipeline_arn, "daily-2026-12-01", {"trigger": "schedule"})
+
+    setup.run_handler()
+
+    assert "replay-daily-2026-12-01" in setup.executions(setup.pipeline_arn)
+
+
+def test_state_machine_outside_the_allowed_list_is_not_replayed(setup: Setup) -> None:
+    setup.fail(setup.other_arn, "glue-session-stop")
+
+    result = setup.run_handler()
+
+    assert set(setup.executions(setup.other_arn)) == {"glue-session-stop"}
+    assert result["skipped"] == {"state machine not allowed": 1}
+    assert setup.queue_bodies(setup.queue_url) == []
+    assert sns_messages(setup.success_topic) == [] and sns_messages(setup.failure_topic) == []
+
+
+def test_replay_that_fails_again_is_not_replayed_beyond_max_replays(setup: Setup) -> None:
+    setup.fail(setup.pipeline_arn, "daily-2026-12-01")
+    setup.run_handler()  # replays it; the replay fails again (same definition, same input)
+    replay_arn = setup.executions(setup.pipeline_arn)["replay-daily-2026-12-01"]["executionArn"]
+    replay = setup.sfn.describe_execution(executionArn=replay_arn)
+    assert replay["status"] == "FAILED"
+    setup.deliver(replay)
+    setup.deliver(replay)  # delivered twice: still one alert
+
+    result = setup.run_handler()
+
+    assert set(setup.executions(setup.pipeline_arn)) == {"daily-2026-12-01", "replay-daily-2026-12-01"}
+    assert result["replayed"] == [] and len(result["needs_person"]) == 1
+    [alert] = sns_messages(setup.failure_topic)
+    assert "need a person" in alert["subject"]
+    assert "replay-daily-2026-12-01" in alert["message"] and "MAX_REPLAYS=1" in alert["message"]
+    assert replay_arn in alert["message"]
+    assert len(sns_messages(setup.success_topic)) == 1  # the first run's summary only
+    assert setup.queue_bodies(setup.queue_url) == []
+
+
+def test_max_replays_two_allows_a_replay_of_the_replay(setup: Setup, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MAX_REPLAYS", "2")
+    setup.fail(setup.pipeline_arn, "daily-2026-12-01")
+    setup.run_handler()
+    replay_arn = setup.executions(setup.pipeline_arn)["replay-daily-2026-12-01"]["executionArn"]
+    setup.deliver(setup.sfn.describe_execution(executionArn=replay_arn))
+
+    setup.run_handler()
+
+    assert "replay-replay-daily-2026-12-01" in setup.executions(setup.pipeline_arn)
+    assert sns_messages(setup.failure_topic) == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["not json at all", json.dumps({"source": "aws.states", "detail": {"name": "x"}}), json.dumps([1, 2])],
+    ids=["not-json", "detail-incomplete", "not-an-event"],
+)
+def test_malformed_message_goes_to_the_dead_letter_queue_and_the_others_are_handled(
+    setup: Setup, body: str
+) -> None:
+    setup.sqs.send_message(QueueUrl=setup.queue_url, MessageBody=body)
+    setup.fail(setup.pipeline_arn, "daily-2026-12-01")
+
+    result = setup.run_handler()
+
+    assert setup.queue_bodies(setup.dead_letter_queue_url) == [body]
+    assert setup.queue_bodies(setup.queue_url) == []
+    assert "replay-daily-2026-12-01" in setup.executions(setup.pipeline_arn)
+    assert result["dead_lettered"] == 1 and len(result["replayed"]) == 1
+    [alert] = sns_messages(setup.failure_topic)
+    assert "stepfunction-failed-executions-dlq" in alert["message"]
+
+
+def test_a_message_that_cannot_be_handled_reaches_the_dead_letter_queue_by_redrive(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without DEAD_LETTER_QUEUE_URL, or on a service error, the message stays; the queue's redrive
+    policy moves it after maxReceiveCount receives (here visible again at once: no real wait)."""
+    monkeypatch.delenv("DEAD_LETTER_QUEUE_URL")
+    setup.sqs.set_queue_attributes(QueueUrl=setup.queue_url, Attributes={"VisibilityTimeout": "0"})
+    setup.sqs.send_message(QueueUrl=setup.queue_url, MessageBody="not json at all")
+
+    for _ in range(4):
+        setup.run_handler()
+
+    assert setup.queue_bodies(setup.dead_letter_queue_url) == ["not json at all"]
+    assert setup.queue_bodies(setup.queue_url) == []
+
+
+def test_aborted_execution_is_not_replayed(setup: Setup) -> None:
+    description = setup.fail(setup.pipeline_arn, "daily-2026-12-01")
+    setup.sqs.purge_queue(QueueUrl=setup.queue_url)
+    setup.deliver({**description, "status": "ABORTED"})
+
+    result = setup.run_handler()
+
+    assert set(setup.executions(setup.pipeline_arn)) == {"daily-2026-12-01"}
+    assert result["skipped"] == {"aborted": 1}
+
+
+def test_replay_starts_on_the_configured_alias_arn(replay_module: Any) -> None:
+    base = "arn:aws:states:eu-west-2:123456789012:stateMachine:WordPress_Raw_To_Bronze"
+    other = "arn:aws:states:eu-west-2:123456789012:stateMachine:Other"
+    assert replay_module.start_targets(f"{base}:live, {other}") == {base: f"{base}:live", other: other}
+    with pytest.raises(ValueError, match="STATE_MACHINE_ARNS"):
+        replay_module.start_targets("arn:aws:lambda:eu-west-2:123456789012:function:f")
+
+
+def test_replay_names_fit_in_80_characters_deterministically(replay_module: Any) -> None:
+    assert replay_module.replay_name("daily") == "replay-daily"
+    assert replay_module.replay_name("replay-daily") == "replay-replay-daily"
+    assert replay_module.replay_depth("replay-replay-daily") == 2 and replay_module.replay_depth("daily") == 0
+    long_a, long_b = "a" * 75 + "1", "a" * 75 + "2"
+    name_a = replay_module.replay_name(long_a)
+    assert len(name_a) == 80 and name_a.startswith("replay-aaa")
+    assert name_a == replay_module.replay_name(long_a)  # the same name on every run
+    assert name_a != replay_module.replay_name(long_b)  # names that differ only past the cut stay apart
+    assert replay_module.replay_depth(name_a) == 1
+    assert len(replay_module.replay_name("a" * 80)) == 80
