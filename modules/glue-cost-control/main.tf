@@ -1,6 +1,7 @@
 # Glue interactive-session cost control:
 #   CloudTrail "CreateSession" record -> EventBridge rule -> GlueSession-WaitAndStop state machine
-#   (wait, glue:StopSession, report to success-stepfunction) -> ExecutionsFailed alarm -> failure-stepfunction.
+#   (wait, glue:GetSession, glue:StopSession while it runs, report to success-stepfunction)
+#   -> ExecutionsFailed alarm -> failure-stepfunction.
 
 data "aws_caller_identity" "current" {}
 
@@ -29,14 +30,17 @@ locals {
     }
   }
 
-  # The execution input: {"session_id": "<id from the record>", "wait_seconds": <number>}.
-  # <session_id> sits inside quotes, so EventBridge inserts the string value as a JSON string; the wait
-  # is a number rendered by Terraform. A heredoc, not jsonencode: jsonencode escapes '<' and '>'.
+  # The execution input: {"session_id": "<id from the record>", "wait_seconds": <number>,
+  # "max_provisioning_looks": <number>, "provisioning_look_seconds": <number>}.
+  # <session_id> sits inside quotes, so EventBridge inserts the string value as a JSON string; the
+  # numbers are rendered by Terraform (the ASL reads them with *Path fields, which take input values,
+  # so changing them needs no edit of the ASL file). A heredoc, not jsonencode: jsonencode escapes '<'
+  # and '>'.
   event_input_paths = {
     session_id = "$.detail.requestParameters.id"
   }
   execution_input_template = <<-EOT
-    {"session_id": "<session_id>", "wait_seconds": ${var.session_max_duration_seconds}}
+    {"session_id": "<session_id>", "wait_seconds": ${var.session_max_duration_seconds}, "max_provisioning_looks": ${var.max_provisioning_looks}, "provisioning_look_seconds": ${var.provisioning_look_seconds}}
   EOT
 
   state_machine_definition_template = "${path.module}/../../statemachine/glue_session_wait_and_stop.asl.json"
@@ -49,8 +53,8 @@ locals {
 
 data "aws_iam_policy_document" "state_machine" {
   statement {
-    sid       = "StopGlueSessionsOfThisAccountAndRegion"
-    actions   = ["glue:StopSession"]
+    sid       = "LookAtAndStopGlueSessionsOfThisAccountAndRegion"
+    actions   = ["glue:GetSession", "glue:StopSession"]
     resources = [local.glue_session_arns]
   }
 
@@ -82,7 +86,7 @@ module "state_machine" {
   definition         = templatefile(local.state_machine_definition_template, local.state_machine_definition_vars)
   task_policy_json   = data.aws_iam_policy_document.state_machine.json
   role_name          = "${local.state_machine_name}-states"
-  role_description   = "Lets the ${local.state_machine_name} state machine stop Glue interactive sessions and report to success-stepfunction."
+  role_description   = "Lets the ${local.state_machine_name} state machine look at and stop Glue interactive sessions and report to success-stepfunction."
   log_group_name     = var.log_group_name
   log_retention_days = var.log_retention_days
 }

@@ -20,6 +20,30 @@ variable "session_max_duration_seconds" {
   }
 }
 
+variable "max_provisioning_looks" {
+  description = "How many times the state machine looks at a session (glue:GetSession) before it gives up: a session still PROVISIONING at the last look ends the execution FAILED (GlueSessionStillProvisioning), which the ExecutionsFailed alarm reports. Looks after an IllegalSessionStateException from StopSession count too. The default, 21 looks provisioning_look_seconds (30) apart, waits up to 10 minutes for provisioning to end. Passed to each execution as max_provisioning_looks."
+  type        = number
+  default     = 21
+
+  validation {
+    # Each look adds about 12 events to the execution history; 1000 looks stay well below a Standard
+    # execution's 25,000-event limit.
+    condition     = var.max_provisioning_looks >= 1 && var.max_provisioning_looks <= 1000 && floor(var.max_provisioning_looks) == var.max_provisioning_looks
+    error_message = "max_provisioning_looks must be a whole number from 1 to 1000."
+  }
+}
+
+variable "provisioning_look_seconds" {
+  description = "Seconds between two looks at a session that is still PROVISIONING (or that changed state while it was being stopped). Passed to each execution as provisioning_look_seconds."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.provisioning_look_seconds >= 1 && var.provisioning_look_seconds <= 3600 && floor(var.provisioning_look_seconds) == var.provisioning_look_seconds
+    error_message = "provisioning_look_seconds must be a whole number of seconds from 1 to 3600."
+  }
+}
+
 variable "success_stepfunction_topic_arn" {
   description = "ARN of the success-stepfunction SNS topic the state machine reports each stopped session to."
   type        = string

@@ -13,6 +13,7 @@ import re
 import tempfile
 import uuid
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -80,15 +81,32 @@ def variable_default(name: str) -> Any:
     raise AssertionError(f"{MODULE_DIR.name} declares no variable {name}")
 
 
-def execution_input_template(session_max_duration_seconds: int) -> str:
-    """The target's input template as Terraform renders it for this duration (real templatefile)."""
+@cache  # a Terraform run per rendering: the same variables give the same template
+def execution_input_template(
+    session_max_duration_seconds: int,
+    max_provisioning_looks: int | None = None,
+    provisioning_look_seconds: int | None = None,
+) -> str:
+    """The target's input template as Terraform renders it for these variables (real templatefile);
+    the look settings default to the module's variable defaults."""
     template = input_transformer().input_template
+    variables = {
+        "session_max_duration_seconds": session_max_duration_seconds,
+        "max_provisioning_looks": (
+            variable_default("max_provisioning_looks")
+            if max_provisioning_looks is None
+            else max_provisioning_looks
+        ),
+        "provisioning_look_seconds": (
+            variable_default("provisioning_look_seconds")
+            if provisioning_look_seconds is None
+            else provisioning_look_seconds
+        ),
+    }
     with tempfile.TemporaryDirectory(prefix="glue-input-template-") as workdir:
         path = Path(workdir) / "input_template.tpl"
         path.write_text(template, encoding="utf-8")
-        return render_templatefile(
-            path, {"var": {"session_max_duration_seconds": session_max_duration_seconds}}
-        )
+        return render_templatefile(path, {"var": variables})
 
 
 def json_path(document: Any, path: str) -> Any:
@@ -215,21 +233,30 @@ def create_session_record(
     }
 
 
-_READING_FIELDS = {"InputPath", "OutputPath", "SecondsPath", "TimestampPath", "ItemsPath", "Variable"}
+_READING_FIELDS = {"InputPath", "OutputPath", "ItemsPath", "Variable"}
 _INPUT_FIELD = re.compile(r"\$\.([A-Za-z_][A-Za-z0-9_]*)")
 
 
+def _is_read(key: str) -> bool:
+    """Parameters values ending in `.$`, *Path fields (SecondsPath, NumericGreaterThanEqualsPath, ...)
+    and Choice variables read the state's input; ResultPath only writes into it."""
+    return key.endswith(".$") or key in _READING_FIELDS or (key.endswith("Path") and key != "ResultPath")
+
+
 def execution_input_fields_read(definition: dict[str, Any]) -> set[str]:
-    """Top-level execution-input fields the definition reads: `$.x` in Parameters values ending in
-    `.$`, in *Path fields and Choice variables (ResultPath only writes, so it is not a read)."""
+    """Top-level execution-input fields the definition reads and does not write itself: `$.x` read
+    anywhere, minus the fields some state's ResultPath writes (a counter, a task's result, a caught
+    error). ResultSelector reads the task's result, not the input, so it is skipped."""
     fields: set[str] = set()
+    written: set[str] = set()
 
     def scan(node: Any, reading: bool = False) -> None:
         if isinstance(node, dict):
             for key, value in node.items():
-                if key == "ResultPath":  # writes into the state's input, never reads it
-                    continue
-                scan(value, reading or key.endswith(".$") or key in _READING_FIELDS)
+                if key == "ResultPath":
+                    written.update(_INPUT_FIELD.findall(value or ""))
+                elif key != "ResultSelector":
+                    scan(value, reading or _is_read(key))
         elif isinstance(node, list):
             for item in node:
                 scan(item, reading)
@@ -237,4 +264,4 @@ def execution_input_fields_read(definition: dict[str, Any]) -> set[str]:
             fields.update(_INPUT_FIELD.findall(node))
 
     scan(definition["States"])
-    return fields
+    return fields - written

@@ -59,23 +59,47 @@ def test_a_record_from_another_service_with_the_same_event_name_starts_nothing()
     assert not matches(record)
 
 
-@pytest.mark.parametrize("duration", ["default", 45])
-def test_the_transformed_input_is_exactly_what_the_definition_reads(duration: int | str) -> None:
-    seconds = variable_default("session_max_duration_seconds") if duration == "default" else duration
+@pytest.mark.parametrize("settings", ["default", (45, 3, 7)])
+def test_the_transformed_input_is_exactly_what_the_definition_reads(
+    settings: tuple[int, int, int] | str,
+) -> None:
+    seconds, looks, look_seconds = (
+        (
+            variable_default("session_max_duration_seconds"),
+            variable_default("max_provisioning_looks"),
+            variable_default("provisioning_look_seconds"),
+        )
+        if settings == "default"
+        else settings
+    )
     session_id = new_session_id()
     transformer = input_transformer()
 
     execution_input = transform(
-        create_session_record(session_id), transformer.input_paths, execution_input_template(seconds)
+        create_session_record(session_id),
+        transformer.input_paths,
+        execution_input_template(seconds, looks, look_seconds),
     )
 
     definition = render_state_machine(
         MODULES_DIR / "glue-cost-control", {"success_topic_arn": SUCCESS_TOPIC_ARN}
     )
     assert set(execution_input) == execution_input_fields_read(definition)
-    assert execution_input == {"session_id": session_id, "wait_seconds": seconds}
-    assert isinstance(execution_input["wait_seconds"], int)  # SecondsPath needs a number, not "1800"
+    assert execution_input == {
+        "session_id": session_id,
+        "wait_seconds": seconds,
+        "max_provisioning_looks": looks,
+        "provisioning_look_seconds": look_seconds,
+    }
+    # SecondsPath and NumericGreaterThanEqualsPath need numbers, not "1800"
+    assert all(isinstance(execution_input[name], int) for name in set(execution_input) - {"session_id"})
 
 
 def test_the_default_duration_is_thirty_minutes() -> None:
     assert variable_default("session_max_duration_seconds") == 1800
+
+
+def test_the_default_looks_wait_about_ten_minutes_for_provisioning() -> None:
+    """The first look comes when the wait ends; each further look comes provisioning_look_seconds later."""
+    waited = (variable_default("max_provisioning_looks") - 1) * variable_default("provisioning_look_seconds")
+    assert 540 <= waited <= 660
