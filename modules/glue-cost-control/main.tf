@@ -119,10 +119,18 @@ data "aws_iam_policy_document" "events_assume" {
 }
 
 data "aws_iam_policy_document" "events" {
+  # Step Functions authorises a start through an alias on the unqualified state machine ARN; the
+  # qualifier condition limits the rule to the live alias (not $LATEST, not a version).
   statement {
-    sid       = "StartThisStateMachineOnly"
+    sid       = "StartThisStateMachineLiveAliasOnly"
     actions   = ["states:StartExecution"]
     resources = [module.state_machine.state_machine_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "states:StateMachineQualifier"
+      values   = [module.state_machine.alias_name]
+    }
   }
 }
 
@@ -141,8 +149,9 @@ resource "aws_iam_role_policy" "events" {
 resource "aws_cloudwatch_event_target" "state_machine" {
   rule      = aws_cloudwatch_event_rule.create_session.name
   target_id = local.state_machine_name
-  arn       = module.state_machine.state_machine_arn
-  role_arn  = aws_iam_role.events.arn
+  # The live alias: each session is watched by the published version it points at.
+  arn      = module.state_machine.alias_arn
+  role_arn = aws_iam_role.events.arn
 
   input_transformer {
     input_paths    = local.event_input_paths

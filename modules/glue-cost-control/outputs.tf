@@ -3,6 +3,11 @@ output "state_machine_arn" {
   value       = module.state_machine.state_machine_arn
 }
 
+output "state_machine_alias_arn" {
+  description = "ARN of the state machine's live alias, which the EventBridge rule starts."
+  value       = module.state_machine.alias_arn
+}
+
 output "state_machine_name" {
   description = "Name of the state machine (GlueSession-WaitAndStop, with name_prefix in front when set)."
   value       = module.state_machine.state_machine_name
