@@ -38,9 +38,12 @@ module "alerting" {
 
   name_prefix           = var.name_prefix
   alert_email_addresses = var.alert_email_addresses
-  # Lists of known length (one entry per state machine / function), so counts are known at plan time.
-  state_machine_arns    = concat([module.pipeline.state_machine_arn], module.glue_cost_control[*].state_machine_arn)
-  lambda_function_names = module.pipeline.function_names
+  # Lists of known length (one entry per state machine / function), so rule keys are known at plan time.
+  # The pipeline publishes its own failure alert (step, error, cause): only its TIMED_OUT and ABORTED
+  # executions are routed. The Glue cost control does not alert itself: all its failures are routed.
+  self_alerting_state_machine_arns = [module.pipeline.state_machine_arn]
+  state_machine_arns               = module.glue_cost_control[*].state_machine_arn
+  lambda_function_names            = module.pipeline.function_names
 }
 
 module "pipeline" {
@@ -79,7 +82,6 @@ module "glue_cost_control" {
   name_prefix                    = var.name_prefix
   session_max_duration_seconds   = var.glue_session_max_duration_seconds
   success_stepfunction_topic_arn = module.alerting.success_stepfunction_topic_arn
-  failure_stepfunction_topic_arn = module.alerting.failure_stepfunction_topic_arn
   sns_kms_key_arn                = module.alerting.kms_key_arn
   log_retention_days             = var.log_retention_days
 }

@@ -1,6 +1,7 @@
 # Glue interactive-session cost control:
 #   CloudTrail "CreateSession" record -> EventBridge rule -> GlueSession-WaitAndStop state machine
-#   (wait, glue:StopSession, report to success-stepfunction) -> ExecutionsFailed alarm -> failure-stepfunction.
+#   (wait, glue:StopSession, report to success-stepfunction). A FAILED, TIMED_OUT or ABORTED execution
+#   reaches failure-stepfunction through the alerting module's failure routing (one message each).
 
 data "aws_caller_identity" "current" {}
 
@@ -157,26 +158,4 @@ resource "aws_cloudwatch_event_target" "state_machine" {
     input_paths    = local.event_input_paths
     input_template = local.execution_input_template
   }
-}
-
-# --- Alarm: a failed execution may have left a session running ------------------------------------
-
-resource "aws_cloudwatch_metric_alarm" "executions_failed" {
-  alarm_name        = "${local.state_machine_name}-ExecutionsFailed"
-  alarm_description = "An execution of ${local.state_machine_name} failed: a Glue interactive session may still be running (and costing money). See the state machine's executions and ${module.state_machine.log_group_name}."
-
-  namespace   = "AWS/States"
-  metric_name = "ExecutionsFailed"
-  dimensions = {
-    StateMachineArn = module.state_machine.state_machine_arn
-  }
-  statistic           = "Sum"
-  period              = 60
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = 0
-  treat_missing_data  = "notBreaching"
-
-  alarm_actions = [var.failure_stepfunction_topic_arn]
-  ok_actions    = [var.failure_stepfunction_topic_arn]
 }

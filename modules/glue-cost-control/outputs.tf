@@ -28,11 +28,6 @@ output "event_rule_name" {
   value       = aws_cloudwatch_event_rule.create_session.name
 }
 
-output "alarm_arn" {
-  description = "ARN of the CloudWatch alarm on the state machine's ExecutionsFailed metric (notifies failure-stepfunction)."
-  value       = aws_cloudwatch_metric_alarm.executions_failed.arn
-}
-
 output "log_group_name" {
   description = "Name of the CloudWatch log group receiving the state machine's ERROR-level execution logs."
   value       = module.state_machine.log_group_name
