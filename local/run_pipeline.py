@@ -447,11 +447,22 @@ def shorten(text: str, limit: int = MESSAGE_PREVIEW_CHARACTERS) -> str:
     return text if len(text) <= limit else f"{text[: limit - 1]}… ({len(text):,} characters)"
 
 
+# The pipeline's final cause: 'Step "<step>" failed with <original error>: <original cause>'.
+_STEP_CAUSE = re.compile(r'^Step "(?P<step>[^"]*)" failed with (?P<error>[^:]*): (?P<cause>.*)$', re.DOTALL)
+
+
 def _cause_message(cause: str) -> str:
+    """The readable part of an execution's cause: the failed step, the original error and the
+    handler's errorMessage rather than its whole JSON error payload."""
+    prefix = ""
+    match = _STEP_CAUSE.match(cause)
+    if match:
+        prefix = f'step "{match["step"]}" failed with {match["error"]}: '
+        cause = match["cause"]
     try:
-        return json.loads(cause).get("errorMessage") or cause
+        return prefix + (json.loads(cause).get("errorMessage") or cause)
     except (ValueError, AttributeError):
-        return cause
+        return prefix + cause
 
 
 # --------------------------------------------------------------------------- entry point
