@@ -31,9 +31,9 @@ PIPELINE_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:WordPress_Raw_To
 OTHER_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:SomeoneElses"
 
 
-def _resource(rtype: str) -> dict[str, Any]:
-    matches = [body for kind, _, body in resources(parse_dir(ALERTING)) if kind == rtype]
-    assert len(matches) == 1, f"modules/alerting should declare one {rtype}"
+def _resource(rtype: str, name: str) -> dict[str, Any]:
+    matches = [body for kind, label, body in resources(parse_dir(ALERTING)) if (kind, label) == (rtype, name)]
+    assert len(matches) == 1, f"modules/alerting should declare {rtype}.{name}"
     return matches[0]
 
 
@@ -56,7 +56,7 @@ def rendered_routes(
 ) -> dict[str, dict[str, Any]]:
     """The failure rules the module creates for these inputs (rule key -> name and event pattern),
     evaluated by real Terraform from the module's own locals and variables."""
-    rule = _resource("aws_cloudwatch_event_rule")
+    rule = _resource("aws_cloudwatch_event_rule", "failure_alert")
     assert rule["for_each"] == "${local.routed_failures}"
     assert (rule["name"], rule["event_pattern"]) == ("${each.value.name}", "${each.value.event_pattern}")
     routes, routed = local_source("failure_routes"), local_source("routed_failures")
@@ -90,7 +90,10 @@ def rendered_routes(
 
 
 def input_transformer() -> dict[str, Any]:
-    block = _resource("aws_cloudwatch_event_target")["input_transformer"]
+    target = _resource("aws_cloudwatch_event_target", "failure_alert")
+    assert target["for_each"] == "${aws_cloudwatch_event_rule.failure_alert}"
+    assert target["arn"] == '${aws_sns_topic.this["failure_stepfunction"].arn}'
+    block = target["input_transformer"]
     transformer = block[0] if isinstance(block, list) else block
     paths = transformer["input_paths"]
     paths = paths[0] if isinstance(paths, list) else paths
@@ -145,7 +148,7 @@ def failure_inbox(routes: dict[str, dict[str, Any]]) -> Iterator[Callable[[dict[
 @pytest.fixture
 def routed(tmp_path: Path):
     routes = rendered_routes(tmp_path, [PIPELINE_ARN])
-    assert [route["name"] for route in routes.values()] == ["stepfunction-execution-failed"]
+    assert [route["name"] for route in routes.values()] == ["stepfunction-execution-failed-alert"]
     with failure_inbox(routes) as send:
         yield send
 
@@ -176,3 +179,18 @@ def test_other_events_are_not_routed(routed, event: dict[str, Any]) -> None:
 
 def test_no_rule_for_empty_lists(tmp_path: Path) -> None:
     assert rendered_routes(tmp_path, []) == {}
+
+
+def test_the_every_failure_rule_sends_no_message_itself() -> None:
+    """`state_machine_failed` matches every failure of every state machine (both inputs), for
+    consumers of all failure events; messages come only from the failure_alert rules."""
+    rule = _resource("aws_cloudwatch_event_rule", "state_machine_failed")
+    assert "local.all_state_machine_arns" in rule["event_pattern"]
+    assert local_source("all_state_machine_arns") == (
+        "concat(var.state_machine_arns, var.self_alerting_state_machine_arns)"
+    )
+    topic = '${aws_sns_topic.this["failure_stepfunction"].arn}'
+    targets = [
+        body for kind, _, body in resources(parse_dir(ALERTING)) if kind == "aws_cloudwatch_event_target"
+    ]
+    assert [target["rule"] for target in targets if target.get("arn") == topic] == ["${each.value.name}"]

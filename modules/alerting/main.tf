@@ -39,7 +39,7 @@ locals {
   # Every other state machine is routed for FAILED, TIMED_OUT and ABORTED.
   failure_routes = {
     all_statuses = {
-      name               = join("-", compact([var.name_prefix, "stepfunction-execution-failed"]))
+      name               = join("-", compact([var.name_prefix, "stepfunction-execution-failed-alert"]))
       description        = "Step Functions executions of the data lakehouse (state machines without their own failure alert) that end FAILED, TIMED_OUT or ABORTED."
       state_machine_arns = var.state_machine_arns
       event_pattern = jsonencode({
@@ -52,7 +52,7 @@ locals {
       })
     }
     timed_out_or_aborted = {
-      name               = join("-", compact([var.name_prefix, "stepfunction-execution-timed-out-or-aborted"]))
+      name               = join("-", compact([var.name_prefix, "stepfunction-timed-out-aborted-alert"]))
       description        = "Step Functions executions of the data lakehouse's self-alerting state machines that end TIMED_OUT or ABORTED (their FAILED executions alert themselves)."
       state_machine_arns = var.self_alerting_state_machine_arns
       event_pattern = jsonencode({
@@ -65,6 +65,8 @@ locals {
       })
     }
   }
+
+  all_state_machine_arns = concat(var.state_machine_arns, var.self_alerting_state_machine_arns)
 
   # A rule only for a list that is not empty (an empty list in a pattern matches nothing). The ARNs
   # are unknown until apply, but the lists' lengths are known, so the keys are known at plan time.
@@ -160,9 +162,29 @@ resource "aws_ssm_parameter" "topic_arn" {
   value       = aws_sns_topic.this[each.key].arn
 }
 
-# Failure routing: each execution end the state machine does not report itself becomes one readable
-# message on the failure-stepfunction topic (local.failure_routes says which).
+# Every failure event of the project's state machines (FAILED, TIMED_OUT or ABORTED), whoever reports
+# it: the one rule that consumers of all failure events attach their targets to. It sends no message;
+# the failure_alert rules below do.
 resource "aws_cloudwatch_event_rule" "state_machine_failed" {
+  # The ARNs are unknown until apply; the list length is known, so count stays plannable.
+  count = length(local.all_state_machine_arns) > 0 ? 1 : 0
+
+  name        = join("-", compact([var.name_prefix, "stepfunction-execution-failed"]))
+  description = "Step Functions executions of the data lakehouse that end FAILED, TIMED_OUT or ABORTED."
+
+  event_pattern = jsonencode({
+    source      = ["aws.states"]
+    detail-type = ["Step Functions Execution Status Change"]
+    detail = {
+      status          = ["FAILED", "TIMED_OUT", "ABORTED"]
+      stateMachineArn = local.all_state_machine_arns
+    }
+  })
+}
+
+# Failure alerts: each execution end the state machine does not report itself becomes one readable
+# message on the failure-stepfunction topic (local.failure_routes says which).
+resource "aws_cloudwatch_event_rule" "failure_alert" {
   for_each = local.routed_failures
 
   name          = each.value.name
@@ -170,19 +192,8 @@ resource "aws_cloudwatch_event_rule" "state_machine_failed" {
   event_pattern = each.value.event_pattern
 }
 
-# The rule of the single-rule version of this module keeps its name and becomes the all-statuses route.
-moved {
-  from = aws_cloudwatch_event_rule.state_machine_failed[0]
-  to   = aws_cloudwatch_event_rule.state_machine_failed["all_statuses"]
-}
-
-moved {
-  from = aws_cloudwatch_event_target.state_machine_failed[0]
-  to   = aws_cloudwatch_event_target.state_machine_failed["all_statuses"]
-}
-
-resource "aws_cloudwatch_event_target" "state_machine_failed" {
-  for_each = aws_cloudwatch_event_rule.state_machine_failed
+resource "aws_cloudwatch_event_target" "failure_alert" {
+  for_each = aws_cloudwatch_event_rule.failure_alert
 
   rule      = each.value.name
   target_id = "failure-stepfunction-topic"
