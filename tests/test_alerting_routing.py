@@ -52,7 +52,10 @@ def local_source(name: str) -> str:
 
 
 def rendered_routes(
-    tmp_path: Path, state_machine_arns: list[str], self_alerting_state_machine_arns: list[str] | None = None
+    tmp_path: Path,
+    state_machine_arns: list[str],
+    self_alerting_state_machine_arns: list[str] | None = None,
+    name_prefix: str = "",
 ) -> dict[str, dict[str, Any]]:
     """The failure rules the module creates for these inputs (rule key -> name and event pattern),
     evaluated by real Terraform from the module's own locals and variables."""
@@ -74,6 +77,7 @@ def rendered_routes(
             {
                 "state_machine_arns": state_machine_arns,
                 "self_alerting_state_machine_arns": self_alerting_state_machine_arns or [],
+                "name_prefix": name_prefix,
             }
         ),
         encoding="utf-8",
@@ -194,3 +198,9 @@ def test_the_every_failure_rule_sends_no_message_itself() -> None:
         body for kind, _, body in resources(parse_dir(ALERTING)) if kind == "aws_cloudwatch_event_target"
     ]
     assert [target["rule"] for target in targets if target.get("arn") == topic] == ["${each.value.name}"]
+
+
+def test_rule_names_fit_eventbridge_with_the_longest_prefix(tmp_path: Path) -> None:
+    routes = rendered_routes(tmp_path, [OTHER_ARN], [PIPELINE_ARN], name_prefix="a" * 20)
+    assert len(routes) == 2
+    assert all(len(route["name"]) <= 64 for route in routes.values()), [r["name"] for r in routes.values()]
