@@ -58,10 +58,13 @@ module "alerting" {
   alert_email_addresses       = var.alert_email_addresses
   raw_topic_parameter_name    = local.parameter_names.raw_topic
   bronze_topic_parameter_name = local.parameter_names.bronze_topic
-  # Lists of known length (one entry per state machine / function), so counts are known at plan time.
-  state_machine_arns    = concat([module.pipeline.state_machine_arn], module.glue_cost_control[*].state_machine_arn)
-  lambda_function_names = concat(module.pipeline.function_names, [module.failure_replay.function_name])
-  log_retention_days    = var.log_retention_days
+  # Lists of known length (one entry per state machine / function), so rule keys are known at plan time.
+  # The pipeline publishes its own failure alert (step, error, cause): only its TIMED_OUT and ABORTED
+  # executions are routed. The Glue cost control does not alert itself: all its failures are routed.
+  self_alerting_state_machine_arns = [module.pipeline.state_machine_arn]
+  state_machine_arns               = module.glue_cost_control[*].state_machine_arn
+  lambda_function_names            = concat(module.pipeline.function_names, [module.failure_replay.function_name])
+  log_retention_days               = var.log_retention_days
 }
 
 module "pipeline" {
@@ -101,7 +104,6 @@ module "glue_cost_control" {
   name_prefix                    = var.name_prefix
   session_max_duration_seconds   = var.glue_session_max_duration_seconds
   success_stepfunction_topic_arn = module.alerting.success_stepfunction_topic_arn
-  failure_stepfunction_topic_arn = module.alerting.failure_stepfunction_topic_arn
   sns_kms_key_arn                = module.alerting.kms_key_arn
   log_retention_days             = var.log_retention_days
 }
@@ -116,9 +118,9 @@ module "failure_replay" {
   queue_arn             = module.alerting.failed_executions_queue_arn
   dead_letter_queue_url = module.alerting.failed_executions_dead_letter_queue_url
   dead_letter_queue_arn = module.alerting.failed_executions_dead_letter_queue_arn
-  # Releases (issue 9): when the pipeline publishes a `live` alias, pass its ARN here so replays
-  # start the released version; failures are still matched on the state machine itself.
-  state_machine_arns             = [module.pipeline.state_machine_arn]
+  # The pipeline's `live` alias: replays start the released version; failures are still matched on
+  # the state machine itself.
+  state_machine_arns             = [module.pipeline.state_machine_alias_arn]
   max_replays                    = var.failure_replay_max_replays
   success_stepfunction_topic_arn = module.alerting.success_stepfunction_topic_arn
   failure_stepfunction_topic_arn = module.alerting.failure_stepfunction_topic_arn

@@ -23,6 +23,11 @@ output "pipeline_state_machine_arn" {
   value       = module.pipeline.state_machine_arn
 }
 
+output "pipeline_state_machine_alias_arn" {
+  description = "ARN of the WordPress_Raw_To_Bronze state machine's live alias (the schedule starts it; start a run by hand through it too)."
+  value       = module.pipeline.state_machine_alias_arn
+}
+
 output "pipeline_state_machine_console_url" {
   description = "AWS console link to the WordPress_Raw_To_Bronze state machine."
   value       = module.pipeline.state_machine_console_url

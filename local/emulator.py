@@ -13,6 +13,9 @@ One place for every adaptation of moto the project relies on, shared by the test
   the seconds each one *asked for* are recorded, so tests can assert them.
 - Service errors of ``aws-sdk:`` tasks get AWS's service prefix (``Glue.EntityNotFoundException``)
   instead of moto's lower-case one, so Retry/Catch written for AWS are what runs here.
+- ``StartExecution`` accepts a state machine alias or version ARN, as Step Functions does (moto
+  accepts only the unqualified ARN): the execution runs the definition of the version the alias
+  routes to and is listed, described and stopped under the state machine, like on AWS.
 - On exit, executions still RUNNING are stopped so their threads do not outlive the emulator.
 """
 
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import threading
 import time
 import traceback
@@ -96,8 +100,12 @@ class Emulator:
         environment: dict[str, str] | None = None,
         memory_size: int = 128,
         timeout: int = 60,
+        alias: str | None = None,
     ) -> str:
-        """Create a Lambda function in moto whose invocations run `handler` in process; return its ARN."""
+        """Create a Lambda function in moto whose invocations run `handler` in process; return its ARN.
+
+        With `alias`, publish a version (as `publish = true` does), point an alias of that name at it
+        and return the alias ARN instead."""
         iam = self.client("iam")
         role_name = "emulator-lambda-execution"
         try:
@@ -113,9 +121,14 @@ class Emulator:
             Environment={"Variables": environment or {}},
             MemorySize=memory_size,
             Timeout=timeout,
+            Publish=alias is not None,
         )
         self.register_handler(function_name, handler)
-        return function["FunctionArn"]
+        if alias is None:
+            return function["FunctionArn"]
+        return self.client("lambda").create_alias(
+            FunctionName=function_name, Name=alias, FunctionVersion=function["Version"]
+        )["AliasArn"]
 
     # -- moto patches -------------------------------------------------------------------
 
@@ -138,8 +151,12 @@ class Emulator:
         try:
             function = backend.get_function(name, None)
             variables = dict(function.environment_vars or {})
+            # Lambda tells the handler the ARN it was invoked by (an alias ARN keeps its qualifier).
+            invoked_arn = function_name if function_name.startswith("arn:") else function.function_arn
+            if qualifier and not function_name.startswith("arn:"):
+                invoked_arn = f"{function.function_arn}:{qualifier}"
             context = LambdaContext(
-                name, function.function_arn, int(function.memory_size or 128), int(function.timeout or 3)
+                name, invoked_arn, int(function.memory_size or 128), int(function.timeout or 3)
             )
         except Exception:  # a handler registered without a moto function: no configuration to apply
             variables = {}
@@ -162,6 +179,63 @@ class Emulator:
         if wait_seconds > 0:
             # Returns early when the execution is stopped, like moto's own wait.
             env.program_state_event.wait(wait_seconds * self.time_scale)
+
+
+_START_LOCK = threading.Lock()
+
+
+def _qualified_version(backend: Any, state_machine_arn: str) -> tuple[Any, Any] | None:
+    """(state machine, version) an alias or version ARN starts; None for an unqualified ARN."""
+    parts = state_machine_arn.split(":")
+    if len(parts) != 8:
+        return None
+    source_arn, qualifier = ":".join(parts[:7]), parts[7]
+    source = next((machine for machine in backend.state_machines if machine.arn == source_arn), None)
+    if source is None:
+        return None  # moto reports the missing state machine
+    if qualifier.isdigit():
+        version_arn = state_machine_arn
+    else:
+        alias = source.aliases.get(qualifier)
+        if alias is None:
+            from moto.stepfunctions.exceptions import ResourceNotFound
+
+            raise ResourceNotFound(state_machine_arn)
+        routes = alias.routing_configuration
+        weights = [int(route.get("weight", 0)) for route in routes]
+        version_arn = random.choices(routes, weights=weights)[0]["stateMachineVersionArn"]
+    version = next((v for v in source.versions.values() if v.arn == version_arn), None)
+    if version is None:
+        from moto.stepfunctions.exceptions import StateMachineDoesNotExist
+
+        raise StateMachineDoesNotExist(f"State Machine Does Not Exist: '{version_arn}'")
+    return source, version
+
+
+def _start_qualified_execution(original: Callable[..., Any]) -> Callable[..., Any]:
+    """moto's StartExecution, taught alias and version ARNs: the version's definition runs and the
+    execution belongs to the state machine (its ARN, history, list and stop work as on AWS)."""
+
+    def start_execution(
+        backend: Any,
+        state_machine_arn: str,
+        name: str | None = None,
+        execution_input: str | None = None,
+        trace_header: str | None = None,
+    ) -> Any:
+        resolved = _qualified_version(backend, state_machine_arn)
+        if resolved is None:
+            return original(backend, state_machine_arn, name, execution_input, trace_header)
+        source, version = resolved
+        with _START_LOCK:  # the execution snapshots the state machine while it starts
+            latest = source.definition
+            source.definition = version.definition
+            try:
+                return original(backend, source.arn, name, execution_input, trace_header)
+            finally:
+                source.definition = latest
+
+    return start_execution
 
 
 def fake_aws_environment(region: str = DEFAULT_REGION) -> dict[str, str]:
@@ -209,6 +283,7 @@ def aws_emulator(region: str = DEFAULT_REGION, time_scale: float = 0.0) -> Itera
         state_task_service_aws_sdk,
     )
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 
     emulator = Emulator(region=region, account_id=DEFAULT_ACCOUNT_ID, time_scale=time_scale)
 
@@ -236,6 +311,13 @@ def aws_emulator(region: str = DEFAULT_REGION, time_scale: float = 0.0) -> Itera
             )
         )
         stack.enter_context(mock.patch.object(LambdaSimpleBackend, "invoke", invoke))
+        stack.enter_context(
+            mock.patch.object(
+                StepFunctionsParserBackend,
+                "start_execution",
+                _start_qualified_execution(StepFunctionsParserBackend.start_execution),
+            )
+        )
         stack.enter_context(mock.patch.object(WaitFunction, "_wait_interval", wait_interval))
         stack.enter_context(mock.patch.object(retrier_decl, "time", retry_time))
         stack.enter_context(mock.patch.dict(state_task_service_aws_sdk._SERVICE_ERROR_NAMES, error_names))

@@ -79,6 +79,7 @@ class Deployment:
     glue_database: str
     state_machine_name: str
     functions: dict[str, FunctionSpec]  # "raw" / "bronze"
+    alias_name: str  # of each function and of the state machine: what callers invoke and start
 
 
 def _locals(module_dir: Path) -> dict[str, Any]:
@@ -164,12 +165,14 @@ def read_deployment(account_id: str, region: str) -> Deployment:
         glue_database=buckets["glue_database_name"],
         state_machine_name=pipeline["state_machine_name"],
         functions=functions,
+        alias_name=_locals(pipeline_dir)["alias_name"],
     )
 
 
 @dataclass(frozen=True)
 class DeployedPipeline:
     state_machine_arn: str
+    alias_arn: str  # what the schedule starts: the state machine's live alias
     topic_arns: dict[str, str]
 
 
@@ -189,10 +192,12 @@ def deploy(
     deployment: Deployment,
     endpoints: list[str],
     environment_overrides: dict[str, str] | None = None,
+    definition_transform: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> DeployedPipeline:
     """Create in the emulator what the lakehouse-buckets, alerting and pipeline modules create.
 
-    `environment_overrides` changes the functions' settings (tests use it to skip real backoff)."""
+    `environment_overrides` changes the functions' settings (tests use it to skip real backoff);
+    `definition_transform` changes the rendered definition (tests use it for a short task timeout)."""
     s3, ssm, sns, glue = (emulator.client(name) for name in ("s3", "ssm", "sns", "glue"))
     for bucket in (deployment.raw_bucket, deployment.bronze_bucket):
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": emulator.region})
@@ -215,17 +220,29 @@ def deploy(
             environment={**spec.environment, **(environment_overrides or {})},
             memory_size=spec.memory_size,
             timeout=spec.timeout,
+            alias=deployment.alias_name,  # publish = true and the live alias, as the module does
         )
         for key, spec in deployment.functions.items()
     }
     definition = render_definition(arns["raw"], arns["bronze"], topic_arns["failure_stepfunction"])
+    if definition_transform is not None:
+        definition = json.dumps(definition_transform(json.loads(definition)))
     role_arn = emulator.client("iam").create_role(
         RoleName=deployment.state_machine_name, AssumeRolePolicyDocument="{}"
     )["Role"]["Arn"]
-    machine = emulator.client("stepfunctions").create_state_machine(
-        name=deployment.state_machine_name, definition=definition, roleArn=role_arn, type="STANDARD"
+    sfn = emulator.client("stepfunctions")
+    machine = sfn.create_state_machine(
+        name=deployment.state_machine_name,
+        definition=definition,
+        roleArn=role_arn,
+        type="STANDARD",
+        publish=True,
     )
-    return DeployedPipeline(machine["stateMachineArn"], topic_arns)
+    alias = sfn.create_state_machine_alias(
+        name=deployment.alias_name,
+        routingConfiguration=[{"stateMachineVersionArn": machine["stateMachineVersionArn"], "weight": 100}],
+    )
+    return DeployedPipeline(machine["stateMachineArn"], alias["stateMachineAliasArn"], topic_arns)
 
 
 # --------------------------------------------------------------------------- endpoints
@@ -430,11 +447,22 @@ def shorten(text: str, limit: int = MESSAGE_PREVIEW_CHARACTERS) -> str:
     return text if len(text) <= limit else f"{text[: limit - 1]}… ({len(text):,} characters)"
 
 
+# The pipeline's final cause: 'Step "<step>" failed with <original error>: <original cause>'.
+_STEP_CAUSE = re.compile(r'^Step "(?P<step>[^"]*)" failed with (?P<error>[^:]*): (?P<cause>.*)$', re.DOTALL)
+
+
 def _cause_message(cause: str) -> str:
+    """The readable part of an execution's cause: the failed step, the original error and the
+    handler's errorMessage rather than its whole JSON error payload."""
+    prefix = ""
+    match = _STEP_CAUSE.match(cause)
+    if match:
+        prefix = f'step "{match["step"]}" failed with {match["error"]}: '
+        cause = match["cause"]
     try:
-        return json.loads(cause).get("errorMessage") or cause
+        return prefix + (json.loads(cause).get("errorMessage") or cause)
     except (ValueError, AttributeError):
-        return cause
+        return prefix + cause
 
 
 # --------------------------------------------------------------------------- entry point
@@ -532,7 +560,7 @@ def run(
         file=out,
     )
     description = run_with_progress(
-        emulator.client("stepfunctions"), pipeline.state_machine_arn, {"trigger": "local-run"}, out
+        emulator.client("stepfunctions"), pipeline.alias_arn, {"trigger": "local-run"}, out
     )
     status = description["status"]
     output = json.loads(description.get("output") or "{}")

@@ -9,9 +9,9 @@ locals {
   account_id = data.aws_caller_identity.current.account_id
 
   # Topic key => seed name and the AWS services that publish to it: EventBridge failure routing and
-  # CloudWatch alarms (glue-cost-control's ExecutionsFailed, the pipeline schedule's dead-letter
-  # queue) to failure-stepfunction; Lambda error alarms to failure-lambda. Lambda functions and
-  # state machines publish with their own IAM roles, which need no topic policy in the same account.
+  # the pipeline schedule's dead-letter alarm to failure-stepfunction; Lambda error alarms to
+  # failure-lambda. Lambda functions and state machines publish with their own IAM roles, which need
+  # no topic policy in the same account.
   topics = {
     failure_stepfunction = { seed = "failure-stepfunction", publishers = ["events.amazonaws.com", "cloudwatch.amazonaws.com"] }
     success_stepfunction = { seed = "success-stepfunction", publishers = [] }
@@ -32,6 +32,45 @@ locals {
     raw    = var.raw_topic_parameter_name
     bronze = var.bronze_topic_parameter_name
   }
+
+  # Failure routing: one failure, one message on failure-stepfunction (README, "Who says what").
+  # A state machine that alerts itself (its definition catches every error, publishes the step, error
+  # and cause, then fails) is routed only for what its definition cannot catch: TIMED_OUT and ABORTED.
+  # Every other state machine is routed for FAILED, TIMED_OUT and ABORTED.
+  failure_routes = {
+    all_statuses = {
+      name               = join("-", compact([var.name_prefix, "stepfunction-execution-failed-alert"]))
+      description        = "Step Functions executions of the data lakehouse (state machines without their own failure alert) that end FAILED, TIMED_OUT or ABORTED."
+      state_machine_arns = var.state_machine_arns
+      event_pattern = jsonencode({
+        source      = ["aws.states"]
+        detail-type = ["Step Functions Execution Status Change"]
+        detail = {
+          status          = ["FAILED", "TIMED_OUT", "ABORTED"]
+          stateMachineArn = var.state_machine_arns
+        }
+      })
+    }
+    timed_out_or_aborted = {
+      name               = join("-", compact([var.name_prefix, "stepfunction-timed-out-aborted-alert"]))
+      description        = "Step Functions executions of the data lakehouse's self-alerting state machines that end TIMED_OUT or ABORTED (their FAILED executions alert themselves)."
+      state_machine_arns = var.self_alerting_state_machine_arns
+      event_pattern = jsonencode({
+        source      = ["aws.states"]
+        detail-type = ["Step Functions Execution Status Change"]
+        detail = {
+          status          = ["TIMED_OUT", "ABORTED"]
+          stateMachineArn = var.self_alerting_state_machine_arns
+        }
+      })
+    }
+  }
+
+  all_state_machine_arns = concat(var.state_machine_arns, var.self_alerting_state_machine_arns)
+
+  # A rule only for a list that is not empty (an empty list in a pattern matches nothing). The ARNs
+  # are unknown until apply, but the lists' lengths are known, so the keys are known at plan time.
+  routed_failures = { for key, route in local.failure_routes : key => route if length(route.state_machine_arns) > 0 }
 }
 
 # The AWS managed SNS key (alias/aws/sns) cannot be used here: its key policy cannot be changed, so
@@ -123,11 +162,12 @@ resource "aws_ssm_parameter" "topic_arn" {
   value       = aws_sns_topic.this[each.key].arn
 }
 
-# Failure routing: every FAILED, TIMED_OUT or ABORTED execution of the project's state machines
-# becomes a readable message on the failure-stepfunction topic.
+# Every failure event of the project's state machines (FAILED, TIMED_OUT or ABORTED), whoever reports
+# it: the one rule that consumers of all failure events attach their targets to. It sends no message;
+# the failure_alert rules below do.
 resource "aws_cloudwatch_event_rule" "state_machine_failed" {
   # The ARNs are unknown until apply; the list length is known, so count stays plannable.
-  count = length(var.state_machine_arns) > 0 ? 1 : 0
+  count = length(local.all_state_machine_arns) > 0 ? 1 : 0
 
   name        = join("-", compact([var.name_prefix, "stepfunction-execution-failed"]))
   description = "Step Functions executions of the data lakehouse that end FAILED, TIMED_OUT or ABORTED."
@@ -137,15 +177,25 @@ resource "aws_cloudwatch_event_rule" "state_machine_failed" {
     detail-type = ["Step Functions Execution Status Change"]
     detail = {
       status          = ["FAILED", "TIMED_OUT", "ABORTED"]
-      stateMachineArn = var.state_machine_arns
+      stateMachineArn = local.all_state_machine_arns
     }
   })
 }
 
-resource "aws_cloudwatch_event_target" "state_machine_failed" {
-  count = length(aws_cloudwatch_event_rule.state_machine_failed)
+# Failure alerts: each execution end the state machine does not report itself becomes one readable
+# message on the failure-stepfunction topic (local.failure_routes says which).
+resource "aws_cloudwatch_event_rule" "failure_alert" {
+  for_each = local.routed_failures
 
-  rule      = aws_cloudwatch_event_rule.state_machine_failed[0].name
+  name          = each.value.name
+  description   = each.value.description
+  event_pattern = each.value.event_pattern
+}
+
+resource "aws_cloudwatch_event_target" "failure_alert" {
+  for_each = aws_cloudwatch_event_rule.failure_alert
+
+  rule      = each.value.name
   target_id = "failure-stepfunction-topic"
   arn       = aws_sns_topic.this["failure_stepfunction"].arn
 
@@ -162,6 +212,8 @@ resource "aws_cloudwatch_event_target" "state_machine_failed" {
   }
 }
 
+# A function error reaches failure-lambda only: the state machine that invoked the function reports
+# the failed run on failure-stepfunction itself.
 resource "aws_cloudwatch_metric_alarm" "lambda_errors" {
   for_each = toset(var.lambda_function_names)
 

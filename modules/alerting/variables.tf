@@ -26,13 +26,24 @@ variable "alert_email_addresses" {
 }
 
 variable "state_machine_arns" {
-  description = "ARNs of the project's state machines whose FAILED, TIMED_OUT or ABORTED executions are routed to the failure-stepfunction topic. An empty list creates no rule."
+  description = "ARNs of the project's state machines without their own failure alert: their FAILED, TIMED_OUT and ABORTED executions are routed to the failure-stepfunction topic. An empty list creates no rule."
   type        = list(string)
   default     = []
 
   validation {
     condition     = alltrue([for arn in var.state_machine_arns : can(regex("^arn:aws[a-z-]*:states:[a-z0-9-]+:[0-9]{12}:stateMachine:[A-Za-z0-9_-]+$", arn))])
     error_message = "state_machine_arns must hold state machine ARNs (arn:aws:states:<region>:<account>:stateMachine:<name>)."
+  }
+}
+
+variable "self_alerting_state_machine_arns" {
+  description = "ARNs of the project's state machines that publish their own alert (step, error, cause) to failure-stepfunction when an execution fails: only their TIMED_OUT and ABORTED executions are routed, so a failure is reported once. An empty list creates no rule."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.self_alerting_state_machine_arns : can(regex("^arn:aws[a-z-]*:states:[a-z0-9-]+:[0-9]{12}:stateMachine:[A-Za-z0-9_-]+$", arn))])
+    error_message = "self_alerting_state_machine_arns must hold unqualified state machine ARNs (arn:aws:states:<region>:<account>:stateMachine:<name>)."
   }
 }
 

@@ -132,6 +132,8 @@ resource "aws_lambda_function" "this" {
   memory_size      = var.memory_size
   timeout          = var.timeout
   layers           = [var.common_layer_arn]
+  # Every change of code or configuration publishes a new immutable version for the alias below.
+  publish = true
 
   environment {
     variables = {
@@ -159,6 +161,15 @@ resource "aws_lambda_function" "this" {
   depends_on = [aws_iam_role_policy.function]
 }
 
+# What the schedule invokes: the version published by the last apply (never $LATEST). A roll back is
+# pointing the alias at an earlier version.
+resource "aws_lambda_alias" "live" {
+  name             = "live"
+  description      = "The ${local.function_name} version the ${local.schedule_name} schedule invokes."
+  function_name    = aws_lambda_function.this.function_name
+  function_version = aws_lambda_function.this.version
+}
+
 # --- Schedule --------------------------------------------------------------------------------------
 
 data "aws_iam_policy_document" "scheduler_assume_role" {
@@ -182,9 +193,9 @@ data "aws_iam_policy_document" "scheduler_assume_role" {
 
 data "aws_iam_policy_document" "scheduler" {
   statement {
-    sid       = "InvokeReplayFunction"
+    sid       = "InvokeReplayFunctionAlias"
     actions   = ["lambda:InvokeFunction"]
-    resources = [aws_lambda_function.this.arn, "${aws_lambda_function.this.arn}:*"]
+    resources = [aws_lambda_alias.live.arn]
   }
 }
 
@@ -213,7 +224,7 @@ resource "aws_scheduler_schedule" "this" {
   }
 
   target {
-    arn      = aws_lambda_function.this.arn
+    arn      = aws_lambda_alias.live.arn
     role_arn = aws_iam_role.scheduler.arn
     input    = jsonencode({ trigger = "schedule" })
 

@@ -22,3 +22,8 @@ output "schedule_arn" {
   description = "ARN of the EventBridge Scheduler schedule that invokes the function."
   value       = aws_scheduler_schedule.this.arn
 }
+
+output "function_alias_arn" {
+  description = "ARN of the function's `live` alias, which the schedule invokes."
+  value       = aws_lambda_alias.live.arn
+}

@@ -1,7 +1,8 @@
 # Glue interactive-session cost control:
 #   CloudTrail "CreateSession" record -> EventBridge rule -> GlueSession-WaitAndStop state machine
-#   (wait, glue:GetSession, glue:StopSession while it runs, report to success-stepfunction)
-#   -> ExecutionsFailed alarm -> failure-stepfunction.
+#   (wait, glue:GetSession, glue:StopSession while it runs, report to success-stepfunction). A FAILED,
+#   TIMED_OUT or ABORTED execution reaches failure-stepfunction through the alerting module's failure
+#   routing (one message each).
 
 data "aws_caller_identity" "current" {}
 
@@ -123,10 +124,18 @@ data "aws_iam_policy_document" "events_assume" {
 }
 
 data "aws_iam_policy_document" "events" {
+  # Step Functions authorises a start through an alias on the unqualified state machine ARN; the
+  # qualifier condition limits the rule to the live alias (not $LATEST, not a version).
   statement {
-    sid       = "StartThisStateMachineOnly"
+    sid       = "StartThisStateMachineLiveAliasOnly"
     actions   = ["states:StartExecution"]
     resources = [module.state_machine.state_machine_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "states:StateMachineQualifier"
+      values   = [module.state_machine.alias_name]
+    }
   }
 }
 
@@ -145,33 +154,12 @@ resource "aws_iam_role_policy" "events" {
 resource "aws_cloudwatch_event_target" "state_machine" {
   rule      = aws_cloudwatch_event_rule.create_session.name
   target_id = local.state_machine_name
-  arn       = module.state_machine.state_machine_arn
-  role_arn  = aws_iam_role.events.arn
+  # The live alias: each session is watched by the published version it points at.
+  arn      = module.state_machine.alias_arn
+  role_arn = aws_iam_role.events.arn
 
   input_transformer {
     input_paths    = local.event_input_paths
     input_template = local.execution_input_template
   }
-}
-
-# --- Alarm: a failed execution may have left a session running ------------------------------------
-
-resource "aws_cloudwatch_metric_alarm" "executions_failed" {
-  alarm_name        = "${local.state_machine_name}-ExecutionsFailed"
-  alarm_description = "An execution of ${local.state_machine_name} failed: a Glue interactive session may still be running (and costing money). See the state machine's executions and ${module.state_machine.log_group_name}."
-
-  namespace   = "AWS/States"
-  metric_name = "ExecutionsFailed"
-  dimensions = {
-    StateMachineArn = module.state_machine.state_machine_arn
-  }
-  statistic           = "Sum"
-  period              = 60
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = 0
-  treat_missing_data  = "notBreaching"
-
-  alarm_actions = [var.failure_stepfunction_topic_arn]
-  ok_actions    = [var.failure_stepfunction_topic_arn]
 }

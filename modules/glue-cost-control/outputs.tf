@@ -3,6 +3,11 @@ output "state_machine_arn" {
   value       = module.state_machine.state_machine_arn
 }
 
+output "state_machine_alias_arn" {
+  description = "ARN of the state machine's live alias, which the EventBridge rule starts."
+  value       = module.state_machine.alias_arn
+}
+
 output "state_machine_name" {
   description = "Name of the state machine (GlueSession-WaitAndStop, with name_prefix in front when set)."
   value       = module.state_machine.state_machine_name
@@ -21,11 +26,6 @@ output "event_rule_arn" {
 output "event_rule_name" {
   description = "Name of the EventBridge rule that starts the state machine for each Glue CreateSession call."
   value       = aws_cloudwatch_event_rule.create_session.name
-}
-
-output "alarm_arn" {
-  description = "ARN of the CloudWatch alarm on the state machine's ExecutionsFailed metric (notifies failure-stepfunction)."
-  value       = aws_cloudwatch_metric_alarm.executions_failed.arn
 }
 
 output "log_group_name" {

@@ -54,16 +54,6 @@ variable "success_stepfunction_topic_arn" {
   }
 }
 
-variable "failure_stepfunction_topic_arn" {
-  description = "ARN of the failure-stepfunction SNS topic the ExecutionsFailed alarm notifies (alarm and OK)."
-  type        = string
-
-  validation {
-    condition     = can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}$", var.failure_stepfunction_topic_arn))
-    error_message = "failure_stepfunction_topic_arn must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>)."
-  }
-}
-
 variable "sns_kms_key_arn" {
   description = "ARN of the KMS key that encrypts the SNS topics. The state machine role gets kms:GenerateDataKey and kms:Decrypt on it so it can publish to the encrypted success topic."
   type        = string
@@ -86,7 +76,7 @@ variable "log_retention_days" {
 }
 
 variable "state_machine_name" {
-  description = "Seed name of the state machine; name_prefix is joined in front when set. Also names the rule, roles and alarm (<name>-...), so at most 35 characters."
+  description = "Seed name of the state machine; name_prefix is joined in front when set. Also names the rule and roles (<name>-...), so at most 35 characters."
   type        = string
   default     = "GlueSession-WaitAndStop"
 

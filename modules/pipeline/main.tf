@@ -68,11 +68,16 @@ locals {
     bronze = data.aws_iam_policy_document.bronze_function.json
   }
 
+  # Name of the alias of each function and of the state machine that callers use (never $LATEST).
+  alias_name = "live"
+
   # templatefile convention shared by every state machine module (tests render it with real Terraform).
+  # The tasks invoke each function's `live` alias, so a run uses the published version the alias
+  # points at, never $LATEST.
   state_machine_definition_template = "${path.module}/../../statemachine/wordpress_raw_to_bronze.asl.json"
   state_machine_definition_vars = {
-    raw_function_arn    = aws_lambda_function.this["raw"].arn
-    bronze_function_arn = aws_lambda_function.this["bronze"].arn
+    raw_function_arn    = aws_lambda_alias.live["raw"].arn
+    bronze_function_arn = aws_lambda_alias.live["bronze"].arn
     failure_topic_arn   = var.failure_stepfunction_topic_arn
   }
 }
@@ -292,6 +297,8 @@ resource "aws_lambda_function" "this" {
   memory_size      = each.value.memory_size
   timeout          = each.value.timeout
   layers           = [local.pandas_layer_arn, aws_lambda_layer_version.common.arn]
+  # Every change of code or configuration publishes a new immutable version for the alias below.
+  publish = true
 
   environment {
     variables = each.value.environment
@@ -320,17 +327,27 @@ resource "aws_lambda_function" "this" {
   depends_on = [aws_iam_role_policy.function]
 }
 
+# What the state machine invokes: the version published by the last apply. A roll back is pointing
+# the alias at an earlier version.
+resource "aws_lambda_alias" "live" {
+  for_each = local.functions
+
+  name             = local.alias_name
+  description      = "The ${local.function_names[each.key]} version the ${local.state_machine_name} state machine invokes."
+  function_name    = aws_lambda_function.this[each.key].function_name
+  function_version = aws_lambda_function.this[each.key].version
+}
+
 # --- State machine ---------------------------------------------------------------------------
 
 data "aws_iam_policy_document" "state_machine" {
+  # Only the live aliases: not the unqualified function ($LATEST) nor any other version or alias.
   statement {
-    sid     = "InvokePipelineFunctions"
+    sid     = "InvokePipelineFunctionAliases"
     actions = ["lambda:InvokeFunction"]
     resources = [
-      aws_lambda_function.this["raw"].arn,
-      "${aws_lambda_function.this["raw"].arn}:*",
-      aws_lambda_function.this["bronze"].arn,
-      "${aws_lambda_function.this["bronze"].arn}:*",
+      aws_lambda_alias.live["raw"].arn,
+      aws_lambda_alias.live["bronze"].arn,
     ]
   }
 
@@ -351,6 +368,7 @@ module "state_machine" {
   source = "../state-machine"
 
   name               = local.state_machine_name
+  alias_name         = local.alias_name
   definition         = templatefile(local.state_machine_definition_template, local.state_machine_definition_vars)
   task_policy_json   = data.aws_iam_policy_document.state_machine.json
   role_description   = "Execution role of the ${local.state_machine_name} state machine."
@@ -386,10 +404,18 @@ data "aws_iam_policy_document" "scheduler_assume_role" {
 }
 
 data "aws_iam_policy_document" "scheduler" {
+  # Step Functions authorises a start through an alias on the unqualified state machine ARN; the
+  # qualifier condition limits the role to the live alias (not $LATEST, not a version).
   statement {
-    sid       = "StartPipeline"
+    sid       = "StartPipelineLiveAlias"
     actions   = ["states:StartExecution"]
     resources = [module.state_machine.state_machine_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "states:StateMachineQualifier"
+      values   = [module.state_machine.alias_name]
+    }
   }
 
   statement {
@@ -424,7 +450,8 @@ resource "aws_scheduler_schedule" "this" {
   }
 
   target {
-    arn      = module.state_machine.state_machine_arn
+    # The live alias: each run starts the published version it points at.
+    arn      = module.state_machine.alias_arn
     role_arn = aws_iam_role.scheduler.arn
     input    = jsonencode({ trigger = "schedule" })
 

@@ -3,6 +3,11 @@ output "state_machine_arn" {
   value       = module.state_machine.state_machine_arn
 }
 
+output "state_machine_alias_arn" {
+  description = "ARN of the state machine's live alias, which the schedule starts (start runs by hand through it too)."
+  value       = module.state_machine.alias_arn
+}
+
 output "state_machine_name" {
   description = "Name of the state machine."
   value       = module.state_machine.state_machine_name
@@ -28,6 +33,11 @@ output "raw_function_arn" {
   value       = aws_lambda_function.this["raw"].arn
 }
 
+output "raw_function_alias_arn" {
+  description = "ARN of the data_wordpressapi_raw function's live alias, which the state machine invokes."
+  value       = aws_lambda_alias.live["raw"].arn
+}
+
 output "bronze_function_name" {
   description = "Name of the data_wordpressapi_bronze Lambda function."
   value       = aws_lambda_function.this["bronze"].function_name
@@ -36,6 +46,11 @@ output "bronze_function_name" {
 output "bronze_function_arn" {
   description = "ARN of the data_wordpressapi_bronze Lambda function."
   value       = aws_lambda_function.this["bronze"].arn
+}
+
+output "bronze_function_alias_arn" {
+  description = "ARN of the data_wordpressapi_bronze function's live alias, which the state machine invokes."
+  value       = aws_lambda_alias.live["bronze"].arn
 }
 
 output "function_names" {

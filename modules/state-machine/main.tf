@@ -109,6 +109,9 @@ resource "aws_sfn_state_machine" "this" {
   role_arn   = aws_iam_role.this.arn
   type       = var.type
   definition = var.definition
+  # Every change of the definition or configuration publishes a new immutable version; callers start
+  # the `live` alias below, never the unversioned ARN (Step Functions' incremental deployment guidance).
+  publish = true
 
   logging_configuration {
     log_destination        = "${aws_cloudwatch_log_group.this.arn}:*"
@@ -123,4 +126,16 @@ resource "aws_sfn_state_machine" "this" {
   # Step Functions checks the role can deliver logs when the state machine is created, and the first
   # execution needs the task permissions.
   depends_on = [aws_iam_role_policy.this]
+}
+
+# The alias callers start (schedules, EventBridge targets): it routes every execution to the version
+# published by the last apply. A roll back points it at an earlier version.
+resource "aws_sfn_alias" "live" {
+  name        = var.alias_name
+  description = "The ${var.name} version in service: started by the schedules and rules that run it."
+
+  routing_configuration {
+    state_machine_version_arn = aws_sfn_state_machine.this.state_machine_version_arn
+    weight                    = 100
+  }
 }

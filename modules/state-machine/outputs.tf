@@ -1,6 +1,21 @@
 output "state_machine_arn" {
-  description = "ARN of the state machine."
+  description = "Unqualified ARN of the state machine (IAM resource for starting it through the alias, execution history, metrics)."
   value       = aws_sfn_state_machine.this.arn
+}
+
+output "state_machine_version_arn" {
+  description = "ARN of the version published by the last change."
+  value       = aws_sfn_state_machine.this.state_machine_version_arn
+}
+
+output "alias_arn" {
+  description = "ARN of the alias (live) routing every execution to the published version: what schedules and rules start."
+  value       = aws_sfn_alias.live.arn
+}
+
+output "alias_name" {
+  description = "Name of the alias (the qualifier at the end of alias_arn); IAM grants starting through it with the states:StateMachineQualifier condition."
+  value       = aws_sfn_alias.live.name
 }
 
 output "state_machine_name" {

@@ -92,3 +92,14 @@ variable "role_name" {
     error_message = "role_name must be null or 1-64 characters of letters, digits and '+=,.@_-'."
   }
 }
+
+variable "alias_name" {
+  description = "Name of the alias that routes every execution to the latest published version; callers start it (its ARN is the alias_arn output)."
+  type        = string
+  default     = "live"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,80}$", var.alias_name)) && !can(regex("^[0-9]+$", var.alias_name))
+    error_message = "alias_name must be 1-80 letters, digits, '-' or '_', and not only digits (a number names a version)."
+  }
+}

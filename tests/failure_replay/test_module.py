@@ -134,8 +134,8 @@ def test_root_passes_log_retention_to_alerting() -> None:
 def test_root_replays_the_pipeline_only_with_the_shared_common_layer() -> None:
     call = labelled(parse_dir(REPO_ROOT)["module"])["failure_replay"]
     assert call["source"] == "./modules/failure-replay"
-    assert call["state_machine_arns"] == ["${module.pipeline.state_machine_arn}"], (
-        "only the pipeline: the Glue cost control's session is gone by replay time"
+    assert call["state_machine_arns"] == ["${module.pipeline.state_machine_alias_arn}"], (
+        "only the pipeline, through its live alias: the Glue cost control's session is gone by replay time"
     )
     assert call["common_layer_arn"] == "${module.pipeline.common_layer_arn}", "the layer is built once"
     assert call["queue_url"] == "${module.alerting.failed_executions_queue_url}"
@@ -214,15 +214,17 @@ def test_schedule_invokes_the_function_daily_at_one_london_time(replay) -> None:
     assert defaults["schedule_expression"] == "cron(0 13 * * ? *)"
     assert defaults["schedule_timezone"] == "Europe/London"
     assert schedule["state"] == '${var.schedule_enabled ? "ENABLED" : "DISABLED"}'
-    assert blocks_of(schedule, "target")[0]["arn"] == "${aws_lambda_function.this.arn}"
+    # Releases: the schedule invokes the published version through the `live` alias, never $LATEST.
+    assert blocks_of(schedule, "target")[0]["arn"] == "${aws_lambda_alias.live.arn}"
+    alias = resource(replay, "aws_lambda_alias", "live")
+    assert alias["name"] == "live" and alias["function_version"] == "${aws_lambda_function.this.version}"
+    assert resource(replay, "aws_lambda_function", "this")["publish"] is True
     grants = {
         action: statement["resources"]
         for statement in statements(replay, "scheduler").values()
         for action in statement["actions"]
     }
-    assert grants == {
-        "lambda:InvokeFunction": ["${aws_lambda_function.this.arn}", "${aws_lambda_function.this.arn}:*"]
-    }
+    assert grants == {"lambda:InvokeFunction": ["${aws_lambda_alias.live.arn}"]}
     root = {name: body.get("default") for name, body in labelled(parse_dir(REPO_ROOT)["variable"]).items()}
     assert root["failure_replay_schedule_expression"] == defaults["schedule_expression"]
     assert root["failure_replay_schedule_timezone"] == defaults["schedule_timezone"]

@@ -74,7 +74,8 @@ def test_local_run_against_a_named_site_reports_a_failed_run_with_a_non_zero_sta
     assert status == 1, report
     assert f"WordPress source: {base_url}" in report
     assert "execution FAILED" in report
-    assert "The pipeline FAILED: PipelineStepFailed" in report
+    assert "The pipeline FAILED: WordPressPipelineFailed" in report
+    assert 'step "WordPress API to raw" failed with PipelineStepFailed: ' in report, "the original error"
     assert f"{base_url}/wp-json/wp/v2/pages" in report, "the failed endpoint is named"
     assert "Alert published to failure-stepfunction" in report
     assert "Raw to bronze ... started" not in report

@@ -25,6 +25,8 @@ FUNCTIONS_DIR = REPO_ROOT / "functions"
 DATA_SOURCE = "wordpress_api"
 # The module's state machine comes from its call of modules/state-machine.
 STATE_MACHINE_ARN = "${module.state_machine.state_machine_arn}"
+# What callers start: the live alias of the published version (issue 9 item 8).
+STATE_MACHINE_ALIAS_ARN = "${module.state_machine.alias_arn}"
 
 
 @pytest.fixture(scope="module")
@@ -162,7 +164,7 @@ def test_schedule_starts_the_state_machine_daily_at_seven_london_time(tree: dict
     )
 
     target = blocks_of(schedule, "target")[0]
-    assert target["arn"] == STATE_MACHINE_ARN
+    assert target["arn"] == STATE_MACHINE_ALIAS_ARN, "the schedule starts the live alias"
     assert blocks_of(target, "retry_policy"), "a failed start is retried"
     assert blocks_of(target, "dead_letter_config")[0]["arn"] == "${aws_sqs_queue.schedule_dead_letter.arn}"
 
@@ -170,10 +172,20 @@ def test_schedule_starts_the_state_machine_daily_at_seven_london_time(tree: dict
 def test_schedule_role_may_only_start_this_state_machine_and_dead_letter(tree: dict[str, list[Any]]) -> None:
     statements = policy_statements(tree, "scheduler")
     grants = {action: statement["resources"] for statement in statements for action in statement["actions"]}
+    # Starting through an alias is authorised on the unqualified ARN; the qualifier condition keeps
+    # the role to the live alias.
     assert grants == {
         "states:StartExecution": [STATE_MACHINE_ARN],
         "sqs:SendMessage": ["${aws_sqs_queue.schedule_dead_letter.arn}"],
     }
+    start = next(statement for statement in statements if "states:StartExecution" in statement["actions"])
+    assert blocks_of(start, "condition") == [
+        {
+            "test": "StringEquals",
+            "variable": "states:StateMachineQualifier",
+            "values": ["${module.state_machine.alias_name}"],
+        }
+    ]
     queue = resource(tree, "aws_sqs_queue", "schedule_dead_letter")
     assert queue.get("sqs_managed_sse_enabled") is True or queue.get("kms_master_key_id"), (
         "the DLQ is encrypted"
@@ -500,10 +512,8 @@ def test_state_machine_may_invoke_only_the_pipeline_functions_and_publish_only_f
 ) -> None:
     grants = _grants(policy_statements(tree, "state_machine"))
     assert sorted(grants["lambda:InvokeFunction"]) == sorted(
-        f'${{aws_lambda_function.this["{key}"].arn}}{suffix}'
-        for key in ("raw", "bronze")
-        for suffix in ("", ":*")
-    ), "the two functions and their versions/aliases, nothing else"
+        f'${{aws_lambda_alias.live["{key}"].arn}}' for key in ("raw", "bronze")
+    ), "the two functions' live aliases only: not $LATEST, not another version"
     assert grants["sns:Publish"] == ["${var.failure_stepfunction_topic_arn}"]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,6 +22,10 @@ from local.run_pipeline import DeployedPipeline, Deployment, deploy, read_deploy
 from local.sample_wordpress import SampleWordPress
 
 RAW_STEP, BRONZE_STEP = "WordPress API to raw", "Raw to bronze"
+PIPELINE_ERROR = (
+    "WordPressPipelineFailed"  # the project's own error name: a Fail state may not raise States.*
+)
+FAILURE_PATH = ["Failure has a cause?", "Describe failure", "Publish failure alert", "Pipeline failed"]
 # No real backoff between HTTP attempts in tests; everything else as Terraform sets it.
 FAST = {"RETRY_BASE_SECONDS": "0"}
 LAMBDA_MAX_TIMEOUT_SECONDS = 900
@@ -57,9 +62,7 @@ def invoked(emulator: Emulator) -> list[str]:
 
 def run(emulator: Emulator, pipeline: DeployedPipeline, name: str) -> dict[str, Any]:
     sfn = emulator.client("stepfunctions")
-    description = run_execution(
-        sfn, pipeline.state_machine_arn, {"trigger": "test"}, name=name, timeout_seconds=120
-    )
+    description = run_execution(sfn, pipeline.alias_arn, {"trigger": "test"}, name=name, timeout_seconds=120)
     description["states"] = entered_states(sfn, description["executionArn"])
     return description
 
@@ -99,10 +102,11 @@ def test_raw_failure_ends_failed_alerts_with_error_and_cause_and_never_runs_bron
     execution = run(emulator, pipeline, "raw-failure")
 
     assert execution["status"] == "FAILED"
-    assert execution["states"] == [RAW_STEP, "Raw step failed", "Publish failure alert", "Pipeline failed"]
-    # The execution fails with the step's own error, so alarms and the console show the real reason.
-    assert execution["error"] == "PipelineStepFailed"
+    assert execution["states"] == [RAW_STEP, "Raw step failed", *FAILURE_PATH]
+    # The project's error name; the cause carries the step, the original error and its cause.
+    assert execution["error"] == PIPELINE_ERROR
     tags_url = site.url("tags", pretty=False)
+    assert f'Step "{RAW_STEP}" failed with PipelineStepFailed: ' in execution["cause"]
     assert tags_url in execution["cause"]
 
     alerts = sns_messages(pipeline.topic_arns["failure_stepfunction"])
@@ -133,13 +137,8 @@ def test_bronze_failure_is_reported_as_the_bronze_step(
     execution = run(emulator, pipeline, "bronze-failure")
 
     assert execution["status"] == "FAILED"
-    assert execution["states"] == [
-        RAW_STEP,
-        BRONZE_STEP,
-        "Bronze step failed",
-        "Publish failure alert",
-        "Pipeline failed",
-    ]
+    assert execution["states"] == [RAW_STEP, BRONZE_STEP, "Bronze step failed", *FAILURE_PATH]
+    assert execution["error"] == PIPELINE_ERROR and f'Step "{BRONZE_STEP}"' in execution["cause"]
     alerts = sns_messages(pipeline.topic_arns["failure_stepfunction"])
     assert len(alerts) == 1 and f'step "{BRONZE_STEP}"' in alerts[0]["message"]
     assert "wordpress_api/broken/broken.json" in alerts[0]["message"]
@@ -157,8 +156,91 @@ def test_an_alert_that_cannot_be_published_still_ends_failed_with_the_step_error
 
     assert execution["status"] == "FAILED"
     assert execution["states"][-2:] == ["Publish failure alert", "Pipeline failed"]
-    assert execution["error"] == "PipelineStepFailed", "the original error, not the publishing error"
+    assert execution["error"] == PIPELINE_ERROR
+    assert "failed with PipelineStepFailed" in execution["cause"], (
+        "the original error, not the publishing error"
+    )
     assert emulator.retry_intervals, "publishing was retried before giving up"
+
+
+def with_raw_step(**changes: Any):
+    """A definition transform: the rendered definition with the raw task's fields changed."""
+
+    def transform(definition: dict[str, Any]) -> dict[str, Any]:
+        definition["States"][RAW_STEP].update(changes)
+        return definition
+
+    return transform
+
+
+def test_a_task_that_times_out_alerts_once_and_fails_with_the_project_error(
+    emulator: Emulator, site: SampleWordPress, deployment: Deployment
+) -> None:
+    # The product's 930 s task timeout, shortened in this test's rendering only; the handler
+    # outlives it by waiting until the execution is over (no fixed sleep).
+    pipeline = deploy(emulator, deployment, endpoints(site), FAST, with_raw_step(TimeoutSeconds=1))
+    released = threading.Event()
+
+    def hangs(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        released.wait(30)
+        return {}
+
+    emulator.register_handler(deployment.functions["raw"].name, hangs)
+    try:
+        execution = run(emulator, pipeline, "raw-timeout")
+    finally:
+        released.set()
+
+    assert execution["status"] == "FAILED"
+    assert execution["states"] == [RAW_STEP, "Raw step failed", *FAILURE_PATH]
+    assert execution["error"] == PIPELINE_ERROR
+    assert f'Step "{RAW_STEP}" failed with States.Timeout' in execution["cause"]
+    alerts = sns_messages(pipeline.topic_arns["failure_stepfunction"])
+    assert len(alerts) == 1
+    assert RAW_STEP in alerts[0]["subject"]
+    assert f'step "{RAW_STEP}"' in alerts[0]["message"] and "Error: States.Timeout" in alerts[0]["message"]
+    assert invoked(emulator) == ["data_wordpressapi_raw"], "bronze never runs"
+
+
+@pytest.mark.parametrize(
+    ("failed_state", "step"), [("Raw step failed", RAW_STEP), ("Bronze step failed", BRONZE_STEP)]
+)
+def test_an_error_without_a_cause_alerts_once_and_fails_with_the_project_error(
+    emulator: Emulator, site: SampleWordPress, deployment: Deployment, failed_state: str, step: str
+) -> None:
+    # What a Catch hands on for an error that carries no Cause (a task timeout on AWS can): moto
+    # always binds a Cause, so the execution enters the definition's failure handling with that output.
+    def start_at_failure(definition: dict[str, Any]) -> dict[str, Any]:
+        definition["StartAt"] = failed_state
+        return definition
+
+    pipeline = deploy(emulator, deployment, endpoints(site), FAST, start_at_failure)
+    sfn = emulator.client("stepfunctions")
+    execution = run_execution(
+        sfn, pipeline.alias_arn, {"failure": {"Error": "States.Timeout"}}, name="no-cause"
+    )
+
+    assert execution["status"] == "FAILED"
+    assert entered_states(sfn, execution["executionArn"]) == [
+        failed_state,
+        "Failure has a cause?",
+        "No cause given",
+        *FAILURE_PATH[1:],
+    ]
+    assert execution["error"] == PIPELINE_ERROR
+    assert execution["cause"] == f'Step "{step}" failed with States.Timeout: (no cause given)'
+    alerts = sns_messages(pipeline.topic_arns["failure_stepfunction"])
+    assert len(alerts) == 1
+    assert f'step "{step}"' in alerts[0]["message"] and "Error: States.Timeout" in alerts[0]["message"]
+    assert emulator.invocations == []
+
+
+def test_no_fail_state_raises_a_reserved_error_name() -> None:
+    definition = json.loads(render_definition("arn:raw", "arn:bronze", "arn:topic"))
+    fail_states = [state for state in definition["States"].values() if state["Type"] == "Fail"]
+    assert fail_states
+    for state in fail_states:
+        assert state.get("Error") == PIPELINE_ERROR and "ErrorPath" not in state
 
 
 def test_lambda_tasks_time_out_only_after_the_function_itself_would(deployment: Deployment) -> None:

@@ -1,0 +1,165 @@
+"""Safe releases (issue 9 item 8): published versions and `live` aliases, read from the modules' HCL.
+
+Every state machine publishes a version on each change and has an alias `live` routing all
+executions to it; the pipeline's functions are published and the state machine invokes their
+`live` aliases (never an unqualified function, never $LATEST); the schedule and the EventBridge
+rule start the state machine alias, and each caller's IAM grants exactly that. The rendered
+definitions are checked with the ARNs Terraform would pass, and the pipeline runs end to end
+through the aliases in the emulator (tests/pipeline/test_state_machine.py, tests/pipeline/test_local_run.py).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from local.emulator import Emulator, run_execution
+from local.hcl import blocks_of, labelled, parse_dir, resources
+from local.run_pipeline import deploy, read_deployment, render_definition
+from local.terraform import MODULES_DIR
+
+STATE_MACHINE_MODULE = MODULES_DIR / "state-machine"
+PIPELINE = MODULES_DIR / "pipeline"
+GLUE_COST_CONTROL = MODULES_DIR / "glue-cost-control"
+REGION, ACCOUNT = "eu-west-2", "123456789012"
+
+
+def _resource(module: str | Any, rtype: str, name: str, kind: str = "resource") -> dict[str, Any]:
+    for found_type, found_name, body in resources(parse_dir(module), kind):
+        if (found_type, found_name) == (rtype, name):
+            return body
+    raise AssertionError(f"{module} has no {kind} {rtype}.{name}")
+
+
+def _locals(module: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for block in parse_dir(module).get("locals", []):
+        values.update(block)
+    return {k: v[0] if isinstance(v, list) and len(v) == 1 else v for k, v in values.items()}
+
+
+def test_state_machines_publish_a_version_and_route_the_live_alias_to_it() -> None:
+    machine = _resource(STATE_MACHINE_MODULE, "aws_sfn_state_machine", "this")
+    assert machine["publish"] is True
+    alias = _resource(STATE_MACHINE_MODULE, "aws_sfn_alias", "live")
+    assert alias["name"] == "${var.alias_name}"
+    variables = labelled(parse_dir(STATE_MACHINE_MODULE)["variable"])
+    assert variables["alias_name"]["default"] == "live"
+    assert blocks_of(alias, "routing_configuration") == [
+        {
+            "state_machine_version_arn": "${aws_sfn_state_machine.this.state_machine_version_arn}",
+            "weight": 100,
+        }
+    ]
+    outputs = labelled(parse_dir(STATE_MACHINE_MODULE)["output"])
+    assert outputs["alias_arn"]["value"] == "${aws_sfn_alias.live.arn}"
+    assert outputs["alias_name"]["value"] == "${aws_sfn_alias.live.name}"
+
+
+def test_pipeline_functions_are_published_and_aliased_live() -> None:
+    function = _resource(PIPELINE, "aws_lambda_function", "this")
+    assert function["publish"] is True
+    alias = _resource(PIPELINE, "aws_lambda_alias", "live")
+    assert alias["for_each"] == "${local.functions}"
+    assert alias["name"] == "${local.alias_name}"
+    assert alias["function_name"] == "${aws_lambda_function.this[each.key].function_name}"
+    assert alias["function_version"] == "${aws_lambda_function.this[each.key].version}", (
+        "the alias follows the version the last apply published"
+    )
+    assert _locals(PIPELINE)["alias_name"] == "live"
+    call = labelled(parse_dir(PIPELINE)["module"])["state_machine"]
+    assert call["alias_name"] == "${local.alias_name}"
+
+
+def test_the_pipeline_definition_invokes_only_the_function_aliases() -> None:
+    passed = _locals(PIPELINE)["state_machine_definition_vars"]
+    assert passed["raw_function_arn"] == '${aws_lambda_alias.live["raw"].arn}'
+    assert passed["bronze_function_arn"] == '${aws_lambda_alias.live["bronze"].arn}'
+
+    # Rendered with the ARNs the aliases have on AWS: every function the tasks name is an alias ARN.
+    function = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function"
+    raw, bronze = f"{function}:data_wordpressapi_raw:live", f"{function}:data_wordpressapi_bronze:live"
+    definition = json.loads(
+        render_definition(raw, bronze, f"arn:aws:sns:{REGION}:{ACCOUNT}:failure-stepfunction")
+    )
+    named = [
+        state["Parameters"]["FunctionName"]
+        for state in definition["States"].values()
+        if state.get("Resource", "").startswith("arn:aws:states:::lambda:invoke")
+    ]
+    assert named == [raw, bronze]
+    text = json.dumps(definition)
+    assert "$LATEST" not in text
+    assert not re.search(r"arn:aws:lambda:[^\"]*:function:[A-Za-z0-9_-]+\"", text), (
+        "no unqualified function ARN"
+    )
+
+
+@pytest.mark.parametrize(
+    ("module", "document", "target_type", "target_name"),
+    [
+        (PIPELINE, "scheduler", "aws_scheduler_schedule", "this"),
+        (GLUE_COST_CONTROL, "events", "aws_cloudwatch_event_target", "state_machine"),
+    ],
+    ids=["pipeline-schedule", "glue-cost-control-rule"],
+)
+def test_schedules_and_rules_start_the_live_alias_and_may_start_only_it(
+    module: Any, document: str, target_type: str, target_name: str
+) -> None:
+    target = _resource(module, target_type, target_name)
+    if target_type == "aws_scheduler_schedule":
+        target = blocks_of(target, "target")[0]
+    assert target["arn"] == "${module.state_machine.alias_arn}"
+
+    statements = blocks_of(_resource(module, "aws_iam_policy_document", document, kind="data"), "statement")
+    starts = [statement for statement in statements if "states:StartExecution" in statement["actions"]]
+    assert len(starts) == 1
+    # Step Functions authorises StartExecution through an alias on the unqualified state machine ARN;
+    # the qualifier condition is what limits the caller to the alias.
+    assert starts[0]["actions"] == ["states:StartExecution"]
+    assert starts[0]["resources"] == ["${module.state_machine.state_machine_arn}"]
+    assert blocks_of(starts[0], "condition") == [
+        {
+            "test": "StringEquals",
+            "variable": "states:StateMachineQualifier",
+            "values": ["${module.state_machine.alias_name}"],
+        }
+    ]
+
+
+def test_the_emulator_starts_the_alias_with_the_published_version(emulator: Emulator) -> None:
+    """The emulator (and so the local run) starts executions through the alias as Step Functions
+    does: the alias's version runs, and the execution is the state machine's."""
+    deployment = read_deployment(emulator.account_id, emulator.region)
+    pipeline = deploy(emulator, deployment, ["http://127.0.0.1:9/wp-json/wp/v2/posts"])
+    for spec in deployment.functions.values():  # what the handlers do is not the point here
+        emulator.register_handler(spec.name, lambda event, context: {"invoked": context.invoked_function_arn})
+    sfn = emulator.client("stepfunctions")
+    assert pipeline.alias_arn == f"{pipeline.state_machine_arn}:live"
+    # A later, unpublished change of the state machine is not what the alias runs.
+    sfn.update_state_machine(
+        stateMachineArn=pipeline.state_machine_arn,
+        definition=json.dumps({"StartAt": "Unreleased", "States": {"Unreleased": {"Type": "Succeed"}}}),
+    )
+
+    execution = run_execution(sfn, pipeline.alias_arn, {"trigger": "test"}, name="via-alias")
+
+    assert execution["executionArn"].startswith(
+        pipeline.state_machine_arn.replace(":stateMachine:", ":execution:")
+    )
+    history = sfn.get_execution_history(executionArn=execution["executionArn"])["events"]
+    entered = [
+        event["stateEnteredEventDetails"]["name"] for event in history if "stateEnteredEventDetails" in event
+    ]
+    assert entered[0] == "WordPress API to raw", "the published version ran, not the later change"
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    assert [name for name, _ in emulator.invocations] == [spec.name for spec in deployment.functions.values()]
+    output = json.loads(execution["output"])
+    assert output["raw"]["summary"]["invoked"].endswith(
+        f":function:{deployment.functions['raw'].name}:live"
+    ), "the task invoked the function's live alias"
+    listed = sfn.list_executions(stateMachineArn=pipeline.state_machine_arn)["executions"]
+    assert [item["executionArn"] for item in listed] == [execution["executionArn"]]
