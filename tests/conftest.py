@@ -26,3 +26,12 @@ def emulator() -> Iterator[Emulator]:
 @pytest.fixture
 def repo_root() -> Path:
     return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def offline_plans(tmp_path_factory: pytest.TempPathFactory):
+    """Real `terraform plan` of the root module and bootstrap/ (default and custom inputs) and the
+    resolved apply the IAM tests read, made once per session (tests/offline_plan/runs.py)."""
+    from tests.offline_plan.runs import run_all
+
+    return run_all(tmp_path_factory.mktemp("offline-plans"))

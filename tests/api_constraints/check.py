@@ -56,9 +56,10 @@ def _pattern(pattern: str) -> re.Pattern[str] | None:
     except re.error:
         try:
             import regex  # Java's \\p{...} classes
-        except ImportError:
+
+            return regex.compile(pattern)
+        except Exception:  # a Java-only construct neither engine reads: that pattern is not checked
             return None
-        return regex.compile(pattern)
 
 
 def shape_problems(shape: Any, value: Any) -> list[str]:

@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - one mapping per line reads best in this table
 """Which AWS API parameter receives each resource argument the project sets.
 
 `ARGUMENTS[resource type][argument path] = "service.Operation.Member.Path"`: the argument path walks

@@ -17,7 +17,7 @@ import stat
 import sys
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -84,14 +84,17 @@ def prepare_copy(destination: Path, root: Path = REPO_ROOT) -> Path:
     return copy_project(destination, root)
 
 
-def run_plan(copy_root: Path, inputs: PlanInputs, setup: ProviderSetup) -> PlanResult:
+def run_plan(
+    copy_root: Path, inputs: PlanInputs, setup: ProviderSetup, configure_cli: bool = True
+) -> PlanResult:
     """init + plan -out + show -json of one configuration of a copy made by prepare_copy."""
     workdir = copy_root / inputs.configuration
     (workdir / "offline_backend_override.tf").write_text(BACKEND_OVERRIDE, encoding="utf-8")
     (workdir / "offline.auto.tfvars.json").write_text(json.dumps(inputs.variables), encoding="utf-8")
     settings = {"account": inputs.account, "region": inputs.region, "resolve": inputs.resolve}
     (workdir / SETTINGS_FILE).write_text(json.dumps(settings), encoding="utf-8")
-    with _cli_config(setup.cli_config):
+    # Threads share os.environ: run_all sets the CLI configuration once around all of them.
+    with _cli_config(setup.cli_config) if configure_cli else nullcontext():
         command = TerraformCommand(str(workdir))
         init = command.init()
         if init.retcode != 0:
@@ -100,8 +103,36 @@ def run_plan(copy_root: Path, inputs: PlanInputs, setup: ProviderSetup) -> PlanR
         if planned.retcode != 0:
             return PlanResult(inputs, False, _plan_errors(planned), {}, workdir)
         shown = command.show("offline.tfplan", json=True)
+    if shown.retcode != 0:
+        return PlanResult(inputs, False, f"terraform show failed:\n{diagnostics(shown)}", {}, workdir)
     plan = shown.value if isinstance(shown.value, dict) else json.loads(shown.value)
     return PlanResult(inputs, True, "", plan, workdir)
+
+
+def run_resolved_apply(
+    copy_root: Path, inputs: PlanInputs, setup: ProviderSetup, configure_cli: bool = True
+) -> PlanResult:
+    """init + apply of a resolved run (provider_plan.py) to a local state; the result is `show -json` of
+    that state: every resource and data source with the values the account and region would give."""
+    workdir = copy_root / inputs.configuration
+    (workdir / "offline_backend_override.tf").write_text(BACKEND_OVERRIDE, encoding="utf-8")
+    (workdir / "offline.auto.tfvars.json").write_text(json.dumps(inputs.variables), encoding="utf-8")
+    settings = {"account": inputs.account, "region": inputs.region, "resolve": True}
+    (workdir / SETTINGS_FILE).write_text(json.dumps(settings), encoding="utf-8")
+    # Threads share os.environ: run_all sets the CLI configuration once around all of them.
+    with _cli_config(setup.cli_config) if configure_cli else nullcontext():
+        command = TerraformCommand(str(workdir))
+        init = command.init()
+        if init.retcode != 0:
+            return PlanResult(inputs, False, f"terraform init failed:\n{diagnostics(init)}", {}, workdir)
+        applied = command.apply(auto_approve=True, json=True, input=False)
+        if applied.retcode != 0:
+            return PlanResult(inputs, False, _plan_errors(applied), {}, workdir)
+        shown = command.show(json=True)
+    if shown.retcode != 0:
+        return PlanResult(inputs, False, f"terraform show failed:\n{diagnostics(shown)}", {}, workdir)
+    state = shown.value if isinstance(shown.value, dict) else json.loads(shown.value)
+    return PlanResult(inputs, True, "", state, workdir)
 
 
 def _plan_errors(result: Any) -> str:
@@ -118,11 +149,10 @@ def _plan_errors(result: Any) -> str:
     return "\n".join(lines) or diagnostics(result)
 
 
-def copy_for_plans(tmp: Path) -> Path:
-    """A fresh copy whose configurations can be planned."""
-    destination = tmp / "project"
-    destination.mkdir()
-    return prepare_copy(destination)
+def copy_for_plans(destination: Path, root: Path = REPO_ROOT) -> Path:
+    """A fresh copy (of the project, or of `root`) whose configurations can be planned."""
+    destination.mkdir(parents=True)
+    return prepare_copy(destination, root)
 
 
 def remove(path: Path) -> None:

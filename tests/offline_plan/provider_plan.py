@@ -159,7 +159,10 @@ class PlanningProvider(SchemaOnlyProvider):
         values = plain(config)
         if request.type_name == "aws_iam_policy_document":
             rendered = render_policy_document(values)
-            known = {"json": rendered, "minified_json": json.dumps(json.loads(rendered), separators=(",", ":"))}
+            known = {
+                "json": rendered,
+                "minified_json": json.dumps(json.loads(rendered), separators=(",", ":")),
+            }
             known["id"] = str(abs(hash(known["minified_json"])))
         else:
             known = data_source_values(request.type_name, values, self.account, self.region)
@@ -172,3 +175,18 @@ class PlanningProvider(SchemaOnlyProvider):
                 # A data source's result must be wholly known: a placeholder where nothing plausible is known.
                 config[name] = dynamic(f"offline-{request.type_name}-{name}")
         return pb.ReadDataSource.Response(state=pb.DynamicValue(msgpack=pack(config)))
+
+    def ApplyResourceChange(self, request, context):  # noqa: N802
+        """Only for resolved runs (tests/iam): the planned state, its remaining unknowns as placeholders.
+
+        Applying (to a local state in a temporary copy) lets Terraform read the policy documents a plan
+        defers while the resources they refer to are pending, so every policy's JSON is known."""
+        planned = unpack(request.planned_state.msgpack)
+        if planned is None:
+            return pb.ApplyResourceChange.Response(new_state=request.planned_state, legacy_type_system=True)
+        for name, value in list(planned.items()):
+            if isinstance(value, msgpack.ExtType):
+                planned[name] = dynamic(f"offline-{request.type_name}-{name}")
+        return pb.ApplyResourceChange.Response(
+            new_state=pb.DynamicValue(msgpack=pack(planned)), legacy_type_system=True
+        )

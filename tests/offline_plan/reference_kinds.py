@@ -38,7 +38,11 @@ ARGUMENT_KINDS: dict[str, dict[str, str]] = {
     },
     "aws_sns_topic_policy": {"arn": ARN},
     "aws_sns_topic_subscription": {"topic_arn": ARN},
-    "aws_cloudwatch_metric_alarm": {"alarm_actions": ARN, "ok_actions": ARN, "insufficient_data_actions": ARN},
+    "aws_cloudwatch_metric_alarm": {
+        "alarm_actions": ARN,
+        "ok_actions": ARN,
+        "insufficient_data_actions": ARN,
+    },
     "aws_cloudwatch_log_group": {"kms_key_id": ARN},
     "aws_iam_role": {"permissions_boundary": ARN},
     "aws_iam_role_policy": {"role": NAME},
@@ -93,9 +97,7 @@ def expression_kinds(expression: dict[str, Any]) -> list[tuple[str, str | None]]
     if "constant_value" in expression:
         values = expression["constant_value"]
         values = values if isinstance(values, list) else [values]
-        return [
-            (repr(v), ARN if v.startswith("arn:") else NAME) for v in values if isinstance(v, str) and v
-        ]
+        return [(repr(v), ARN if v.startswith("arn:") else NAME) for v in values if isinstance(v, str) and v]
     return []
 
 

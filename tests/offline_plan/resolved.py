@@ -78,7 +78,11 @@ def _layer(arn: str, name: str) -> dict[str, Any]:
 
 
 def _function(arn: str, name: str) -> dict[str, Any]:
-    return {"qualified_arn": f"{arn}:1", "version": "1", "invoke_arn": f"arn:aws:apigateway:lambda:path/{arn}"}
+    return {
+        "qualified_arn": f"{arn}:1",
+        "version": "1",
+        "invoke_arn": f"arn:aws:apigateway:lambda:path/{arn}",
+    }
 
 
 def _alias(parent_key: str, service_arn: Callable[[str, str, str], str]) -> Arn:
@@ -103,8 +107,12 @@ ARNS: dict[str, Arn] = {
     "aws_lambda_function": _named(
         "arn:aws:lambda:{region}:{account}:function:{name}", "function_name", extra=_function
     ),
-    "aws_lambda_layer_version": _named("arn:aws:lambda:{region}:{account}:layer:{name}", "layer_name", extra=_layer),
-    "aws_lambda_alias": _alias("function_name", lambda p, a, r: p if p.startswith("arn:") else f"arn:aws:lambda:{r}:{a}:function:{p}"),
+    "aws_lambda_layer_version": _named(
+        "arn:aws:lambda:{region}:{account}:layer:{name}", "layer_name", extra=_layer
+    ),
+    "aws_lambda_alias": _alias(
+        "function_name", lambda p, a, r: p if p.startswith("arn:") else f"arn:aws:lambda:{r}:{a}:function:{p}"
+    ),
     "aws_sfn_state_machine": _named("arn:aws:states:{region}:{account}:stateMachine:{name}", "name"),
     "aws_sfn_alias": _named("arn:aws:states:{region}:{account}:stateMachine:{name}", "name"),
     "aws_cloudwatch_event_rule": _named("arn:aws:events:{region}:{account}:rule/{name}", "name"),
@@ -140,7 +148,12 @@ def data_source_values(data_type: str, values: dict[str, Any], account: str, reg
             "description": region,
         }
     if data_type == "aws_partition":
-        return {"partition": "aws", "id": "aws", "dns_suffix": "amazonaws.com", "reverse_dns_prefix": "com.amazonaws"}
+        return {
+            "partition": "aws",
+            "id": "aws",
+            "dns_suffix": "amazonaws.com",
+            "reverse_dns_prefix": "com.amazonaws",
+        }
     if data_type == "aws_ssm_parameter":
         name = str(values.get("name"))
         value = "offline-plan-parameter-value"

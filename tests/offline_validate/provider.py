@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import json
 import datetime
+import json
 import os
 import sys
 import tempfile

@@ -149,9 +149,7 @@ class _JavaScript:
         self.optional_computed: dict[str, set[str]] = {}
         for chunk in re.split(r"^class ", text, flags=re.MULTILINE)[1:]:
             class_name = chunk.split(" ", 1)[0]
-            self.optional_computed[class_name] = {
-                m.group(1) for m in _JS_OPTIONAL_COMPUTED.finditer(chunk)
-            }
+            self.optional_computed[class_name] = {m.group(1) for m in _JS_OPTIONAL_COMPUTED.finditer(chunk)}
         # struct name -> (is a block, nesting type) from the HCL synthesis tables.
         self.storage: dict[str, tuple[bool, str]] = {}
         for is_block, kind, storage in _JS_HCL_ENTRY.findall(text):
