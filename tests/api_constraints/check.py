@@ -84,7 +84,8 @@ def shape_problems(shape: Any, value: Any) -> list[str]:
             problems.append(f"{value!r} is not one of {sorted(enum)}")
         pattern = meta.get("pattern")
         compiled = _pattern(pattern) if pattern else None
-        if compiled is not None and not compiled.search(value):
+        # AWS's services match the whole value (Java's Pattern.matches); the models leave some unanchored.
+        if compiled is not None and not compiled.fullmatch(value):
             problems.append(f"{_short(value)!r} does not match the pattern {pattern}")
         return problems
     if kind in ("integer", "long", "double", "float") and isinstance(value, int | float):
@@ -135,9 +136,56 @@ def planned_resources(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
         stack.extend(module.get("child_modules", []))
 
 
+# What the provider itself validates beyond the service model (hashicorp/aws's ValidateFunc for these
+# arguments): CloudWatch Logs' model types retention as a plain integer, KMS's alias name pattern
+# does not say `alias/`.
+LOG_RETENTION_DAYS = {
+    0,
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+}
+PROVIDER_RULES: dict[tuple[str, str], tuple[Any, str]] = {
+    ("aws_kms_alias", "name"): (
+        lambda v: isinstance(v, str) and v.startswith("alias/") and not v.startswith("alias/aws/"),
+        "must start with alias/ (and not alias/aws/, reserved for AWS managed keys)",
+    ),
+    ("aws_cloudwatch_log_group", "retention_in_days"): (
+        lambda v: _number(v) in LOG_RETENTION_DAYS,
+        f"must be one of {sorted(LOG_RETENTION_DAYS)}",
+    ),
+}
+
+
 def violations(plan: dict[str, Any]) -> list[Violation]:
     found: list[Violation] = []
     for resource in planned_resources(plan):
+        for (rtype, argument), (valid, rule) in PROVIDER_RULES.items():
+            if resource["type"] == rtype:
+                for value in argument_values(resource.get("values", {}), argument):
+                    if not valid(value):
+                        found.append(
+                            Violation(resource["address"], argument, "hashicorp/aws", f"{value!r} {rule}")
+                        )
         for argument, api in ARGUMENTS.get(resource["type"], {}).items():
             shape = api_shape(api)
             for value in argument_values(resource.get("values", {}), argument):

@@ -13,19 +13,15 @@ once, and a role whose code no test runs is reported.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import pytest
-
-from local.emulator import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, aws_emulator
-from tests.iam.calls import SESSION_CALLS, Call
-from tests.iam.evaluate import ALLOW, EXPLICIT_DENY, Request, action_granted, decide, statement_applies
-from tests.iam.flows import run_flows
-from tests.iam.model import Deployment, Role, User, load
+from tests.iam.calls import Call
+from tests.iam.evaluate import ALLOW, EXPLICIT_DENY, Request, decide, statement_applies
+from tests.iam.model import Deployment, Role, User
 from tests.iam.requests import Need, Where, requests_for
-from tests.offline_plan.plan import PlanResult
 
 # Granted actions no emulator test can exercise, because AWS itself performs them outside the code.
 AWS_ONLY_ACTIONS = {
@@ -44,6 +40,13 @@ AWS_ONLY_ACTIONS = {
     "logs:DescribeResourcePolicies": "Step Functions vended-log delivery setup",
     "logs:DescribeLogGroups": "Step Functions vended-log delivery setup",
 }
+# Grants (statement Sid, resource pattern) no test exercises yet, each with the reason it stays.
+UNEXERCISED_GRANTS = {
+    ("InvokePipelineFunctions", "*:function:*:*"): (
+        "qualified function ARNs: issue 9's releases make the state machine invoke the `live` aliases; "
+        "the definition still names the unqualified ARNs, which the other two resources cover"
+    ),
+}
 SECURE = (("aws:SecureTransport", "true"),)
 
 
@@ -53,20 +56,6 @@ class Attempt:
     user: User
     call: Call | str
     need: Need
-
-
-@pytest.fixture(scope="module")
-def deployment(offline_plans: dict[str, PlanResult]) -> Deployment:
-    resolved = offline_plans["root-resolved"]
-    assert resolved.ok, resolved.report
-    return load(resolved.plan, DEFAULT_ACCOUNT_ID, DEFAULT_REGION)
-
-
-@pytest.fixture(scope="module")
-def recorded_calls() -> list[Call]:
-    with aws_emulator() as emulator:
-        own = run_flows(emulator)
-    return own + list(SESSION_CALLS)
 
 
 def configured_calls(user: User) -> list[tuple[str, str, dict]]:
@@ -173,7 +162,8 @@ def test_every_role_is_used_and_its_code_ran(deployment: Deployment, recorded_ca
 
 
 def test_no_granted_action_goes_unexercised(deployment: Deployment, recorded_calls: list[Call]) -> None:
-    """Least privilege the other way: every allowed action was needed by some call (or is AWS-only)."""
+    """Least privilege the other way: every allowed action on every resource it names was needed by
+    some call (or is AWS-only, with its reason in AWS_ONLY_ACTIONS)."""
     used: dict[str, list[Need]] = {}
     for attempt in attempts(deployment, recorded_calls):
         if isinstance(attempt, Attempt):
@@ -185,23 +175,29 @@ def test_no_granted_action_goes_unexercised(deployment: Deployment, recorded_cal
             for statement in policy.get("Statement", []):
                 if statement.get("Effect", "Allow") != "Allow":
                     continue
-                actions = statement.get("Action", [])
-                for action in actions if isinstance(actions, list) else [actions]:
+                for action in _as_list(statement.get("Action", [])):
                     if action in AWS_ONLY_ACTIONS:
                         continue
-                    if not any(
-                        action_granted(statement, n.action)
-                        and statement_applies(
-                            {**statement, "Action": n.action},
-                            Request(n.action, n.resource, dict(n.context) | dict(SECURE)),
-                        )
-                        for n in needs
-                    ):
-                        sid = statement.get("Sid", "?")
-                        unused.append(
-                            f"role {role.name}, statement {sid}: {action} on {statement.get('Resource')}"
-                        )
+                    for resource in _as_list(statement.get("Resource", "*")):
+                        if any(
+                            statement.get("Sid") == sid and fnmatch.fnmatchcase(resource, pattern)
+                            for sid, pattern in UNEXERCISED_GRANTS
+                        ):
+                            continue
+                        narrowed = {**statement, "Action": action, "Resource": resource}
+                        if not any(
+                            statement_applies(
+                                narrowed, Request(n.action, n.resource, dict(n.context) | dict(SECURE))
+                            )
+                            for n in needs
+                        ):
+                            sid = statement.get("Sid", "?")
+                            unused.append(f"role {role.name}, statement {sid}: {action} on {resource}")
     assert not unused, "granted but never exercised by any test:\n" + "\n".join(unused)
+
+
+def _as_list(value: object) -> list:
+    return value if isinstance(value, list) else [value]
 
 
 def _source_arn(deployment: Deployment, user: User) -> str | None:

@@ -57,12 +57,43 @@ PLANS = (
 RESOLVED = PlanInputs("root-resolved", ".", {"wordpress_endpoints": ENDPOINTS}, resolve=True)
 
 
+def _break_default(copy: Path) -> None:
+    """A default that violates its own validation (DynamoDB names are 3-255 characters)."""
+    variables = copy / "bootstrap" / "variables.tf"
+    text = variables.read_text(encoding="utf-8")
+    broken = text.replace('default     = "serverless-lakehouse-tfstate-lock"', 'default     = "x"')
+    assert broken != text, "bootstrap/variables.tf: lock_table_name's default moved; update _break_default"
+    variables.write_text(broken, encoding="utf-8")
+
+
+def _break_count(copy: Path) -> None:
+    """A count that depends on a value known only after apply."""
+    (copy / "bootstrap" / "broken_count.tf").write_text(
+        'resource "aws_sqs_queue" "per_bucket_arn_character" {\n'
+        "  count = length(aws_s3_bucket.state.arn)\n"
+        '  name  = "broken-${count.index}"\n'
+        "}\n",
+        encoding="utf-8",
+    )
+
+
+# Deliberately broken copies (tests/offline_plan/test_broken_examples.py): plan must fail on each.
+BROKEN = (
+    (PlanInputs("broken-default", "bootstrap", {}), _break_default),
+    (PlanInputs("broken-count", "bootstrap", {}), _break_count),
+)
+
+
 def run_all(tmp: Path, plans: tuple[PlanInputs, ...] = PLANS, resolved: bool = True) -> dict[str, PlanResult]:
     """Every plan (and the resolved apply) in its own copy, two at a time."""
     with plan_providers() as setup, _cli_config(setup.cli_config), ThreadPoolExecutor(max_workers=2) as pool:
         futures = {}
         for inputs in plans:
             copy = copy_for_plans(tmp / inputs.label)
+            futures[inputs.label] = pool.submit(run_plan, copy, inputs, setup, False)
+        for inputs, edit in BROKEN:
+            copy = copy_for_plans(tmp / inputs.label)
+            edit(copy)
             futures[inputs.label] = pool.submit(run_plan, copy, inputs, setup, False)
         if resolved:
             copy = copy_for_plans(tmp / RESOLVED.label)
