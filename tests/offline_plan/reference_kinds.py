@@ -7,15 +7,23 @@ or its constant value. A reference's kind comes from the attribute or value it e
 their names), a constant is an ARN when it starts with `arn:`. Module inputs are held to their own
 names: an input called `*_arn` takes an ARN, `*_name` a name.
 
+Terraform's JSON drops the attribute of a reference through a dynamic index
+(`aws_iam_role.function[each.key].arn` is listed as `aws_iam_role.function`): for those, the
+argument's expression is read from the module's HCL and the attribute taken from there.
+
 What it cannot follow: values computed by a function or a `for` expression out of a reference of
 another kind, and references whose kind their name does not say (`local.x`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+from local.hcl import blocks_of, parse_dir, resources
 
 ARN, NAME = "ARN", "name"
 
@@ -90,10 +98,25 @@ def _most_specific(references: list[str]) -> list[str]:
     return [r for r in references if not any(o != r and o.startswith(r + ".") for o in references)]
 
 
-def expression_kinds(expression: dict[str, Any]) -> list[tuple[str, str | None]]:
-    """(what, kind) of each reference or constant of an expression."""
+_BARE_RESOURCE = re.compile(r"^(data\.)?[a-z0-9_]+\.[a-z0-9_]+$")
+
+
+def _indexed_references(source: str | None, reference: str) -> list[str]:
+    """`reference[...].attribute` occurrences in an expression's HCL source, as `reference.attribute`."""
+    if not source:
+        return []
+    pattern = re.compile(re.escape(reference) + r"\[[^\]]*\]\.([a-z0-9_]+)")
+    return [f"{reference}.{m.group(1)}" for m in pattern.finditer(source)]
+
+
+def expression_kinds(expression: dict[str, Any], source: str | None = None) -> list[tuple[str, str | None]]:
+    """(what, kind) of each reference or constant of an expression (`source`: its HCL text)."""
     if "references" in expression:
-        return [(r, reference_kind(r)) for r in _most_specific(expression["references"])]
+        found = []
+        for reference in _most_specific(expression["references"]):
+            indexed = _indexed_references(source, reference) if _BARE_RESOURCE.match(reference) else []
+            found.extend((r, reference_kind(r)) for r in indexed or [reference])
+        return found
     if "constant_value" in expression:
         values = expression["constant_value"]
         values = values if isinstance(values, list) else [values]
@@ -114,8 +137,10 @@ def _expressions_at(expressions: Any, path: str) -> Iterator[dict[str, Any]]:
         yield from _expressions_at(block, rest)
 
 
-def _check(where: str, argument: str, expected: str, expression: dict[str, Any]) -> Iterator[Mismatch]:
-    kinds = expression_kinds(expression)
+def _check(
+    where: str, argument: str, expected: str, expression: dict[str, Any], source: str | None = None
+) -> Iterator[Mismatch]:
+    kinds = expression_kinds(expression, source)
     if expected == ARN and kinds and not any(kind == ARN for _, kind in kinds):
         wrong = [what for what, kind in kinds if kind == NAME]
         if wrong:
@@ -126,19 +151,41 @@ def _check(where: str, argument: str, expected: str, expression: dict[str, Any])
             yield Mismatch(where, argument, NAME, ", ".join(wrong))
 
 
-def _modules(module: dict[str, Any], prefix: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
-    yield prefix, module
+def _modules(
+    module: dict[str, Any], directory: Path | None, prefix: str = ""
+) -> Iterator[tuple[str, dict[str, Any], Path | None]]:
+    yield prefix, module, directory
     for name, call in module.get("module_calls", {}).items():
-        yield from _modules(call.get("module", {}), f"{prefix}module.{name}.")
+        source = call.get("source", "")
+        child = (directory / source).resolve() if directory and source.startswith(".") else None
+        yield from _modules(call.get("module", {}), child, f"{prefix}module.{name}.")
 
 
-def mismatches(plan: dict[str, Any]) -> list[Mismatch]:
+def _sources(directory: Path | None, rtype: str, name: str, argument: str) -> str | None:
+    """The HCL text of a resource argument (dotted through nested blocks), or None."""
+    if directory is None or not directory.is_dir():
+        return None
+    for found_type, found_name, body in resources(parse_dir(directory)):
+        if (found_type, found_name) != (rtype, name):
+            continue
+        values: list[Any] = [body]
+        *blocks, attribute = argument.split(".")
+        for block in blocks:
+            values = [nested for value in values for nested in blocks_of(value, block)]
+        return " ".join(str(v.get(attribute)) for v in values if isinstance(v, dict))
+    return None
+
+
+def mismatches(plan: dict[str, Any], root: Path | None = None) -> list[Mismatch]:
+    """Mismatches in a plan's configuration; `root` (the planned directory) lets indexed references be
+    read from the HCL."""
     found: list[Mismatch] = []
-    for prefix, module in _modules(plan.get("configuration", {}).get("root_module", {})):
+    for prefix, module, directory in _modules(plan.get("configuration", {}).get("root_module", {}), root):
         for resource in module.get("resources", []):
             for argument, expected in ARGUMENT_KINDS.get(resource["type"], {}).items():
+                source = _sources(directory, resource["type"], resource["name"], argument)
                 for expression in _expressions_at(resource.get("expressions", {}), argument):
-                    found.extend(_check(prefix + resource["address"], argument, expected, expression))
+                    found.extend(_check(prefix + resource["address"], argument, expected, expression, source))
         for name, call in module.get("module_calls", {}).items():
             for argument, expression in call.get("expressions", {}).items():
                 expected = reference_kind(argument)

@@ -10,6 +10,7 @@ import copy
 
 from tests.offline_plan.plan import PlanResult
 from tests.offline_plan.reference_kinds import mismatches
+from tests.offline_validate.terraform_offline import copy_project
 
 
 def test_a_default_that_violates_its_validation_fails_the_plan(offline_plans: dict[str, PlanResult]) -> None:
@@ -46,5 +47,23 @@ def test_an_arn_given_where_a_name_belongs_is_reported(offline_plans: dict[str, 
     found = [str(m) for m in mismatches(plan)]
     assert any(
         "glue_database_name takes an name but is given module.lakehouse_buckets.raw_bucket_arn" in m
+        for m in found
+    ), found
+
+
+def test_a_name_through_a_for_each_index_is_reported(offline_plans: dict[str, PlanResult], tmp_path) -> None:
+    """`aws_iam_role.function[each.key].name` as a Lambda role: the JSON drops `.name`, the HCL has it."""
+    copy_root = copy_project(tmp_path)
+    main = copy_root / "modules" / "pipeline" / "main.tf"
+    text = main.read_text(encoding="utf-8")
+    broken = text.replace(
+        "role             = aws_iam_role.function[each.key].arn",
+        "role             = aws_iam_role.function[each.key].name",
+    )
+    assert broken != text, "modules/pipeline/main.tf: the function's role line moved; update this example"
+    main.write_text(broken, encoding="utf-8")
+    found = [str(m) for m in mismatches(offline_plans["root-defaults"].plan, copy_root)]
+    assert any(
+        "aws_lambda_function.this: role takes an ARN but is given aws_iam_role.function.name" in m
         for m in found
     ), found

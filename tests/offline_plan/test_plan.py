@@ -32,7 +32,7 @@ def test_arn_arguments_get_arns_and_name_arguments_names(
 ) -> None:
     result = offline_plans[label]
     assert result.ok, result.report
-    found = mismatches(result.plan)
+    found = mismatches(result.plan, result.workdir)
     assert not found, "\n".join(str(m) for m in found)
 
 
