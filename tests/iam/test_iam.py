@@ -18,7 +18,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from tests.iam.calls import Call
+from tests.iam.calls import SESSION_ERRORS, Call
 from tests.iam.evaluate import ALLOW, EXPLICIT_DENY, Request, decide, statement_applies
 from tests.iam.model import Deployment, Role, User
 from tests.iam.requests import Need, Where, requests_for
@@ -142,6 +142,7 @@ def test_every_recorded_call_is_allowed(deployment: Deployment, recorded_calls: 
 
 
 def test_every_role_is_used_and_its_code_ran(deployment: Deployment, recorded_calls: list[Call]) -> None:
+    assert not SESSION_ERRORS, "collecting the session's calls failed:\n" + "\n".join(SESSION_ERRORS)
     exercised = {a.role.arn for a in attempts(deployment, recorded_calls) if isinstance(a, Attempt)}
     problems = []
     for role in deployment.roles.values():

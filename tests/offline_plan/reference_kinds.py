@@ -17,6 +17,7 @@ another kind, and references whose kind their name does not say (`local.x`).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -161,11 +162,17 @@ def _modules(
         yield from _modules(call.get("module", {}), child, f"{prefix}module.{name}.")
 
 
+@functools.lru_cache(maxsize=64)
+def _resources_of(directory: Path) -> list[tuple[str, str, dict[str, Any]]]:
+    """A directory's resources, parsed once (parsing HCL is the slow part of this check)."""
+    return resources(parse_dir(directory))
+
+
 def _sources(directory: Path | None, rtype: str, name: str, argument: str) -> str | None:
     """The HCL text of a resource argument (dotted through nested blocks), or None."""
     if directory is None or not directory.is_dir():
         return None
-    for found_type, found_name, body in resources(parse_dir(directory)):
+    for found_type, found_name, body in _resources_of(directory):
         if (found_type, found_name) != (rtype, name):
             continue
         values: list[Any] = [body]
