@@ -19,7 +19,7 @@ _SERVICES = {"states": "stepfunctions"}
 # Extra calls a `.sync` integration makes to follow the job it started.
 _SYNC = {
     ("glue", "StartJobRun"): ["GetJobRun", "GetJobRuns", "BatchStopJobRun"],
-    ("stepfunctions", "StartExecution"): ["DescribeExecution", "StopExecution"],
+    ("stepfunctions", "StartExecution"): ["DescribeExecution", "StopExecution", "SyncManagedRule"],
 }
 
 

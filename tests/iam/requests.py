@@ -124,6 +124,84 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("sqs", "SendMessage"): _one("sqs:SendMessage", lambda p, w: _queue_arn(p["QueueUrl"], w)),
 }
+
+
+def _glue_job(action: str) -> Rule:
+    def rule(p: dict[str, Any], w: Where) -> list[Need]:
+        names = [p["JobName"]] if "JobName" in p else []
+        return [Need(action, f"arn:aws:glue:{w.region}:{w.account}:job/{name}") for name in names]
+
+    return rule
+
+
+def _table(action: str) -> Rule:
+    def rule(p: dict[str, Any], w: Where) -> list[Need]:
+        name = p["TableName"]
+        arn = name if name.startswith("arn:") else f"arn:aws:dynamodb:{w.region}:{w.account}:table/{name}"
+        return [Need(action, arn)]
+
+    return rule
+
+
+def _execution(action: str) -> Rule:
+    """An execution ARN; for a `.sync` start (StateMachineArn only) the executions of that machine."""
+
+    def resource(p: dict[str, Any], w: Where) -> str:
+        if p.get("executionArn") or p.get("ExecutionArn"):
+            return p.get("executionArn") or p["ExecutionArn"]
+        machine = (p.get("stateMachineArn") or p["StateMachineArn"]).split(":")
+        return f"arn:aws:states:{machine[3]}:{machine[4]}:execution:{machine[6]}:*"
+
+    return _one(action, resource)
+
+
+def _sync_rule(p: dict[str, Any], w: Where) -> list[Need]:
+    """`startExecution.sync`: Step Functions follows the child through a managed EventBridge rule."""
+    rule = f"arn:aws:events:{w.region}:{w.account}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule"
+    why = "a .sync start of a state machine"
+    return [
+        Need(action, rule, (), why)
+        for action in ("events:PutTargets", "events:PutRule", "events:DescribeRule")
+    ]
+
+
+def _copy_object(p: dict[str, Any], w: Where) -> list[Need]:
+    source = (
+        p["CopySource"]
+        if isinstance(p["CopySource"], str)
+        else f"{p['CopySource']['Bucket']}/{p['CopySource']['Key']}"
+    )
+    return [
+        Need("s3:GetObject", f"arn:aws:s3:::{source.lstrip('/')}"),
+        Need("s3:PutObject", _s3_object(p, w)),
+    ]
+
+
+def _crawler(action: str) -> Rule:
+    return _one(action, lambda p, w: f"arn:aws:glue:{w.region}:{w.account}:crawler/{p['Name']}")
+
+
+# Services work is adding (the silver Glue job, the audit table, state machines starting state machines).
+RULES.update(
+    {
+        ("glue", "StartJobRun"): _glue_job("glue:StartJobRun"),
+        ("glue", "GetJobRun"): _glue_job("glue:GetJobRun"),
+        ("glue", "GetJobRuns"): _glue_job("glue:GetJobRuns"),
+        ("glue", "BatchStopJobRun"): _glue_job("glue:BatchStopJobRun"),
+        ("glue", "StartCrawler"): _crawler("glue:StartCrawler"),
+        ("glue", "GetCrawler"): _crawler("glue:GetCrawler"),
+        ("dynamodb", "PutItem"): _table("dynamodb:PutItem"),
+        ("dynamodb", "GetItem"): _table("dynamodb:GetItem"),
+        ("dynamodb", "UpdateItem"): _table("dynamodb:UpdateItem"),
+        ("dynamodb", "DeleteItem"): _table("dynamodb:DeleteItem"),
+        ("dynamodb", "Query"): _table("dynamodb:Query"),
+        ("stepfunctions", "DescribeExecution"): _execution("states:DescribeExecution"),
+        ("stepfunctions", "StopExecution"): _execution("states:StopExecution"),
+        ("s3", "CopyObject"): _copy_object,
+        ("stepfunctions", "SyncManagedRule"): _sync_rule,
+    }
+)
+
 # Calls that need no permission.
 FREE = {("sts", "GetCallerIdentity")}
 

@@ -47,6 +47,10 @@ UNEXERCISED_GRANTS = {
         "the definition still names the unqualified ARNs, which the other two resources cover"
     ),
 }
+# Roles whose code no emulator test can run (role name -> reason). A Glue job's Spark code reads and
+# writes S3 through Glue's own connector, not botocore: list its role here, with the reason, until a
+# test records its calls.
+ROLES_WITHOUT_RECORDED_CALLS: dict[str, str] = {}
 SECURE = (("aws:SecureTransport", "true"),)
 
 
@@ -151,7 +155,7 @@ def test_every_role_is_used_and_its_code_ran(deployment: Deployment, recorded_ca
                 f"role {role.name} ({role.address}): no resource of a type in tests/iam/model.py USERS "
                 "runs under it"
             )
-        elif role.arn not in exercised:
+        elif role.arn not in exercised and role.name not in ROLES_WITHOUT_RECORDED_CALLS:
             users = ", ".join(u.address for u in role.users)
             problems.append(
                 f"role {role.name} ({users}): no recorded call; run its code in an emulator test "
