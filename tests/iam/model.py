@@ -56,6 +56,7 @@ class Deployment:
     topic_policies: dict[str, dict[str, Any]]  # topic ARN -> policy
     topic_keys: dict[str, str]  # topic ARN -> key ARN
     key_policies: dict[str, dict[str, Any]]  # key ARN -> policy
+    bucket_policies: dict[str, dict[str, Any]] = field(default_factory=dict)  # bucket name -> policy
 
     def of_type(self, resource_type: str) -> list[dict[str, Any]]:
         return [r for r in self.resources if r["type"] == resource_type]
@@ -127,4 +128,11 @@ def load(state: dict[str, Any], account: str, region: str) -> Deployment:
     key_policies = {
         r["values"]["arn"]: json.loads(r["values"]["policy"]) for r in resources if r["type"] == "aws_kms_key"
     }
-    return Deployment(account, region, roles, resources, topic_policies, topic_keys, key_policies)
+    bucket_policies = {
+        r["values"]["bucket"]: json.loads(r["values"]["policy"])
+        for r in resources
+        if r["type"] == "aws_s3_bucket_policy"
+    }
+    return Deployment(
+        account, region, roles, resources, topic_policies, topic_keys, key_policies, bucket_policies
+    )

@@ -121,9 +121,16 @@ def _decision(deployment: Deployment, attempt: Attempt) -> str:
     key_policy = deployment.key_policies.get(need.resource)
     if need.action.startswith("kms:") and key_policy is not None and decide([key_policy], request) != ALLOW:
         return f"the key policy of {need.resource}: {decide([key_policy], request)}"
-    topic_policy = deployment.topic_policies.get(need.resource)
-    if topic_policy is not None and decide([topic_policy], request) == EXPLICIT_DENY:
-        return f"the topic policy of {need.resource}: {EXPLICIT_DENY}"
+    resource_policies = {
+        "topic": deployment.topic_policies.get(need.resource),
+        "bucket": deployment.bucket_policies.get(need.resource.removeprefix("arn:aws:s3:::").split("/")[0])
+        if need.resource.startswith("arn:aws:s3:::")
+        else None,
+    }
+    for kind, policy in resource_policies.items():
+        # Same account: the identity policy suffices unless the resource policy denies explicitly.
+        if policy is not None and decide([policy], request) == EXPLICIT_DENY:
+            return f"the {kind} policy of {need.resource}: {EXPLICIT_DENY}"
     return ALLOW
 
 
