@@ -12,7 +12,6 @@ and references, and the variables.
 from __future__ import annotations
 
 import json
-import shutil
 import stat
 import sys
 import tempfile
@@ -153,7 +152,3 @@ def copy_for_plans(destination: Path, root: Path = REPO_ROOT) -> Path:
     """A fresh copy (of the project, or of `root`) whose configurations can be planned."""
     destination.mkdir(parents=True)
     return prepare_copy(destination, root)
-
-
-def remove(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)

@@ -62,16 +62,6 @@ def plain(value: Any) -> Any:
     return value
 
 
-def is_known(value: Any) -> bool:
-    if isinstance(value, msgpack.ExtType):
-        return False
-    if isinstance(value, list):
-        return all(is_known(item) for item in value)
-    if isinstance(value, dict):
-        return all(is_known(item) for item in value.values())
-    return True
-
-
 def _cty_type(value: Any) -> Any:
     if isinstance(value, bool):
         return "bool"
