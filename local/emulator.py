@@ -44,6 +44,21 @@ DEFAULT_ACCOUNT_ID = "123456789012"  # moto's default account
 AWS_SERVICE_ERROR_NAMES = {"glue": "Glue", "s3": "S3", "sns": "Sns", "lambda": "Lambda", "ssm": "Ssm"}
 
 Handler = Callable[[dict[str, Any], Any], Any]
+
+
+@dataclass(frozen=True)
+class RecordedCall:
+    """An AWS API call a Lambda handler made while it ran in the emulator (tests/iam evaluates them)."""
+
+    function_name: str
+    service: str  # botocore service name: s3, ssm, sns, glue, ...
+    operation: str  # API operation: PutObject, GetParameter, ...
+    params: dict[str, Any]
+
+
+# Called with each Emulator as it shuts down (before RUNNING executions are stopped): the test suite
+# collects the calls of every emulator of a session there (tests/conftest.py).
+ON_EXIT: list[Callable[[Emulator], None]] = []
 _EMPTY_ZIP = b"PK\x05\x06" + b"\x00" * 18  # moto needs a zip; the code runs in process instead
 
 
@@ -82,7 +97,13 @@ class Emulator:
     invocations: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     retry_intervals: list[float] = field(default_factory=list)
     wait_seconds: list[float] = field(default_factory=list)
+    calls: list[RecordedCall] = field(default_factory=list)
     _env_lock: threading.Lock = field(default_factory=threading.Lock)
+    # The function whose handler runs now (handlers run one at a time, under _env_lock); threads the
+    # handler starts are attributed to it too, the thread that started the emulator (the test's or the
+    # local run's own calls, such as polling an execution) never.
+    _running_function: str | None = None
+    _owner_thread: int = field(default_factory=threading.get_ident)
 
     def register_handler(self, function_name: str, handler: Handler) -> None:
         """Run `handler(event, context)` whenever Lambda function `function_name` is invoked."""
@@ -162,12 +183,21 @@ class Emulator:
             variables = {}
             context = LambdaContext(name, f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}")
         with self._env_lock, _environment(variables):
+            self._running_function = name
             try:
                 result = handler(event, context)
             except Exception as error:  # Lambda reports any exception as an unhandled function error
                 response_headers["x-amz-function-error"] = "Unhandled"
                 return _error_payload(type(error).__name__, str(error), traceback.format_exception(error))
+            finally:
+                self._running_function = None
         return json.dumps(result, default=str).encode()
+
+    def _record(self, client: Any, operation: str, params: dict[str, Any]) -> None:
+        function = self._running_function
+        if function is not None and threading.get_ident() != self._owner_thread:
+            service = client.meta.service_model.service_name
+            self.calls.append(RecordedCall(function, service, operation, dict(params)))
 
     def _sleep_retry(self, seconds: float) -> None:
         self.retry_intervals.append(seconds)
@@ -277,6 +307,7 @@ def _environment(variables: dict[str, str]) -> Iterator[None]:
 @contextmanager
 def aws_emulator(region: str = DEFAULT_REGION, time_scale: float = 0.0) -> Iterator[Emulator]:
     """Start moto with Step Functions execution and in-process Lambda; yield the Emulator."""
+    from botocore.client import BaseClient
     from moto.awslambda_simple.models import LambdaSimpleBackend
     from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
@@ -300,6 +331,12 @@ def aws_emulator(region: str = DEFAULT_REGION, time_scale: float = 0.0) -> Itera
     def wait_interval(wait_function: Any, env: Any, wait_seconds: int) -> None:
         emulator._wait(wait_function, env, wait_seconds)
 
+    make_api_call = BaseClient._make_api_call
+
+    def recording_api_call(client: Any, operation: str, params: dict[str, Any]) -> Any:
+        emulator._record(client, operation, params)
+        return make_api_call(client, operation, params)
+
     retry_time = types.SimpleNamespace(sleep=emulator._sleep_retry, time=time.time, monotonic=time.monotonic)
     error_names = {**state_task_service_aws_sdk._SERVICE_ERROR_NAMES, **AWS_SERVICE_ERROR_NAMES}
 
@@ -321,9 +358,12 @@ def aws_emulator(region: str = DEFAULT_REGION, time_scale: float = 0.0) -> Itera
         stack.enter_context(mock.patch.object(WaitFunction, "_wait_interval", wait_interval))
         stack.enter_context(mock.patch.object(retrier_decl, "time", retry_time))
         stack.enter_context(mock.patch.dict(state_task_service_aws_sdk._SERVICE_ERROR_NAMES, error_names))
+        stack.enter_context(mock.patch.object(BaseClient, "_make_api_call", recording_api_call))
         try:
             yield emulator
         finally:
+            for hook in ON_EXIT:
+                hook(emulator)
             stop_running_executions(emulator.client("stepfunctions"))
 
 

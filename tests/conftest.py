@@ -13,7 +13,15 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from local.emulator import Emulator, aws_emulator  # noqa: E402
+from local.emulator import ON_EXIT, Emulator, aws_emulator  # noqa: E402
+from tests.iam.calls import collect_session_calls  # noqa: E402
+
+# Every emulator's AWS calls feed the IAM tests (tests/iam), which run last for that reason.
+ON_EXIT.append(collect_session_calls)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: Path(str(item.fspath)).is_relative_to(REPO_ROOT / "tests" / "iam"))
 
 
 @pytest.fixture
@@ -26,3 +34,12 @@ def emulator() -> Iterator[Emulator]:
 @pytest.fixture
 def repo_root() -> Path:
     return REPO_ROOT
+
+
+@pytest.fixture(scope="session")
+def offline_plans(tmp_path_factory: pytest.TempPathFactory):
+    """Real `terraform plan` of the root module and bootstrap/ (default and custom inputs) and the
+    resolved apply the IAM tests read, made once per session (tests/offline_plan/runs.py)."""
+    from tests.offline_plan.runs import run_all
+
+    return run_all(tmp_path_factory.mktemp("offline-plans"))

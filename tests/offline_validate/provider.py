@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import datetime
+import json
 import os
 import sys
 import tempfile
@@ -44,13 +45,15 @@ _NESTING = {
 }
 
 
-def _block(spec: dict[str, Any]) -> pb.Schema.Block:
+def _block(spec: dict[str, Any], typed: bool = False) -> pb.Schema.Block:
+    """A schema block; `typed` gives attributes their jsii types (see schema.py) instead of dynamic."""
     attributes = []
+    types = spec.get("types", {}) if typed else {}
     for name, flags in sorted(spec.get("attributes", {}).items()):
         attributes.append(
             pb.Schema.Attribute(
                 name=name,
-                type=_DYNAMIC,
+                type=json.dumps(types[name]).encode() if name in types else _DYNAMIC,
                 required="r" in flags,
                 optional="o" in flags,
                 computed="c" in flags,
@@ -66,7 +69,7 @@ def _block(spec: dict[str, Any]) -> pb.Schema.Block:
         blocks.append(
             pb.Schema.NestedBlock(
                 type_name=name,
-                block=_block(nested["block"]),
+                block=_block(nested["block"], typed),
                 nesting=_NESTING[nested["nesting"]],
                 min_items=min_items,
                 max_items=max_items,
@@ -75,15 +78,32 @@ def _block(spec: dict[str, Any]) -> pb.Schema.Block:
     return pb.Schema.Block(attributes=attributes, block_types=blocks, description_kind=pb.PLAIN)
 
 
-def provider_schema_response(schema: dict[str, Any]) -> pb.GetProviderSchema.Response:
+def _typed_nested_blocks(spec: dict[str, Any]) -> pb.Schema.Block:
+    """Top-level attributes dynamic, nested blocks typed: Terraform 1.15 panics ("ProposedNew only
+    supports object-typed values") planning a deferred data source whose nested blocks hold dynamic
+    attributes, so `plan` needs real types there (aws_iam_policy_document's statements)."""
+    block = _block({k: v for k, v in spec.items() if k != "blocks"})
+    nested = _block({"blocks": spec.get("blocks", {})}, typed=True)
+    block.block_types.extend(nested.block_types)
+    return block
+
+
+def provider_schema_response(
+    schema: dict[str, Any], typed_data_source_blocks: bool = False
+) -> pb.GetProviderSchema.Response:
     def wrap(spec: dict[str, Any]) -> pb.Schema:
         return pb.Schema(version=0, block=_block(spec))
+
+    def wrap_data(spec: dict[str, Any]) -> pb.Schema:
+        if typed_data_source_blocks:
+            return pb.Schema(version=0, block=_typed_nested_blocks(spec))
+        return wrap(spec)
 
     return pb.GetProviderSchema.Response(
         provider=wrap(schema["provider"]),
         provider_meta=wrap({}),
         resource_schemas={name: wrap(spec) for name, spec in schema["resources"].items()},
-        data_source_schemas={name: wrap(spec) for name, spec in schema["data_sources"].items()},
+        data_source_schemas={name: wrap_data(spec) for name, spec in schema["data_sources"].items()},
         server_capabilities=pb.ServerCapabilities(),
     )
 
@@ -204,7 +224,16 @@ def serve(source: str) -> None:
     schema = load_schema(source)
     stop: futures.Future = futures.Future()
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
-    rpc.add_ProviderServicer_to_server(SchemaOnlyProvider(schema, stop), server)
+    servicer: SchemaOnlyProvider
+    if os.environ.get("LAKEHOUSE_OFFLINE_PLAN") == "1":
+        # `terraform plan` too (tests/offline_plan/provider_plan.py); the process exits with its parent.
+        from tests.offline_plan.provider_plan import PlanningProvider, exit_with_parent
+
+        servicer = PlanningProvider(schema, stop)
+        exit_with_parent(stop)
+    else:
+        servicer = SchemaOnlyProvider(schema, stop)
+    rpc.add_ProviderServicer_to_server(servicer, server)
     controller_rpc.add_GRPCControllerServicer_to_server(_Controller(stop), server)
     stdio_rpc.add_GRPCStdioServicer_to_server(_Stdio(), server)
     der, cert_pem, key_pem = _self_signed_certificate()

@@ -23,7 +23,10 @@ The compact schema is cached under `.cache/provider-schemas/<package>@<version>.
 package version: reading the 150 MB assembly takes a few seconds and about 0.5 GB of memory. Format:
 
     {"provider": BLOCK, "resources": {type: BLOCK}, "data_sources": {type: BLOCK}, "version": ..., ...}
-    BLOCK = {"attributes": {name: "r" | "o" | "c"},       # required / optional / computed only
+    BLOCK = {"attributes": {name: "r" | "o" | "oc" | "c"},  # required / optional / optional and
+                                                          # computed (the provider fills it) / computed only
+             "types": {name: cty type JSON},              # arguments whose jsii type is a primitive or
+                                                          # a list/map of one ("string", ["list", "string"])
              "blocks": {name: {"nesting": "list" | "set" | "single", "min": n, "max": n, "block": BLOCK}}}
 """
 
@@ -48,7 +51,7 @@ PACKAGES = {
 }
 
 # Bumped when the compact format or the extraction rules change, so stale caches are rebuilt.
-FORMAT_VERSION = 2
+FORMAT_VERSION = 4
 
 _LINK_TEXT = re.compile(r"\{@link https://registry\.terraform\.io/providers/[^ }]+ ([a-z0-9_]+)\}")
 _ANCHOR = re.compile(r"\{@link https://registry\.terraform\.io/providers/[^ }#]+#([a-z0-9_]+) [A-Za-z0-9]+#")
@@ -58,6 +61,7 @@ _JS_COMMENT = re.compile(
     r"    (?:get (\w+)\(\)|_(\w+) = new )",
     re.MULTILINE,
 )
+_JS_OPTIONAL_COMPUTED = re.compile(r"^    // ([a-z0-9_]+) - computed: true, optional: true, ", re.MULTILINE)
 _JS_HCL_ENTRY = re.compile(
     r"isBlock: (true|false),\s*type: \"(\w+)\",\s*storageClassType: \"(\w+)\"",
 )
@@ -141,6 +145,11 @@ class _JavaScript:
         for match in _JS_COMMENT.finditer(text):
             name, getter, field = match.group(1), match.group(5), match.group(6)
             self.names.setdefault(getter or field, name)
+        # class name -> arguments the provider computes when the configuration leaves them null.
+        self.optional_computed: dict[str, set[str]] = {}
+        for chunk in re.split(r"^class ", text, flags=re.MULTILINE)[1:]:
+            class_name = chunk.split(" ", 1)[0]
+            self.optional_computed[class_name] = {m.group(1) for m in _JS_OPTIONAL_COMPUTED.finditer(chunk)}
         # struct name -> (is a block, nesting type) from the HCL synthesis tables.
         self.storage: dict[str, tuple[bool, str]] = {}
         for is_block, kind, storage in _JS_HCL_ENTRY.findall(text):
@@ -177,6 +186,27 @@ def _struct_fqn(type_ref: dict[str, Any]) -> tuple[str | None, bool]:
     return None, False
 
 
+_PRIMITIVES = {"string": "string", "number": "number", "boolean": "bool"}
+
+
+def _cty_type(type_ref: dict[str, Any]) -> Any:
+    """The cty type (JSON form) of a primitive argument or a list/map of primitives, else None.
+
+    jsii spells list and set alike (`array`), so sets come out as lists: the offline plan serves them
+    that way consistently. The union with `IResolvable` that optional booleans carry is looked through."""
+    if "primitive" in type_ref:
+        return _PRIMITIVES.get(type_ref["primitive"])
+    if "collection" in type_ref:
+        element = type_ref["collection"]["elementtype"]
+        inner = _PRIMITIVES.get(element.get("primitive", ""))
+        kind = {"array": "list", "map": "map"}.get(type_ref["collection"]["kind"])
+        return [kind, inner] if inner and kind else None
+    if "union" in type_ref:
+        options = [_cty_type(t) for t in type_ref["union"]["types"] if t.get("fqn") != "cdktn.IResolvable"]
+        return options[0] if len(options) == 1 else None
+    return None
+
+
 def _anchor(prop: dict[str, Any]) -> str | None:
     docs = prop.get("docs", {})
     match = _ANCHOR.search(docs.get("remarks", "") + " " + docs.get("summary", ""))
@@ -201,9 +231,16 @@ class _Extractor:
         """Attributes and nested blocks of a config struct plus the computed-only getters of its class."""
         path = (*path, config_fqn)
         attributes: dict[str, str] = {}
+        types: dict[str, Any] = {}
         blocks: dict[str, Any] = {}
         config = self.types[config_fqn]
         js = self._js_for(config_fqn)
+        getters_js = self._js_for(getters_fqn) if getters_fqn else None
+        computed_too = (
+            getters_js.optional_computed.get(getters_fqn.rsplit(".", 1)[-1], set())
+            if getters_js and getters_fqn
+            else set()
+        )
         for prop in config.get("properties", []):
             name = _anchor(prop)
             if name is None:
@@ -233,12 +270,17 @@ class _Extractor:
                     entry["max"] = 1
                 blocks[name] = entry
             else:
-                attributes[name] = "r" if required else "o"
+                attributes[name] = "r" if required else ("oc" if name in computed_too else "o")
+                cty = _cty_type(prop["type"])
+                if cty is not None:
+                    types[name] = cty
         if getters_fqn:
             attributes.update(self._computed_only(getters_fqn, config, set(attributes) | set(blocks)))
         result: dict[str, Any] = {}
         if attributes:
             result["attributes"] = attributes
+        if types:
+            result["types"] = types
         if blocks:
             result["blocks"] = blocks
         return result

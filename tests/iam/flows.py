@@ -1,0 +1,81 @@
+"""The flows the IAM tests run themselves, so every role's code runs even when the IAM tests run alone.
+
+Each flow runs twice where the code behaves differently the second time: the pipeline's second run
+finds the bronze Glue tables already there (GetPartitions + UpdateTable instead of CreateTable) and
+overwrites every object. Failure paths publish alerts (the functions' own topics and the state
+machine's failure topic).
+"""
+
+from __future__ import annotations
+
+import json
+
+from local.emulator import Emulator, run_execution
+from local.run_pipeline import deploy, read_deployment
+from local.sample_wordpress import SampleWordPress
+from local.terraform import MODULES_DIR, render_state_machine
+from tests.iam.calls import Call, all_calls
+
+FAST = {"RETRY_BASE_SECONDS": "0", "MAX_ATTEMPTS": "1"}
+
+
+def pipeline_flow(emulator: Emulator) -> None:
+    deployment = read_deployment(emulator.account_id, emulator.region)
+    sfn = emulator.client("stepfunctions")
+    with SampleWordPress(posts=20, categories=2, tags=2, users=1) as site:
+        endpoints = [site.url("posts"), site.url("tags", pretty=False)]
+        pipeline = deploy(emulator, deployment, endpoints, environment_overrides=FAST)
+        for run in ("first", "second"):  # the second run finds tables and objects in place
+            result = run_execution(sfn, pipeline.state_machine_arn, {"trigger": run}, name=f"iam-{run}")
+            assert result["status"] == "SUCCEEDED", result
+        # A raw failure: the raw function alerts its topic, the state machine the failure topic.
+        emulator.client("ssm").put_parameter(
+            Name=deployment.parameters["endpoints_parameter_name"],
+            Value=site.url("no-such-endpoint"),
+            Type="StringList",
+            Overwrite=True,
+        )
+        failed = run_execution(
+            sfn, pipeline.state_machine_arn, {"trigger": "raw-fails"}, name="iam-raw-fails"
+        )
+        assert failed["status"] == "FAILED", failed
+        # A bronze failure: an unreadable raw object; bronze alerts its topic.
+        emulator.client("ssm").put_parameter(
+            Name=deployment.parameters["endpoints_parameter_name"],
+            Value=",".join(endpoints),
+            Type="StringList",
+            Overwrite=True,
+        )
+        emulator.client("s3").put_object(
+            Bucket=deployment.raw_bucket, Key="wordpress_api/broken/broken.json", Body=b"{not json"
+        )
+        failed = run_execution(
+            sfn, pipeline.state_machine_arn, {"trigger": "bronze-fails"}, name="iam-bronze-fails"
+        )
+        assert failed["status"] == "FAILED", failed
+
+
+def glue_cost_control_flow(emulator: Emulator) -> None:
+    module = MODULES_DIR / "glue-cost-control"
+    sns, glue, sfn = (emulator.client(n) for n in ("sns", "glue", "stepfunctions"))
+    topic = sns.create_topic(Name="success-stepfunction")["TopicArn"]
+    definition = json.dumps(render_state_machine(module, {"success_topic_arn": topic}))
+    role = emulator.client("iam").create_role(RoleName="iam-flow-glue", AssumeRolePolicyDocument="{}")
+    machine = sfn.create_state_machine(
+        name="GlueSession-WaitAndStop", definition=definition, roleArn=role["Role"]["Arn"], type="STANDARD"
+    )["stateMachineArn"]
+    for session_id in ("iam-session-1", "iam-session-gone"):
+        if session_id != "iam-session-gone":
+            glue.create_session(
+                Id=session_id,
+                Role=f"arn:aws:iam::{emulator.account_id}:role/glue-session",
+                Command={"Name": "glueetl", "PythonVersion": "3"},
+            )
+        result = run_execution(sfn, machine, {"session_id": session_id, "wait_seconds": 60}, name=session_id)
+        assert result["status"] == "SUCCEEDED", result
+
+
+def run_flows(emulator: Emulator) -> list[Call]:
+    pipeline_flow(emulator)
+    glue_cost_control_flow(emulator)
+    return all_calls(emulator)

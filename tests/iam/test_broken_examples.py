@@ -1,0 +1,72 @@
+"""The IAM checks reject deliberately broken policies, applied to a copy of the rendered policies.
+
+One defect per kind the IAM tests exist for: a permission needed only on the second run, a condition
+value that can never match (kms:ViaService without the region, aws:SourceArn of another resource),
+a role granted another layer's topic.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from tests.iam import test_iam
+from tests.iam.calls import Call
+from tests.iam.model import Deployment
+
+
+def _statement(deployment: Deployment, role: str, sid: str) -> dict:
+    role_ = next(r for r in deployment.roles.values() if r.name == role)
+    return next(s for p in role_.policies.values() for s in p["Statement"] if s.get("Sid") == sid)
+
+
+def test_a_permission_only_the_second_run_needs(deployment: Deployment, recorded_calls: list[Call]) -> None:
+    broken = copy.deepcopy(deployment)
+    statement = _statement(broken, "data_wordpressapi_bronze", "RegisterBronzeTables")
+    statement["Action"] = [a for a in statement["Action"] if a != "glue:UpdateTable"]
+    with pytest.raises(AssertionError, match=r"role data_wordpressapi_bronze .*needs glue:UpdateTable"):
+        test_iam.test_every_recorded_call_is_allowed(broken, recorded_calls)
+
+
+def test_a_via_service_condition_without_the_region(
+    deployment: Deployment, recorded_calls: list[Call]
+) -> None:
+    broken = copy.deepcopy(deployment)
+    for role in broken.roles.values():
+        for policy in role.policies.values():
+            for statement in policy["Statement"]:
+                for keys in (statement.get("Condition") or {}).values():
+                    if "kms:ViaService" in keys:
+                        keys["kms:ViaService"] = "sns.amazonaws.com"
+    with pytest.raises(AssertionError, match=r"needs kms:GenerateDataKey .*kms:ViaService=sns\.eu-west-2"):
+        test_iam.test_every_recorded_call_is_allowed(broken, recorded_calls)
+
+
+def test_a_trust_policy_naming_another_source(deployment: Deployment) -> None:
+    broken = copy.deepcopy(deployment)
+    role = next(r for r in broken.roles.values() if r.name == "WordPress_Raw_To_Bronze")
+    for statement in role.trust["Statement"]:
+        statement["Condition"]["ArnLike"]["aws:SourceArn"] = statement["Condition"]["ArnLike"][
+            "aws:SourceArn"
+        ].replace("WordPress_Raw_To_Bronze", "GlueSession-WaitAndStop")
+    with pytest.raises(AssertionError, match=r"role WordPress_Raw_To_Bronze: states.amazonaws.com"):
+        test_iam.test_trust_policies_let_the_services_assume_the_roles(broken)
+
+
+def test_a_role_granted_the_other_layers_topic(deployment: Deployment, recorded_calls: list[Call]) -> None:
+    broken = copy.deepcopy(deployment)
+    statement = _statement(broken, "data_wordpressapi_raw", "PublishRawAlerts")
+    statement["Resource"] = [statement["Resource"], statement["Resource"].replace("-raw", "-bronze")]
+    with pytest.raises(
+        AssertionError, match=r"role data_wordpressapi_raw, statement PublishRawAlerts: sns:Publish"
+    ):
+        test_iam.test_no_granted_action_goes_unexercised(broken, recorded_calls)
+
+
+def test_a_topic_policy_that_forgets_a_publishing_service(deployment: Deployment) -> None:
+    broken = copy.deepcopy(deployment)
+    for policy in broken.topic_policies.values():
+        policy["Statement"] = [s for s in policy["Statement"] if s.get("Sid") != "AllowEventsPublish"]
+    with pytest.raises(AssertionError, match=r"events.amazonaws.com publishing to .*topic policy"):
+        test_iam.test_resource_policies_let_aws_services_publish(broken)

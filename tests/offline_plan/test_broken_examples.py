@@ -1,0 +1,69 @@
+"""The offline plan's checks reject deliberately broken copies, so they cannot silently stop working.
+
+Each defect is applied to a temporary copy of the project (runs.py BROKEN) or to a copy of a plan's
+configuration, and the check that must catch it is asserted to fail, naming the defect.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from tests.offline_plan.plan import PlanResult
+from tests.offline_plan.reference_kinds import mismatches
+from tests.offline_validate.terraform_offline import copy_project
+
+
+def test_a_default_that_violates_its_validation_fails_the_plan(offline_plans: dict[str, PlanResult]) -> None:
+    result = offline_plans["broken-default"]
+    assert not result.ok
+    assert "Invalid value for variable" in result.report and "lock_table_name" in result.report, result.report
+
+
+def test_a_count_unknown_at_plan_fails_the_plan(offline_plans: dict[str, PlanResult]) -> None:
+    result = offline_plans["broken-count"]
+    assert not result.ok
+    assert "Invalid count argument" in result.report, result.report
+
+
+def _state_machine_module(plan: dict) -> dict:
+    calls = plan["configuration"]["root_module"]["module_calls"]
+    return calls["pipeline"]["module"]["module_calls"]["state_machine"]["module"]
+
+
+def test_a_name_given_where_an_arn_belongs_is_reported(offline_plans: dict[str, PlanResult]) -> None:
+    plan = copy.deepcopy(offline_plans["root-defaults"].plan)
+    machine = next(
+        r for r in _state_machine_module(plan)["resources"] if r["type"] == "aws_sfn_state_machine"
+    )
+    machine["expressions"]["role_arn"] = {"references": ["aws_iam_role.this.name", "aws_iam_role.this"]}
+    found = [str(m) for m in mismatches(plan)]
+    assert any("role_arn takes an ARN but is given aws_iam_role.this.name" in m for m in found), found
+
+
+def test_an_arn_given_where_a_name_belongs_is_reported(offline_plans: dict[str, PlanResult]) -> None:
+    plan = copy.deepcopy(offline_plans["root-defaults"].plan)
+    call = plan["configuration"]["root_module"]["module_calls"]["pipeline"]
+    call["expressions"]["glue_database_name"] = {"references": ["module.lakehouse_buckets.raw_bucket_arn"]}
+    found = [str(m) for m in mismatches(plan)]
+    assert any(
+        "glue_database_name takes an name but is given module.lakehouse_buckets.raw_bucket_arn" in m
+        for m in found
+    ), found
+
+
+def test_a_name_through_a_for_each_index_is_reported(offline_plans: dict[str, PlanResult], tmp_path) -> None:
+    """`aws_iam_role.function[each.key].name` as a Lambda role: the JSON drops `.name`, the HCL has it."""
+    copy_root = copy_project(tmp_path)
+    main = copy_root / "modules" / "pipeline" / "main.tf"
+    text = main.read_text(encoding="utf-8")
+    broken = text.replace(
+        "role             = aws_iam_role.function[each.key].arn",
+        "role             = aws_iam_role.function[each.key].name",
+    )
+    assert broken != text, "modules/pipeline/main.tf: the function's role line moved; update this example"
+    main.write_text(broken, encoding="utf-8")
+    found = [str(m) for m in mismatches(offline_plans["root-defaults"].plan, copy_root)]
+    assert any(
+        "aws_lambda_function.this: role takes an ARN but is given aws_iam_role.function.name" in m
+        for m in found
+    ), found
