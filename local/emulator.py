@@ -104,6 +104,7 @@ class Emulator:
     # local run's own calls, such as polling an execution) never.
     _running_function: str | None = None
     _owner_thread: int = field(default_factory=threading.get_ident)
+    _owner_runs_handler: bool = False
 
     def register_handler(self, function_name: str, handler: Handler) -> None:
         """Run `handler(event, context)` whenever Lambda function `function_name` is invoked."""
@@ -184,6 +185,9 @@ class Emulator:
             context = LambdaContext(name, f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}")
         with self._env_lock, _environment(variables):
             self._running_function = name
+            # Invoked directly by the owner thread (a test's lambda.invoke): that thread runs the
+            # handler until it returns, so its calls meanwhile are the handler's.
+            self._owner_runs_handler = threading.get_ident() == self._owner_thread
             try:
                 result = handler(event, context)
             except Exception as error:  # Lambda reports any exception as an unhandled function error
@@ -191,11 +195,15 @@ class Emulator:
                 return _error_payload(type(error).__name__, str(error), traceback.format_exception(error))
             finally:
                 self._running_function = None
+                self._owner_runs_handler = False
         return json.dumps(result, default=str).encode()
 
     def _record(self, client: Any, operation: str, params: dict[str, Any]) -> None:
         function = self._running_function
-        if function is not None and threading.get_ident() != self._owner_thread:
+        on_owner = threading.get_ident() == self._owner_thread
+        # A handler the owner thread runs: only that thread's calls are its (an execution it starts runs
+        # on threads of its own). A handler a state machine runs: any thread but the owner's.
+        if function is not None and (on_owner if self._owner_runs_handler else not on_owner):
             service = client.meta.service_model.service_name
             self.calls.append(RecordedCall(function, service, operation, dict(params)))
 

@@ -13,6 +13,11 @@ locals {
   # An entry may be qualified (a version or the `live` alias): the replay starts on the entry as
   # given; executions are listed on, and belong to, the state machine itself.
   state_machine_arns = distinct([for arn in var.state_machine_arns : join(":", slice(split(":", arn), 0, 7))])
+  # Step Functions authorizes a start through a version or alias on the unqualified state machine ARN;
+  # the condition key states:StateMachineQualifier narrows it to the qualifiers given
+  # ("Authorization for versions and aliases in Step Functions workflows"). Unqualified entries: none.
+  start_qualifiers = distinct([for arn in var.state_machine_arns : element(split(":", arn), 7) if length(split(":", arn)) == 8])
+  starts_qualified = length(local.start_qualifiers) > 0 && alltrue([for arn in var.state_machine_arns : length(split(":", arn)) == 8])
   execution_arns     = [for arn in local.state_machine_arns : "${replace(arn, ":stateMachine:", ":execution:")}:*"]
 }
 
@@ -80,7 +85,17 @@ data "aws_iam_policy_document" "function" {
   statement {
     sid       = "StartReplays"
     actions   = ["states:StartExecution"]
-    resources = var.state_machine_arns
+    resources = local.state_machine_arns
+
+    dynamic "condition" {
+      for_each = local.starts_qualified ? [local.start_qualifiers] : []
+
+      content {
+        test     = "StringEquals"
+        variable = "states:StateMachineQualifier"
+        values   = condition.value
+      }
+    }
   }
 
   statement {

@@ -296,6 +296,7 @@ ARGUMENTS: dict[str, dict[str, str]] = {
     },
     "aws_sqs_queue": {"name": "sqs.CreateQueue.QueueName"},
     "aws_sqs_queue_policy": {"queue_url": "sqs.SetQueueAttributes.QueueUrl"},
+    "aws_sqs_queue_redrive_allow_policy": {"queue_url": "sqs.SetQueueAttributes.QueueUrl"},
     "aws_ssm_parameter": {
         "name": "ssm.PutParameter.Name",
         "description": "ssm.PutParameter.Description",

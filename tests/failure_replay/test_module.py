@@ -188,7 +188,8 @@ def test_function_role_grants_exactly_what_the_replay_needs(replay) -> None:
         "sqs:SendMessage": ["${var.dead_letter_queue_arn}"],
         "states:DescribeExecution": "${local.execution_arns}",
         "states:ListExecutions": "${local.state_machine_arns}",
-        "states:StartExecution": "${var.state_machine_arns}",
+        # On the unqualified ARNs, narrowed to the alias by states:StateMachineQualifier.
+        "states:StartExecution": "${local.state_machine_arns}",
         "sns:Publish": ["${var.success_stepfunction_topic_arn}", "${var.failure_stepfunction_topic_arn}"],
         "kms:GenerateDataKey": ["${var.sns_kms_key_arn}"],
         "kms:Decrypt": ["${var.sns_kms_key_arn}"],
@@ -204,6 +205,11 @@ def test_execution_grants_cover_the_state_machines_and_their_alias(replay) -> No
     executions = hcl_source(names["execution_arns"]).replace("local.state_machine_arns", f"({machines})")
     value = evaluate(replay, f"[{machines}, {executions}]", {"state_machine_arns": [f"{base}:live"]})
     assert value == [[base], ["arn:aws:states:eu-west-2:123456789012:execution:WordPress_Raw_To_Bronze:*"]]
+    # A start through the alias is authorized on the state machine, narrowed to the alias.
+    condition = statements(replay, "function")["StartReplays"]["dynamic"][0]["condition"]["content"][0]
+    assert condition["variable"] == "states:StateMachineQualifier"
+    qualifiers = hcl_source(names["start_qualifiers"])
+    assert evaluate(replay, qualifiers, {"state_machine_arns": [f"{base}:live"]}) == ["live"]
 
 
 def test_schedule_invokes_the_function_daily_at_one_london_time(replay) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from local.emulator import Emulator, LambdaContext, run_execution, sns_messages, wait_for_execution
+from local.emulator import Emulator, run_execution, sns_messages, wait_for_execution
 from local.functions import load_function_module
 
 FAILING = json.dumps(
@@ -143,12 +143,18 @@ def setup(emulator: Emulator, replay_module: Any, monkeypatch: pytest.MonkeyPatc
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("MAX_REPLAYS", raising=False)
 
+    # The function runs through the emulator's Lambda (its `live` alias, as the schedule invokes it), so
+    # its AWS calls are recorded for the IAM tests. Its settings stay in the process environment
+    # (monkeypatch), which tests change per case.
+    function_alias_arn = emulator.create_function(
+        "replay_failed_executions", replay_module.lambda_handler, timeout=900, alias="live"
+    )
+    lambda_client = emulator.client("lambda")
+
     def run_handler() -> dict[str, Any]:
-        context = LambdaContext(
-            "replay_failed_executions",
-            f"arn:aws:lambda:{emulator.region}:{emulator.account_id}:function:replay_failed_executions",
-        )
-        result = replay_module.lambda_handler({}, context)
+        response = lambda_client.invoke(FunctionName=function_alias_arn, Payload=b"{}")
+        result = json.loads(response["Payload"].read())
+        assert "FunctionError" not in response, result
         for execution in sfn.list_executions(stateMachineArn=pipeline_arn)["executions"]:
             wait_for_execution(sfn, execution["executionArn"])
         return result

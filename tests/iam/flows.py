@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 
 from local.emulator import Emulator, run_execution
-from local.run_pipeline import deploy, read_deployment
+from local.functions import load_function_module
+from local.run_pipeline import DeployedPipeline, deploy, read_deployment
 from local.sample_wordpress import SampleWordPress
 from local.terraform import MODULES_DIR, render_state_machine
 from tests.iam.calls import Call, all_calls
@@ -19,7 +20,7 @@ from tests.iam.calls import Call, all_calls
 FAST = {"RETRY_BASE_SECONDS": "0", "MAX_ATTEMPTS": "1"}
 
 
-def pipeline_flow(emulator: Emulator) -> None:
+def pipeline_flow(emulator: Emulator) -> DeployedPipeline:
     deployment = read_deployment(emulator.account_id, emulator.region)
     sfn = emulator.client("stepfunctions")
     with SampleWordPress(posts=20, categories=2, tags=2, users=1) as site:
@@ -53,6 +54,7 @@ def pipeline_flow(emulator: Emulator) -> None:
             sfn, pipeline.state_machine_arn, {"trigger": "bronze-fails"}, name="iam-bronze-fails"
         )
         assert failed["status"] == "FAILED", failed
+    return pipeline
 
 
 def glue_cost_control_flow(emulator: Emulator) -> None:
@@ -75,7 +77,48 @@ def glue_cost_control_flow(emulator: Emulator) -> None:
         assert result["status"] == "SUCCEEDED", result
 
 
+def replay_flow(emulator: Emulator, pipeline: DeployedPipeline) -> None:
+    """replay_failed_executions, invoked through its alias: one recorded failure of the pipeline (left
+    by pipeline_flow) is replayed through the pipeline's alias, and a malformed message is dead-lettered."""
+    sfn, sqs, sns = (emulator.client(n) for n in ("stepfunctions", "sqs", "sns"))
+    failed = sfn.list_executions(stateMachineArn=pipeline.state_machine_arn, statusFilter="FAILED")
+    failed = failed["executions"][0]
+    description = sfn.describe_execution(executionArn=failed["executionArn"])
+    event = {
+        "source": "aws.states",
+        "detail-type": "Step Functions Execution Status Change",
+        "resources": [description["executionArn"]],
+        "detail": {
+            "executionArn": description["executionArn"],
+            "stateMachineArn": description["stateMachineArn"],
+            "name": description["name"],
+            "status": "FAILED",
+            "startDate": int(description["startDate"].timestamp() * 1000),
+            "input": description.get("input"),
+        },
+    }
+    dead_letter_url = sqs.create_queue(QueueName="stepfunction-failed-executions-dlq")["QueueUrl"]
+    queue_url = sqs.create_queue(QueueName="stepfunction-failed-executions")["QueueUrl"]
+    for body in (json.dumps(event), "not an event"):
+        sqs.send_message(QueueUrl=queue_url, MessageBody=body)
+    environment = {
+        "QUEUE_URL": queue_url,
+        "DEAD_LETTER_QUEUE_URL": dead_letter_url,
+        "STATE_MACHINE_ARNS": pipeline.alias_arn,
+        "SUCCESS_TOPIC_ARN": sns.create_topic(Name="success-stepfunction")["TopicArn"],
+        "FAILURE_TOPIC_ARN": sns.create_topic(Name="failure-stepfunction")["TopicArn"],
+        "RECEIVE_WAIT_SECONDS": "0",
+    }
+    handler = load_function_module("replay_failed_executions").lambda_handler
+    function = emulator.create_function("replay_failed_executions", handler, environment, alias="live")
+    response = emulator.client("lambda").invoke(FunctionName=function, Payload=b"{}")
+    result = json.loads(response["Payload"].read())
+    assert "FunctionError" not in response and len(result["replayed"]) == 1, result
+    assert result["dead_lettered"] == 1, result
+
+
 def run_flows(emulator: Emulator) -> list[Call]:
-    pipeline_flow(emulator)
+    pipeline = pipeline_flow(emulator)
     glue_cost_control_flow(emulator)
+    replay_flow(emulator, pipeline)
     return all_calls(emulator)

@@ -43,10 +43,18 @@ def _ssm_parameter(name: str, w: Where) -> str:
     return f"arn:aws:ssm:{w.region}:{w.account}:parameter/{name.lstrip('/')}"
 
 
-def _function(name: str, w: Where) -> str:
-    if name.startswith("arn:"):
-        return ":".join(name.split(":")[:7])
-    return f"arn:aws:lambda:{w.region}:{w.account}:function:{name}"
+def _function(name: str, w: Where, qualifier: str | None = None) -> str:
+    """Lambda authorizes an invocation on the ARN it names: a version or alias ARN stays qualified."""
+    arn = name if name.startswith("arn:") else f"arn:aws:lambda:{w.region}:{w.account}:function:{name}"
+    return f"{arn}:{qualifier}" if qualifier and len(arn.split(":")) == 7 else arn
+
+
+def _start_execution(p: dict[str, Any], w: Where) -> list[Need]:
+    """Step Functions authorizes a start through a version or alias on the unqualified state machine
+    ARN, with the qualifier in `states:StateMachineQualifier` ("Authorization for versions and aliases")."""
+    parts = (p.get("stateMachineArn") or p["StateMachineArn"]).split(":")
+    context = (("states:StateMachineQualifier", parts[7]),) if len(parts) > 7 else ()
+    return [Need("states:StartExecution", ":".join(parts[:7]), context)]
 
 
 def _queue_arn(url: str, w: Where) -> str:
@@ -118,11 +126,17 @@ RULES: dict[tuple[str, str], Rule] = {
     ("glue", "GetSession"): _one(
         "glue:GetSession", lambda p, w: f"arn:aws:glue:{w.region}:{w.account}:session/{p['Id']}"
     ),
-    ("lambda", "Invoke"): _one("lambda:InvokeFunction", lambda p, w: _function(p["FunctionName"], w)),
-    ("stepfunctions", "StartExecution"): _one(
-        "states:StartExecution", lambda p, w: p.get("stateMachineArn") or p["StateMachineArn"]
+    ("lambda", "Invoke"): _one(
+        "lambda:InvokeFunction", lambda p, w: _function(p["FunctionName"], w, p.get("Qualifier"))
     ),
+    ("stepfunctions", "StartExecution"): _start_execution,
     ("sqs", "SendMessage"): _one("sqs:SendMessage", lambda p, w: _queue_arn(p["QueueUrl"], w)),
+    ("sqs", "ReceiveMessage"): _one("sqs:ReceiveMessage", lambda p, w: _queue_arn(p["QueueUrl"], w)),
+    ("sqs", "DeleteMessage"): _one("sqs:DeleteMessage", lambda p, w: _queue_arn(p["QueueUrl"], w)),
+    # Listed on the state machine itself (a version or alias ARN is authorized on it too).
+    ("stepfunctions", "ListExecutions"): _one(
+        "states:ListExecutions", lambda p, w: ":".join(p["stateMachineArn"].split(":")[:7])
+    ),
 }
 
 

@@ -41,12 +41,7 @@ AWS_ONLY_ACTIONS = {
     "logs:DescribeLogGroups": "Step Functions vended-log delivery setup",
 }
 # Grants (statement Sid, resource pattern) no test exercises yet, each with the reason it stays.
-UNEXERCISED_GRANTS = {
-    ("InvokePipelineFunctions", "*:function:*:*"): (
-        "qualified function ARNs: issue 9's releases make the state machine invoke the `live` aliases; "
-        "the definition still names the unqualified ARNs, which the other two resources cover"
-    ),
-}
+UNEXERCISED_GRANTS: dict[tuple[str, str], str] = {}
 # Roles whose code no emulator test can run (role name -> reason). A Glue job's Spark code reads and
 # writes S3 through Glue's own connector, not botocore: list its role here, with the reason, until a
 # test records its calls.

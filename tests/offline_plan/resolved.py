@@ -85,6 +85,21 @@ def _function(arn: str, name: str) -> dict[str, Any]:
     }
 
 
+def _state_machine(arn: str, name: str) -> dict[str, Any]:
+    return {"state_machine_version_arn": f"{arn}:1", "revision_id": "1"}
+
+
+def _sfn_alias(values: dict[str, Any], account: str, region: str) -> dict[str, Any] | None:
+    """<state machine ARN>:<alias name>, the state machine read from the version the alias routes to."""
+    routes = values.get("routing_configuration") or []
+    version_arn = routes[0].get("state_machine_version_arn") if routes else None
+    name = values.get("name")
+    if not (isinstance(version_arn, str) and isinstance(name, str)):
+        return None
+    arn = f"{':'.join(version_arn.split(':')[:7])}:{name}"
+    return {"arn": arn, "id": arn}
+
+
 def _alias(parent_key: str, service_arn: Callable[[str, str, str], str]) -> Arn:
     def build(values: dict[str, Any], account: str, region: str) -> dict[str, Any] | None:
         parent, name = values.get(parent_key), values.get("name")
@@ -113,8 +128,10 @@ ARNS: dict[str, Arn] = {
     "aws_lambda_alias": _alias(
         "function_name", lambda p, a, r: p if p.startswith("arn:") else f"arn:aws:lambda:{r}:{a}:function:{p}"
     ),
-    "aws_sfn_state_machine": _named("arn:aws:states:{region}:{account}:stateMachine:{name}", "name"),
-    "aws_sfn_alias": _named("arn:aws:states:{region}:{account}:stateMachine:{name}", "name"),
+    "aws_sfn_state_machine": _named(
+        "arn:aws:states:{region}:{account}:stateMachine:{name}", "name", extra=_state_machine
+    ),
+    "aws_sfn_alias": _sfn_alias,
     "aws_cloudwatch_event_rule": _named("arn:aws:events:{region}:{account}:rule/{name}", "name"),
     "aws_scheduler_schedule": _schedule,
     "aws_kms_key": _kms_key,
