@@ -374,6 +374,8 @@ class Candidate:
     silver: DataFrame
     found: Profile
     silver_rows: int = 0
+    partitions: int = 0  # year/month partitions (posts, pages)
+    years: tuple[int, int] | None = None  # first and last year of a partitioned table
     failed_rules: list[FailedRule] = field(default_factory=list)
 
     @property
@@ -381,39 +383,50 @@ class Candidate:
         return not self.failed_rules
 
 
-def _examples(values: Iterable[Any]) -> str:
-    items = sorted(str(v) for v in values)
-    shown = ", ".join(items[:EXAMPLES])
-    return shown + (", ..." if len(items) > EXAMPLES else "")
+def _examples(values: Iterable[Any], total: int) -> str:
+    shown = [str(value) for value in values][:EXAMPLES]
+    return ", ".join(shown) + (", ..." if total > len(shown) else "")
 
 
 def key_rules(candidate: Candidate) -> list[FailedRule]:
     """``id`` non-null and unique; silver rows == bronze's distinct ids (bronze rows without ``id``);
-    posts/pages: every row has a partition date."""
+    posts/pages: every row has a partition date. One aggregation (a second one names duplicate ids
+    when there are some); also notes the table's rows and year/month partitions."""
     silver, found = candidate.silver, candidate.found
     has_id, partitioned = "id" in silver.columns, "year" in silver.columns
+    zero = F.lit(0)
     stats = silver.agg(
         F.count(F.lit(1)).alias("rows"),
-        F.sum(F.when(F.col("id").isNull(), 1) if has_id else F.lit(0)).alias("null_ids"),
-        F.sum(F.when(F.col("year").isNull(), 1) if partitioned else F.lit(0)).alias("no_date"),
+        F.sum(F.when(F.col("id").isNull(), 1).otherwise(0) if has_id else zero).alias("null_ids"),
+        (F.countDistinct("id") if has_id else zero).alias("ids"),
+        F.sum(F.when(F.col("year").isNull(), 1).otherwise(0) if partitioned else zero).alias("no_date"),
+        (F.countDistinct("year", "month") if partitioned else zero).alias("partitions"),
+        (F.min("year") if partitioned else F.lit(None)).alias("first_year"),
+        (F.max("year") if partitioned else F.lit(None)).alias("last_year"),
     ).collect()[0]
     candidate.silver_rows = stats["rows"]
+    if partitioned:
+        candidate.partitions = stats["partitions"]
+        if stats["first_year"] is not None:
+            candidate.years = (stats["first_year"], stats["last_year"])
     failures = []
     if stats["null_ids"]:
         failures.append(FailedRule("id_not_null", stats["null_ids"], f"{stats['null_ids']} rows have no id"))
-    if has_id:
+    surplus = stats["rows"] - stats["null_ids"] - stats["ids"] if has_id else 0
+    if surplus:
         duplicates = silver.where(F.col("id").isNotNull()).groupBy("id").count().where(F.col("count") > 1)
-        duplicated = [r["id"] for r in duplicates.select("id").limit(1000).collect()]
-        if duplicated:
-            total = duplicates.count() if len(duplicated) == 1000 else len(duplicated)
-            failures.append(
-                FailedRule(
-                    "id_unique",
-                    total,
-                    f"{total} ids have different records with the same newest modified_gmt (or no "
-                    f"modified_gmt): {_examples(duplicated)}",
-                )
+        summary = duplicates.agg(
+            F.count(F.lit(1)).alias("ids"),
+            F.slice(F.sort_array(F.collect_list("id")), 1, EXAMPLES).alias("some"),
+        ).collect()[0]
+        failures.append(
+            FailedRule(
+                "id_unique",
+                summary["ids"],
+                f"{summary['ids']} ids have different records with the same newest modified_gmt (or no "
+                f"modified_gmt), {surplus} rows too many: {_examples(summary['some'], summary['ids'])}",
             )
+        )
     expected = found.bronze_distinct_ids if has_id else found.bronze_rows
     expected_label = "bronze distinct ids" if has_id else "bronze rows"
     if candidate.silver_rows != expected:
@@ -438,37 +451,47 @@ def key_rules(candidate: Candidate) -> list[FailedRule]:
 
 def reference_rules(candidate: Candidate, candidates: dict[str, Candidate]) -> list[FailedRule]:
     """``posts.author`` ⊆ ``users.id``, ``posts.categories`` ⊆ ``categories.id``, ``posts.tags`` ⊆
-    ``tags.id``, each when both tables are in the run (checked against this run's rows)."""
-    failures = []
+    ``tags.id``, each when both tables are in the run (checked against this run's rows); all of a
+    table's references in one query."""
+    failures, missing = [], []
     for dataset, column, target in REFERENCES:
         if candidate.name != dataset or target not in candidates or column not in candidate.silver.columns:
             continue
         referenced = candidates[target].silver
         if "id" not in referenced.columns:
             continue
-        values = candidate.silver.select(F.col(column).alias("value"))
-        if isinstance(candidate.silver.schema[column].dataType, ArrayType):
+        rule = f"{column}_in_{target}"
+        data_type = candidate.silver.schema[column].dataType
+        if isinstance(data_type, ArrayType):
             values = candidate.silver.select(F.explode(column).alias("value"))
-        elif isinstance(candidate.silver.schema[column].dataType, StringType):
-            failures.append(
-                FailedRule(f"{column}_in_{target}", 1, f"{dataset}.{column} is not a list of ids")
-            )
+        elif isinstance(data_type, StringType):  # a JSON text that is not a list of integers
+            failures.append(FailedRule(rule, 1, f"{dataset}.{column} is not a list of integer ids"))
             continue
+        else:
+            values = candidate.silver.select(F.col(column).cast("bigint").alias("value"))
         ids = referenced.select(F.col("id").alias("value")).where(F.col("value").isNotNull()).distinct()
-        missing = values.where(F.col("value").isNotNull()).join(ids, "value", "left_anti")
-        summary = missing.agg(
-            F.count(F.lit(1)).alias("rows"), F.countDistinct("value").alias("ids")
-        ).collect()[0]
-        if summary["rows"]:
-            examples = [r["value"] for r in missing.select("value").distinct().limit(EXAMPLES + 1).collect()]
-            failures.append(
-                FailedRule(
-                    f"{column}_in_{target}",
-                    summary["rows"],
-                    f"{summary['rows']} {dataset}.{column} values name {summary['ids']} ids missing "
-                    f"from {target}.id: {_examples(examples)}",
-                )
+        orphans = values.where(F.col("value").isNotNull()).join(ids, "value", "left_anti")
+        missing.append(orphans.select(F.lit(rule).alias("rule"), F.lit(target).alias("target"), "value"))
+    if not missing:
+        return failures
+    union = missing[0]
+    for frame in missing[1:]:
+        union = union.unionByName(frame)
+    summary = union.groupBy("rule", "target").agg(
+        F.count(F.lit(1)).alias("rows"),
+        F.countDistinct("value").alias("ids"),
+        F.slice(F.sort_array(F.collect_set("value")), 1, EXAMPLES).alias("some"),
+    )
+    for row in sorted(summary.collect(), key=lambda r: r["rule"]):
+        column = row["rule"].split("_in_")[0]
+        failures.append(
+            FailedRule(
+                row["rule"],
+                row["rows"],
+                f"{row['rows']} {candidate.name}.{column} values name {row['ids']} ids missing from "
+                f"{row['target']}.id: {_examples(row['some'], row['ids'])}",
             )
+        )
     return failures
 
 
@@ -622,19 +645,6 @@ def written_files(paths: Paths, s3: Any, uri: str) -> list[tuple[str, int]]:
     ]
 
 
-def partition_range(df: DataFrame) -> tuple[int, tuple[int, int] | None]:
-    """(number of year/month partitions, (first year, last year)) of a partitioned table."""
-    row = df.agg(
-        F.countDistinct(*PARTITION_COLUMNS).alias("partitions"),
-        F.min("year").alias("first"),
-        F.max("year").alias("last"),
-    ).collect()[0]
-    if row["first"] is None:
-        year = datetime.now(UTC).year
-        return 0, (year, year)
-    return row["partitions"], (row["first"], row["last"])
-
-
 def remove_superseded(s3: Any, paths: Paths, name: str, keep: set[str]) -> list[str]:
     """Delete this table's run folders other than ``keep`` (the new and the previous location),
     in S3 and, in local mode, in the local mirror."""
@@ -676,9 +686,10 @@ def publish(candidate: Candidate, paths: Paths, s3: Any, glue: Any) -> dict[str,
     location = paths.silver_uri(paths.silver_key(name, folder))
     write_table(candidate.silver, name, paths.spark(location), candidate.silver_rows)
     files = written_files(paths, s3, location)
-    partitions, years = (0, None)
+    years = None
     if name in PARTITIONED_DATASETS:
-        partitions, years = partition_range(candidate.silver)
+        this_year = datetime.now(UTC).year
+        years = candidate.years or (this_year, this_year)  # an empty table still gets a valid range
     definition = table_input(name, candidate.silver.schema, location, args.run_id, years)
     switch_table(glue, args.silver_database, definition, exists=previous is not None)
     keep = {folder} | ({previous_folder} if previous_folder else set())
@@ -690,7 +701,7 @@ def publish(candidate: Candidate, paths: Paths, s3: Any, glue: Any) -> dict[str,
         "previous_location": previous,
         "bytes": sum(size for _, size in files),
         "files": len(files),
-        "partitions": partitions,
+        "partitions": candidate.partitions,
         "removed_run_folders": removed,
         "report_key": None,
     }
@@ -718,13 +729,12 @@ def quarantine(candidate: Candidate, paths: Paths, s3: Any) -> dict[str, Any]:
     }
     put_json(s3, args.silver_bucket, report_key, report)
     logger.warning("quarantined %s: %s", name, [rule.rule for rule in candidate.failed_rules])
-    partitions = partition_range(candidate.silver)[0] if name in PARTITIONED_DATASETS else 0
     return {
         "state": "QUARANTINED",
         "location": location,
         "bytes": sum(size for _, size in files),
         "files": len(files),
-        "partitions": partitions,
+        "partitions": candidate.partitions,
         "report_key": report_key,
     }
 
