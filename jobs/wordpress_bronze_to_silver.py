@@ -780,10 +780,17 @@ def run(spark: SparkSession, args: Arguments, s3: Any, glue: Any) -> dict[str, A
     candidates: dict[str, Candidate] = {}
     for name, frame in bronze.items():
         found = profile(frame)
+        logger.info("profiled %s: %s bronze rows", name, found.bronze_rows)
         silver = to_silver(frame, found, name, args.run_id).cache()
         candidates[name] = Candidate(name, silver, found)
     for candidate in candidates.values():
         candidate.failed_rules = key_rules(candidate) + reference_rules(candidate, candidates)
+        logger.info(
+            "checked %s: %s rows, failed rules %s",
+            candidate.name,
+            candidate.silver_rows,
+            [rule.rule for rule in candidate.failed_rules],
+        )
     datasets = []
     for name, candidate in candidates.items():
         outcome = (
