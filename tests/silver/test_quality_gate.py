@@ -222,3 +222,39 @@ def test_missing_bronze_object_fails_the_job_naming_the_dataset_before_publishin
     ):
         lake.job.main(arguments(lake.root, "run-missing", ("users", "comments")), s3=lake.s3, glue=lake.glue)
     assert lake.table("users") == before
+
+
+def folders(lake: Lake, name: str) -> list[str]:
+    listing = lake.s3.list_objects_v2(Bucket=SILVER, Prefix=f"wordpress_api/{name}/", Delimiter="/")
+    remote = [p["Prefix"].split("/")[-2] for p in listing.get("CommonPrefixes", [])]
+    local = sorted(p.name for p in (lake.root / SILVER / "wordpress_api" / name).glob("run_id=*"))
+    return sorted(set(remote) | set(local))
+
+
+def test_retry_never_rewrites_the_live_run_and_superseded_runs_are_removed(lake: Lake) -> None:
+    records = site_records()
+
+    def publish(run_id: str) -> str:
+        lake.run(run_id, records, ("categories",))
+        return lake.table("categories")["StorageDescriptor"]["Location"]
+
+    # the objects S3 holds after the emulator mirrors a run back (the job lists and deletes there)
+    def mirror_to_s3() -> None:
+        base = lake.root / SILVER
+        for path in base.rglob("*"):
+            if path.is_file():
+                lake.s3.put_object(
+                    Bucket=SILVER, Key=path.relative_to(base).as_posix(), Body=path.read_bytes()
+                )
+
+    first = publish("run-retry")
+    mirror_to_s3()
+    assert first.endswith("/categories/run_id=run-retry/")
+    second = publish("run-retry")  # the same execution retried after publishing
+    mirror_to_s3()
+    assert second.endswith("/categories/run_id=run-retry-attempt2/")
+    assert any(Path(lake.local(first)).rglob("*.parquet"))  # the live data was not rewritten
+    third = publish("run-next")
+    assert third.endswith("/categories/run_id=run-next/")
+    # kept: the new run and the one it replaced; everything older is gone, in S3 and locally
+    assert folders(lake, "categories") == ["run_id=run-next", "run_id=run-retry-attempt2"]
