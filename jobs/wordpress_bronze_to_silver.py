@@ -119,7 +119,9 @@ def resolved_options(argv: Sequence[str]) -> dict[str, str]:
     if getResolvedOptions is not None:
         present = [name for name in OPTIONAL_ARGUMENTS if f"--{name}" in argv]
         return dict(getResolvedOptions(["job", *argv], [*REQUIRED_ARGUMENTS, *present]))
-    parser = argparse.ArgumentParser(prog="wordpress_bronze_to_silver", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="wordpress_bronze_to_silver", description=__doc__.split("\n")[0], allow_abbrev=False
+    )
     for name in REQUIRED_ARGUMENTS:
         parser.add_argument(f"--{name}", required=True)
     for name in OPTIONAL_ARGUMENTS:

@@ -14,8 +14,9 @@ REQUIRED = [
 
 
 def test_plain_parser_ignores_glue_arguments_and_dedupes_datasets(job) -> None:
-    args = job.parse_arguments([*REQUIRED, "--TempDir", "s3://t/", "--enable-metrics", "true"])
+    args = job.parse_arguments([*REQUIRED, "--TempDir", "s3://t/", "--enable-metrics", "true", "--data", "x"])
     assert args.datasets == ("posts", "users")
+    # no abbreviations: Glue's own --data... arguments never land in --data_source or --datasets
     assert (args.data_source, args.local_s3_root, args.job_name) == ("wordpress_api", None, None)
 
 
