@@ -69,10 +69,12 @@ def java_home(environ: dict[str, str] | None = None) -> str:
 
 
 def spark_environment(environ: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment variables local PySpark needs: a supported ``JAVA_HOME``, and this Python
-    for the driver and the workers (the venv's, where pyspark is installed)."""
+    """The environment variables local PySpark needs: a supported ``JAVA_HOME``, this Python for
+    the driver and the workers (the venv's, where pyspark is installed), and the loopback address
+    for everything Spark listens on (nothing may be reachable beyond 127.0.0.1)."""
     return {
         "JAVA_HOME": java_home(environ),
+        "SPARK_LOCAL_IP": "127.0.0.1",
         "PYSPARK_PYTHON": sys.executable,
         "PYSPARK_DRIVER_PYTHON": sys.executable,
     }
