@@ -2,7 +2,8 @@
 
 Usage: ``python benchmarks/child.py <kind> <result.json> [arguments]``: ``bronze``, ``raw``,
 ``baseline <raw key> <bronze key>``, ``convert <raw path> <parquet path>``, ``baseline_convert``
-(same arguments).
+(same arguments), ``silver <bronze mirror root> <bronze bucket> <datasets>`` (the Glue job on local
+Spark).
 AWS is the moto server named by ``AWS_ENDPOINT_URL``; the runner sets the environment. Only the
 work is timed (imports are measured separately); the runner samples the process tree's memory.
 """
@@ -76,6 +77,54 @@ def run_baseline_convert(raw_path: str, parquet_path: str) -> dict:
     return {"seconds": time.perf_counter() - started, "summary": {"rows": len(frame)}}
 
 
+def run_silver(bronze_root: str, bronze_bucket: str, datasets: str) -> dict:
+    """The silver Glue job's main() on local Spark against a copy-free mirror of the bronze bucket
+    (Spark I/O on local files, the catalog and JSON results in moto in process). Spark's start is
+    timed apart: on Glue the session exists before the script runs."""
+    import boto3
+    from moto import mock_aws
+
+    from local.spark import load_job_module, session
+
+    started = time.perf_counter()
+    spark = session(cores=os.cpu_count() or 2, shuffle_partitions=8, driver_memory="2g")
+    spark_start = time.perf_counter() - started
+    job = load_job_module()
+    region = "eu-west-2"
+    os.environ.update({"AWS_DEFAULT_REGION": region, "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"})
+    os.environ.pop("AWS_ENDPOINT_URL", None)
+    with tempfile.TemporaryDirectory(prefix="bench-silver-") as workdir, mock_aws():
+        root = Path(workdir)
+        (root / bronze_bucket).symlink_to(Path(bronze_root) / bronze_bucket)
+        s3, glue = boto3.client("s3", region_name=region), boto3.client("glue", region_name=region)
+        s3.create_bucket(Bucket="bench-silver", CreateBucketConfiguration={"LocationConstraint": region})
+        glue.create_database(DatabaseInput={"Name": "bench_lakehouse_silver"})
+        arguments = [
+            "--bronze_bucket", bronze_bucket,
+            "--silver_bucket", "bench-silver",
+            "--silver_database", "bench_lakehouse_silver",
+            "--run_id", "bench",
+            "--datasets", datasets,
+            "--local_s3_root", workdir,
+        ]  # fmt: skip
+        started = time.perf_counter()
+        result = job.main(arguments, s3=s3, glue=glue)
+        seconds = time.perf_counter() - started
+    spark.stop()
+    posts = next(d for d in result["datasets"] if d["dataset"] == "posts")
+    return {
+        "seconds": seconds,
+        "spark_start_seconds": spark_start,
+        "summary": {
+            "rows": posts["silver_rows"],
+            "partitions": posts["partitions"],
+            "bytes": posts["bytes"],
+            "published": result["published"],
+            "quarantined": result["quarantined"],
+        },
+    }
+
+
 def main(argv: list[str]) -> None:
     kind, result_path = argv[0], argv[1]
     if kind == "bronze":
@@ -90,6 +139,8 @@ def main(argv: list[str]) -> None:
         result = run_convert(argv[2], argv[3])
     elif kind == "baseline_convert":
         result = run_baseline_convert(argv[2], argv[3])
+    elif kind == "silver":
+        result = run_silver(argv[2], argv[3], argv[4])
     else:
         raise SystemExit(f"unknown run kind {kind!r}")
     result["max_rss_self_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

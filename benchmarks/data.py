@@ -79,3 +79,73 @@ def file_digest(path: Path) -> str:
         for block in iter(lambda: source.read(MB), b""):
             digest.update(block)
     return digest.hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------- silver job input
+
+SILVER_FORMAT_VERSION = 1
+SILVER_PARAGRAPHS = 3  # about 1.3 KB of raw JSON per post
+SILVER_TERMS = {"categories": 8, "tags": 20, "users": 4}
+
+
+def silver_bronze_root(posts: int, seed: int = DEFAULT_SEED, cache_dir: Path = CACHE_DIR) -> Path:
+    return cache_dir / f"silver-{posts}posts-seed{seed}-p{SILVER_PARAGRAPHS}-v{SILVER_FORMAT_VERSION}"
+
+
+def ensure_silver_bronze(
+    posts: int, bronze_bucket: str, seed: int = DEFAULT_SEED, cache_dir: Path = CACHE_DIR
+) -> Path:
+    """A local mirror of the bronze bucket (``<root>/<bucket>/wordpress_api/<name>/<name>.parquet``)
+    for the silver job: ``posts`` posts (ids unique, dates over about four years, as
+    :func:`write_posts_file` lays them out) with the categories, tags and users they reference,
+    written by the bronze Lambda's own converter. Cached; returns the root."""
+    import sys
+    from datetime import UTC, datetime
+
+    from local.sample_wordpress import generate_terms, generate_users
+
+    root = silver_bronze_root(posts, seed, cache_dir)
+    done = root / "complete"
+    if done.exists():
+        return root
+    sys.path.insert(0, str(REPO_ROOT / "functions" / "data_wordpressapi_bronze" / "src"))
+    from bronze_parquet import write_parquet
+
+    raw_dir = root / "raw"
+    raw_dir.mkdir(parents=True, exist_ok=True)
+    raw = {"posts": raw_dir / "posts.json"}
+    with open(raw["posts"], "wb") as out:
+        out.write(b"[")
+        written = 0
+        chunk = 0
+        while written < posts:
+            count = min(CHUNK_POSTS, posts - written)
+            batch = generate_posts(count, seed=seed + chunk, paragraphs=SILVER_PARAGRAPHS)
+            for post in batch:
+                post["id"] += chunk * CHUNK_POSTS
+            if written:
+                out.write(b",")
+            out.write(_page_items(batch))
+            written += count
+            chunk += 1
+        out.write(b"]")
+    documents = {
+        "categories": generate_terms(SILVER_TERMS["categories"], "category", seed=seed),
+        "tags": generate_terms(SILVER_TERMS["tags"], "post_tag", seed=seed),
+        "users": generate_users(SILVER_TERMS["users"], seed=seed),
+    }
+    for name, items in documents.items():
+        raw[name] = raw_dir / f"{name}.json"
+        raw[name].write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
+    for name, path in raw.items():
+        target = root / bronze_bucket / "wordpress_api" / name / f"{name}.parquet"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_parquet(
+            str(path),
+            str(target),
+            source_key=f"wordpress_api/{name}/{name}.json",
+            ingested_at=datetime(2026, 1, 1, 6, 0, tzinfo=UTC),
+        )
+        path.unlink()
+    done.write_text("ok\n")
+    return root

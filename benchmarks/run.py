@@ -1,4 +1,5 @@
-"""Benchmarks: bronze throughput and memory, raw fetch concurrency, package size, import time.
+"""Benchmarks: bronze throughput and memory, raw fetch concurrency, package size, import time, and
+the silver Glue job on local Spark (``--silver-only`` runs just that).
 
 ``make bench`` (or ``.venv/bin/python benchmarks/run.py``) writes ``benchmarks/results/results.md``
 and ``results.json`` and prints the table. Everything runs on 127.0.0.1: moto's server stands in
@@ -36,7 +37,7 @@ if str(REPO_ROOT) not in sys.path:
 import boto3  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 
-from benchmarks.data import MB, ensure_data, file_digest  # noqa: E402
+from benchmarks.data import MB, ensure_data, ensure_silver_bronze, file_digest  # noqa: E402
 from benchmarks.memory import TreeSampler  # noqa: E402
 from benchmarks.reference import compare, reference_table  # noqa: E402
 from local.emulator import fake_aws_environment  # noqa: E402
@@ -71,6 +72,7 @@ class Settings:
     sequential_at: tuple[float, ...] = (100, 300)  # sizes also run with BRONZE_WORKERS=1
     convert_only_at: tuple[float, ...] = (100,)  # sizes also timed without S3 (local file to file)
     reference_at: float = 10  # size whose bronze output is compared with the reference flattening
+    silver_posts: tuple[int, ...] = (10_000, 100_000)  # the silver Glue job on local Spark
 
 
 SMOKE = Settings(
@@ -84,7 +86,14 @@ SMOKE = Settings(
     sequential_at=(),
     convert_only_at=(),
     reference_at=0.3,
+    silver_posts=(),  # Spark's start (a JVM) would double the smoke test's time; make bench runs it
 )
+SILVER_DATASETS = "posts,categories,tags,users"
+# AWS Glue list prices (us-east-1): Spark jobs $0.44 per DPU-hour, billed per second with a 1-minute
+# minimum (Glue 2.0 and later); G.1X = 1 DPU per worker; the module's default is 2 workers.
+GLUE_DPU_HOUR_USD = 0.44
+GLUE_MINIMUM_SECONDS = 60
+GLUE_WORKERS = 2
 
 
 # --------------------------------------------------------------------------- moto server
@@ -240,6 +249,66 @@ def _parquet(data: bytes) -> Any:
 
 def _check(name: str, difference: str | None) -> dict[str, Any]:
     return {"check": name, "ok": difference is None, "detail": difference or "identical"}
+
+
+def bench_silver(settings: Settings) -> list[dict]:
+    """The silver job (bronze -> silver, quality gate, publish) at each post count, in its own
+    process; peak memory is the process tree's (the Spark JVM included)."""
+    rows = []
+    for posts in settings.silver_posts:
+        root = ensure_silver_bronze(posts, BRONZE_BUCKET, settings.seed)
+        bronze_bytes = sum(path.stat().st_size for path in root.rglob("*.parquet"))
+        run = measure("silver", {}, str(root), BRONZE_BUCKET, SILVER_DATASETS)
+        rows.append(
+            {
+                "posts": posts,
+                "bronze_mb": bronze_bytes / MB,
+                "seconds": run["seconds"],
+                "spark_start_seconds": run["spark_start_seconds"],
+                "process_seconds": run["process_seconds"],
+                "peak_rss_mb": run["peak_rss_tree_mb"],
+                "silver_rows": run["summary"]["rows"],
+                "partitions": run["summary"]["partitions"],
+                "silver_mb": run["summary"]["bytes"] / MB,
+                "published": run["summary"]["published"],
+                "quarantined": run["summary"]["quarantined"],
+            }
+        )
+        print(f"  silver {posts} posts done", file=sys.stderr)
+    return rows
+
+
+def glue_cost(seconds: float) -> dict[str, float]:
+    """A daily run's Glue bill at list price: G.1X workers x max(run, 1 minute)."""
+    billed = max(seconds, GLUE_MINIMUM_SECONDS)
+    dpu_seconds = GLUE_WORKERS * 1 * billed
+    usd = dpu_seconds / 3600 * GLUE_DPU_HOUR_USD
+    return {"billed_seconds": billed, "dpu_seconds": dpu_seconds, "usd": usd, "usd_30_days": usd * 30}
+
+
+def silver_markdown(rows: list[dict]) -> list[str]:
+    lines = [
+        "",
+        "## Silver: bronze -> silver Glue job on local Spark (posts + categories, tags, users)",
+        "",
+        "`jobs/wordpress_bronze_to_silver.py`'s `main()` in its own process: local Spark "
+        "(`local[<cpus>]`, 8 shuffle partitions), the Glue catalog and result JSON in moto. `seconds`: "
+        "the job alone (on Glue the session exists before the script runs); peak RSS: the process tree, "
+        "Spark's JVM included. Glue cost if a Glue run took as long as this local run (G.1X x "
+        f"{GLUE_WORKERS}, ${GLUE_DPU_HOUR_USD}/DPU-hour, 1-minute minimum).",
+        "",
+        "| posts | bronze MB | silver rows | partitions | silver MB | seconds | Spark start s "
+        "| peak RSS MB (tree) | Glue DPU-s | Glue $ / run |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        cost = glue_cost(row["seconds"])
+        lines.append(
+            f"| {row['posts']} | {row['bronze_mb']:.1f} | {row['silver_rows']} | {row['partitions']} | "
+            f"{row['silver_mb']:.1f} | {row['seconds']:.2f} | {row['spark_start_seconds']:.2f} | "
+            f"{row['peak_rss_mb']:.0f} | {cost['dpu_seconds']:.0f} | {cost['usd']:.4f} |"
+        )
+    return lines
 
 
 def raw_site(settings: Settings) -> SampleSite:
@@ -521,6 +590,8 @@ def markdown(results: dict[str, Any]) -> str:
         *(f"| {row['function']} | {row['import_seconds']:.3f} |" for row in results["imports"]),
         "",
     ]
+    if results.get("silver"):
+        lines += [*silver_markdown(results["silver"]), ""]
     return "\n".join(lines)
 
 
@@ -534,6 +605,7 @@ def run(settings: Settings, out_dir: Path) -> dict[str, Any]:
         results["raw"] = bench_raw(settings, env, ssm)
     results["packages"] = bench_packages()
     results["imports"] = bench_imports(settings)
+    results["silver"] = bench_silver(settings)
     results["data"] = {
         f"{size:g}": {
             "path": str(ensure_data(size, settings.seed).relative_to(REPO_ROOT)),
@@ -555,8 +627,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, no latency (for the smoke test)")
     parser.add_argument("--sizes", type=float, nargs="+", help="raw JSON sizes in MB (default 10 100 300)")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="where results.md/json go")
+    parser.add_argument(
+        "--silver-only", action="store_true", help="only the silver job (writes silver.md/json)"
+    )
+    parser.add_argument("--silver-posts", type=int, nargs="+", help="post counts (default 10000 100000)")
     args = parser.parse_args(argv)
     settings = SMOKE if args.smoke else Settings()
+    if args.silver_posts:
+        settings = Settings(**{**settings.__dict__, "silver_posts": tuple(args.silver_posts)})
+    if args.silver_only:
+        rows = bench_silver(settings)
+        args.out.mkdir(parents=True, exist_ok=True)
+        document = {"header": header(), "silver": rows, "glue_cost": [glue_cost(r["seconds"]) for r in rows]}
+        (args.out / "silver.json").write_text(json.dumps(document, indent=2) + "\n")
+        (args.out / "silver.md").write_text("\n".join(["# Silver benchmark", *silver_markdown(rows), ""]))
+        print((args.out / "silver.md").read_text())
+        return 0
     if args.sizes:
         sizes = tuple(args.sizes)
         settings = Settings(

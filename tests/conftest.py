@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,3 +44,14 @@ def offline_plans(tmp_path_factory: pytest.TempPathFactory):
     from tests.offline_plan.runs import run_all
 
     return run_all(tmp_path_factory.mktemp("offline-plans"))
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """One local SparkSession (local[2], 2 shuffle partitions, no UI, Java 17) for the whole suite:
+    about 3 s to start, once. Imported lazily, so tests without Spark never start a JVM."""
+    from local.spark import session
+
+    spark_session = session(small_data=True)
+    yield spark_session
+    spark_session.stop()

@@ -1,0 +1,861 @@
+"""WordPress bronze -> silver: one clean, typed table per endpoint, published only when it passes
+its quality rules. An AWS Glue 5.0 job (Spark 3.5, Python 3.11) that also runs under plain PySpark.
+
+Arguments (Glue style ``--name value``; Glue's ``getResolvedOptions`` when ``awsglue`` is
+importable, a plain parser otherwise; arguments Glue adds, such as ``--TempDir``, are ignored):
+``--bronze_bucket``, ``--silver_bucket``, ``--silver_database``, ``--run_id``, ``--datasets``
+(comma-separated endpoint names), optional ``--data_source`` (default ``wordpress_api``),
+``--JOB_NAME`` (Glue) and, locally only, ``--local_s3_root`` (Spark reads and writes
+``s3://<bucket>/<key>`` as ``file://<root>/<bucket>/<key>``; catalog locations stay ``s3://``).
+
+For each dataset the job reads ``s3://<bronze>/<data_source>/<name>/<name>.parquet`` and builds
+the silver rows (rules below; the module README ``jobs/README.md`` explains them):
+
+- one row per ``id`` (a non-null ``bigint``): exact copies collapse, then the newest
+  ``modified_gmt`` wins; two different records with the same id and the same newest
+  ``modified_gmt`` (or without ``modified_gmt``) cannot be ordered and stay, so the gate fails;
+- ``date_gmt``/``modified_gmt`` -> UTC ``timestamp``; ``date``/``modified`` -> local
+  ``timestamp_ntz`` (WordPress's ``YYYY-MM-DDTHH:MM:SS``; a column with other values stays text);
+- ``<field>_rendered`` -> ``<field>``: ``title`` with HTML entities decoded, ``excerpt`` as plain
+  text, ``content`` as the HTML it is, ``guid`` as is; ``link``, ``slug`` kept;
+- JSON-text columns holding only lists of integers (``categories``, ``tags``, ...) ->
+  ``array<bigint>``; other JSON text stays text;
+- ``_links_*`` dropped; ``_ingested_at``, ``_source_key`` kept, ``_run_id`` added;
+- ``posts`` and ``pages`` partitioned by ``year``/``month`` of ``date_gmt`` (``date`` when null).
+
+Quality gate per table: ``id`` non-null and unique, silver rows == bronze's distinct ids (bronze
+rows for tables without ``id``), and ``posts.author``/``categories``/``tags`` found in
+``users``/``categories``/``tags`` when both tables are in the run. A table that passes is
+written to ``s3://<silver>/<data_source>/<name>/run_id=<run_id>/`` and its Glue table switched
+there by one ``UpdateTable`` (partitions by projection); the location before the switch is kept,
+older ones are deleted. A failing table goes to ``quarantine/<data_source>/<name>/run_id=<run_id>/``
+with ``report.json``; its silver table is not touched. The run's outcome is written to
+``_runs/<data_source>/<run_id>/result.json``; the job fails only on errors (bad arguments,
+missing bronze object), not on quarantined tables (the state machine reads the result).
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import logging
+import os
+import re
+import shutil
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pyspark.sql import Column, DataFrame, SparkSession, Window
+from pyspark.sql import functions as F  # noqa: N812 - Spark's convention
+from pyspark.sql.types import (
+    ArrayType,
+    DataType,
+    LongType,
+    StringType,
+    StructField,
+    StructType,
+    TimestampNTZType,
+    TimestampType,
+)
+
+logger = logging.getLogger("wordpress_bronze_to_silver")
+
+DEFAULT_DATA_SOURCE = "wordpress_api"
+PARTITIONED_DATASETS = frozenset({"posts", "pages"})
+PARTITION_COLUMNS = ("year", "month")
+RUN_ID_COLUMN = "_run_id"
+LINEAGE_COLUMNS = ("_ingested_at", "_source_key")
+UTC_DATE_COLUMNS = ("date_gmt", "modified_gmt")
+LOCAL_DATE_COLUMNS = ("date", "modified")
+WORDPRESS_DATE_FORMAT = "yyyy-MM-dd'T'HH:mm:ss"
+WORDPRESS_DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$"
+INT_LIST_PATTERN = r"^\[\s*(-?\d{1,18}\s*(,\s*-?\d{1,18}\s*)*)?\]$"
+NON_EMPTY_LIST_PATTERN = r"^\[\s*-?\d"
+ID_LIST_COLUMNS = frozenset({"categories", "tags"})  # lists of ids even when every list is empty
+# (referencing dataset, column, referenced dataset): column values must be ids of the referenced table
+REFERENCES = (("posts", "author", "users"), ("posts", "categories", "categories"), ("posts", "tags", "tags"))
+EXAMPLES = 10  # offending values named in a failed rule's detail
+NAME_PATTERN = re.compile(r"^[a-z0-9_]{1,128}$")
+RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+SPARK_ARTIFACTS = re.compile(r"^(\..*\.crc|_SUCCESS|_committed_.*|_started_.*)$")
+PARQUET_INPUT_FORMAT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
+PARQUET_OUTPUT_FORMAT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
+PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+
+
+class JobError(RuntimeError):
+    """An error that fails the job run (the message names the dataset or input)."""
+
+
+# --------------------------------------------------------------------------- arguments
+
+
+@dataclass(frozen=True)
+class Arguments:
+    bronze_bucket: str
+    silver_bucket: str
+    silver_database: str
+    run_id: str
+    datasets: tuple[str, ...]
+    data_source: str = DEFAULT_DATA_SOURCE
+    local_s3_root: str | None = None
+    job_name: str | None = None
+
+
+REQUIRED_ARGUMENTS = ("bronze_bucket", "silver_bucket", "silver_database", "run_id", "datasets")
+OPTIONAL_ARGUMENTS = ("data_source", "local_s3_root", "JOB_NAME")
+
+
+def resolved_options(argv: Sequence[str]) -> dict[str, str]:
+    """``--name value`` pairs: Glue's ``getResolvedOptions`` when importable, else argparse."""
+    try:
+        from awsglue.utils import getResolvedOptions
+    except ImportError:
+        getResolvedOptions = None  # noqa: N806 - Glue's name
+    if getResolvedOptions is not None:
+        present = [name for name in OPTIONAL_ARGUMENTS if f"--{name}" in argv]
+        return dict(getResolvedOptions(["job", *argv], [*REQUIRED_ARGUMENTS, *present]))
+    parser = argparse.ArgumentParser(
+        prog="wordpress_bronze_to_silver", description=__doc__.split("\n")[0], allow_abbrev=False
+    )
+    for name in REQUIRED_ARGUMENTS:
+        parser.add_argument(f"--{name}", required=True)
+    for name in OPTIONAL_ARGUMENTS:
+        parser.add_argument(f"--{name}")
+    known, _ = parser.parse_known_args(list(argv))  # Glue's own arguments (--TempDir, ...) ignored
+    return {name: value for name, value in vars(known).items() if value is not None}
+
+
+def parse_arguments(argv: Sequence[str]) -> Arguments:
+    options = resolved_options(argv)
+    # A comma list, or a JSON array (the state machine sends States.JsonToString($.datasets): JSONPath
+    # ASL cannot join a list into one string).
+    raw = options["datasets"].strip()
+    try:
+        names = json.loads(raw) if raw.startswith("[") else raw.split(",")
+    except json.JSONDecodeError as error:
+        raise JobError(f"--datasets: {raw!r} is neither a comma list nor a JSON array: {error}") from error
+    datasets = tuple(dict.fromkeys(str(name).strip() for name in names if str(name).strip()))
+    if not datasets:
+        raise JobError("--datasets names no dataset")
+    for name in datasets:
+        if not NAME_PATTERN.match(name):
+            raise JobError(f"--datasets: {name!r} is not a table name (lower-case letters, digits, _)")
+    data_source = options.get("data_source") or DEFAULT_DATA_SOURCE
+    if not NAME_PATTERN.match(data_source):
+        raise JobError(f"--data_source: {data_source!r} is not a valid name")
+    if not RUN_ID_PATTERN.match(options["run_id"]):
+        raise JobError(f"--run_id: {options['run_id']!r} must be letters, digits, '_', '.', '-' (max 128)")
+    for name in ("bronze_bucket", "silver_bucket", "silver_database"):
+        if not options[name].strip():
+            raise JobError(f"--{name} is empty")
+    return Arguments(
+        bronze_bucket=options["bronze_bucket"],
+        silver_bucket=options["silver_bucket"],
+        silver_database=options["silver_database"],
+        run_id=options["run_id"],
+        datasets=datasets,
+        data_source=data_source,
+        local_s3_root=options.get("local_s3_root") or None,
+        job_name=options.get("JOB_NAME"),
+    )
+
+
+# --------------------------------------------------------------------------- storage paths
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where a run reads and writes; ``spark()`` maps an ``s3://`` URI for Spark's own I/O."""
+
+    args: Arguments
+
+    def bronze(self, name: str) -> str:
+        return f"s3://{self.args.bronze_bucket}/{self.args.data_source}/{name}/{name}.parquet"
+
+    def table_prefix(self, name: str) -> str:
+        return f"{self.args.data_source}/{name}/"
+
+    def silver_key(self, name: str, run_folder: str) -> str:
+        return f"{self.table_prefix(name)}{run_folder}/"
+
+    def quarantine_key(self, name: str) -> str:
+        return f"quarantine/{self.args.data_source}/{name}/run_id={self.args.run_id}/"
+
+    def result_key(self) -> str:
+        return f"_runs/{self.args.data_source}/{self.args.run_id}/result.json"
+
+    def silver_uri(self, key: str) -> str:
+        return f"s3://{self.args.silver_bucket}/{key}"
+
+    def spark(self, uri: str) -> str:
+        root = self.args.local_s3_root
+        if not root:
+            return uri
+        return "file://" + os.path.join(os.path.abspath(root), uri.removeprefix("s3://"))
+
+    def local(self, uri: str) -> str | None:
+        """The local directory of ``uri`` in local mode, else None."""
+        root = self.args.local_s3_root
+        return os.path.join(os.path.abspath(root), uri.removeprefix("s3://")) if root else None
+
+
+# --------------------------------------------------------------------------- transform rules
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What one pass over a bronze table found: sizes, and how each text column can be typed."""
+
+    bronze_rows: int
+    bronze_distinct_ids: int | None  # None: the table has no id column
+    int_list_columns: tuple[str, ...]
+    date_columns: tuple[str, ...]
+
+
+def _decode_entities(value: str | None) -> str | None:
+    return None if value is None else html.unescape(value)
+
+
+_TAG = re.compile(r"<[^>]*>")
+_SPACE = re.compile(r"\s+")
+
+
+def _html_to_text(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", value))).strip()
+
+
+decode_entities = F.udf(_decode_entities, StringType())
+html_to_text = F.udf(_html_to_text, StringType())
+if __name__ != "__main__" and __name__ in sys.modules:
+    # Imported (tests, the local emulator) rather than run as Glue's __main__: ship this module's
+    # functions to Spark's Python workers by value, since the workers cannot import the script.
+    from pyspark import cloudpickle
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+
+def string_columns(df: DataFrame) -> list[str]:
+    return [f.name for f in df.schema.fields if isinstance(f.dataType, StringType)]
+
+
+def profile(bronze: DataFrame) -> Profile:
+    """One aggregation over bronze: row count, distinct ids, int-list and WordPress-date columns."""
+    columns = set(bronze.columns)
+    texts = [name for name in string_columns(bronze) if name not in LINEAGE_COLUMNS]
+    dates = [name for name in (*UTC_DATE_COLUMNS, *LOCAL_DATE_COLUMNS) if name in texts]
+    aggregates = [F.count(F.lit(1)).alias("rows")]
+    if "id" in columns:
+        aggregates.append(F.countDistinct(F.col("id").cast("bigint")).alias("ids"))
+    for number, name in enumerate(texts):
+        value = F.col(name)
+        aggregates.append(
+            F.sum(F.when(value.isNotNull() & ~value.rlike(INT_LIST_PATTERN), 1)).alias(f"n{number}")
+        )
+        aggregates.append(F.max(F.when(value.rlike(NON_EMPTY_LIST_PATTERN), 1)).alias(f"l{number}"))
+    for number, name in enumerate(dates):
+        value = F.col(name)
+        aggregates.append(
+            F.sum(F.when(value.isNotNull() & ~value.rlike(WORDPRESS_DATE_PATTERN), 1)).alias(f"d{number}")
+        )
+    row = bronze.agg(*aggregates).collect()[0].asDict()
+    int_lists = tuple(
+        name
+        for number, name in enumerate(texts)
+        if not row[f"n{number}"] and (row[f"l{number}"] or name in ID_LIST_COLUMNS)
+    )
+    return Profile(
+        bronze_rows=row["rows"],
+        bronze_distinct_ids=row.get("ids"),
+        int_list_columns=int_lists,
+        date_columns=tuple(name for number, name in enumerate(dates) if not row[f"d{number}"]),
+    )
+
+
+def deduplicate(df: DataFrame) -> DataFrame:
+    """One row per id: exact copies collapse, then the newest ``modified_gmt`` wins (ties stay).
+
+    Rows with a null id are all kept (the gate rejects them); so are different records that share
+    an id and its newest ``modified_gmt``, or an id in a table without ``modified_gmt``: nothing
+    says which is right, so the gate's ``id_unique`` rule rejects the table.
+    """
+    if "id" not in df.columns:
+        return df
+    content = [c for c in df.columns if c not in (*LINEAGE_COLUMNS, RUN_ID_COLUMN, *PARTITION_COLUMNS)]
+    order = F.col("_ingested_at").desc_nulls_last() if "_ingested_at" in df.columns else F.lit(1)
+    copies = Window.partitionBy("id", "_row_hash").orderBy(order)
+    unique = (
+        df.withColumn("_row_hash", F.xxhash64(*[F.col(f"`{c}`") for c in content]))
+        .withColumn("_copy", F.row_number().over(copies))
+        .where(F.col("id").isNull() | (F.col("_copy") == 1))
+        .drop("_copy", "_row_hash")
+    )
+    if "modified_gmt" not in df.columns:
+        return unique
+    newest = Window.partitionBy("id").orderBy(F.col("modified_gmt").desc_nulls_last())
+    return (
+        unique.withColumn("_rank", F.rank().over(newest))
+        .where(F.col("id").isNull() | (F.col("_rank") == 1))
+        .drop("_rank")
+    )
+
+
+def _utc_timestamp(column: Column) -> Column:
+    return F.to_timestamp(F.concat(column, F.lit("+00:00")), WORDPRESS_DATE_FORMAT + "XXX")
+
+
+def _local_timestamp(column: Column) -> Column:
+    return F.to_timestamp_ntz(column, F.lit(WORDPRESS_DATE_FORMAT))
+
+
+def rendered_name(name: str, taken: set[str]) -> str:
+    """``title_rendered`` -> ``title`` unless ``title`` is itself a column."""
+    if name.endswith("_rendered"):
+        plain = name.removesuffix("_rendered")
+        if plain and plain not in taken:
+            return plain
+    return name
+
+
+def to_silver(bronze: DataFrame, found: Profile, name: str, run_id: str) -> DataFrame:
+    """Bronze rows -> silver rows (deduplicated, typed, renamed; partition columns for posts/pages)."""
+    columns = [c for c in bronze.columns if not c.startswith("_links_") and c != "_links"]
+    selected = []
+    taken = set(bronze.columns)
+    for column in columns:
+        value = F.col(f"`{column}`")
+        target = rendered_name(column, taken)
+        if column == "id":
+            value = value.cast("bigint")
+        elif column in found.int_list_columns:
+            value = F.from_json(value, ArrayType(LongType()))
+        elif column in found.date_columns and column in UTC_DATE_COLUMNS:
+            value = _utc_timestamp(value)
+        elif column in found.date_columns and column in LOCAL_DATE_COLUMNS:
+            value = _local_timestamp(value)
+        elif column == "title_rendered":
+            value = decode_entities(value)
+        elif column == "excerpt_rendered":
+            value = html_to_text(value)
+        selected.append(value.alias(target))
+    selected.append(F.lit(run_id).alias(RUN_ID_COLUMN))
+    if name in PARTITIONED_DATASETS:
+        selected.extend(partition_columns(found))
+    return deduplicate(bronze.select(*selected))
+
+
+def partition_columns(found: Profile) -> list[Column]:
+    """``year``/``month`` of ``date_gmt`` (UTC), from ``date`` when ``date_gmt`` is null; taken from
+    the WordPress text (``YYYY-MM-...``) so the session time zone plays no part. Null when neither
+    is a WordPress date: the gate's ``partition_date`` rule rejects such rows."""
+    sources = [F.col(c) for c in ("date_gmt", "date") if c in found.date_columns]
+    month = F.coalesce(*sources) if sources else F.lit(None).cast("string")
+    return [
+        F.substring(month, 1, 4).cast("int").alias("year"),
+        F.substring(month, 6, 2).cast("int").alias("month"),
+    ]
+
+
+# --------------------------------------------------------------------------- quality gate
+
+
+@dataclass
+class FailedRule:
+    rule: str
+    count: int
+    detail: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "count": self.count, "detail": self.detail}
+
+
+@dataclass
+class Candidate:
+    """One dataset of the run: its silver rows and what the gate found."""
+
+    name: str
+    silver: DataFrame
+    found: Profile
+    silver_rows: int = 0
+    partitions: int = 0  # year/month partitions (posts, pages)
+    years: tuple[int, int] | None = None  # first and last year of a partitioned table
+    failed_rules: list[FailedRule] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failed_rules
+
+
+def _examples(values: Iterable[Any], total: int) -> str:
+    shown = [str(value) for value in values][:EXAMPLES]
+    return ", ".join(shown) + (", ..." if total > len(shown) else "")
+
+
+def key_rules(candidate: Candidate) -> list[FailedRule]:
+    """``id`` non-null and unique; silver rows == bronze's distinct ids (bronze rows without ``id``);
+    posts/pages: every row has a partition date. One aggregation (a second one names duplicate ids
+    when there are some); also notes the table's rows and year/month partitions."""
+    silver, found = candidate.silver, candidate.found
+    has_id, partitioned = "id" in silver.columns, "year" in silver.columns
+    zero = F.lit(0)
+    stats = silver.agg(
+        F.count(F.lit(1)).alias("rows"),
+        F.sum(F.when(F.col("id").isNull(), 1).otherwise(0) if has_id else zero).alias("null_ids"),
+        (F.countDistinct("id") if has_id else zero).alias("ids"),
+        F.sum(F.when(F.col("year").isNull(), 1).otherwise(0) if partitioned else zero).alias("no_date"),
+        (F.countDistinct("year", "month") if partitioned else zero).alias("partitions"),
+        (F.min("year") if partitioned else F.lit(None)).alias("first_year"),
+        (F.max("year") if partitioned else F.lit(None)).alias("last_year"),
+    ).collect()[0]
+    candidate.silver_rows = stats["rows"]
+    if partitioned:
+        candidate.partitions = stats["partitions"]
+        if stats["first_year"] is not None:
+            candidate.years = (stats["first_year"], stats["last_year"])
+    failures = []
+    if stats["null_ids"]:
+        failures.append(FailedRule("id_not_null", stats["null_ids"], f"{stats['null_ids']} rows have no id"))
+    surplus = stats["rows"] - stats["null_ids"] - stats["ids"] if has_id else 0
+    if surplus:
+        duplicates = silver.where(F.col("id").isNotNull()).groupBy("id").count().where(F.col("count") > 1)
+        summary = duplicates.agg(
+            F.count(F.lit(1)).alias("ids"),
+            F.slice(F.sort_array(F.collect_list("id")), 1, EXAMPLES).alias("some"),
+        ).collect()[0]
+        failures.append(
+            FailedRule(
+                "id_unique",
+                summary["ids"],
+                f"{summary['ids']} ids have different records with the same newest modified_gmt (or no "
+                f"modified_gmt), {surplus} rows too many: {_examples(summary['some'], summary['ids'])}",
+            )
+        )
+    expected = found.bronze_distinct_ids if has_id else found.bronze_rows
+    expected_label = "bronze distinct ids" if has_id else "bronze rows"
+    if candidate.silver_rows != expected:
+        failures.append(
+            FailedRule(
+                "row_count_matches_bronze",
+                abs(candidate.silver_rows - (expected or 0)),
+                f"silver has {candidate.silver_rows} rows, {expected_label} {expected}",
+            )
+        )
+    if stats["no_date"]:
+        failures.append(
+            FailedRule(
+                "partition_date",
+                stats["no_date"],
+                f"{stats['no_date']} rows have neither date_gmt nor date as a WordPress date "
+                "(they would fall outside every year/month partition)",
+            )
+        )
+    return failures
+
+
+def reference_rules(candidate: Candidate, candidates: dict[str, Candidate]) -> list[FailedRule]:
+    """``posts.author`` ⊆ ``users.id``, ``posts.categories`` ⊆ ``categories.id``, ``posts.tags`` ⊆
+    ``tags.id``, each when both tables are in the run (checked against this run's rows); all of a
+    table's references in one query."""
+    failures, missing = [], []
+    for dataset, column, target in REFERENCES:
+        if candidate.name != dataset or target not in candidates or column not in candidate.silver.columns:
+            continue
+        referenced = candidates[target].silver
+        if "id" not in referenced.columns:
+            continue
+        rule = f"{column}_in_{target}"
+        data_type = candidate.silver.schema[column].dataType
+        if isinstance(data_type, ArrayType):
+            values = candidate.silver.select(F.explode(column).alias("value"))
+        elif isinstance(data_type, StringType):  # a JSON text that is not a list of integers
+            failures.append(FailedRule(rule, 1, f"{dataset}.{column} is not a list of integer ids"))
+            continue
+        else:
+            values = candidate.silver.select(F.col(column).cast("bigint").alias("value"))
+        ids = referenced.select(F.col("id").alias("value")).where(F.col("value").isNotNull()).distinct()
+        orphans = values.where(F.col("value").isNotNull()).join(ids, "value", "left_anti")
+        missing.append(orphans.select(F.lit(rule).alias("rule"), F.lit(target).alias("target"), "value"))
+    if not missing:
+        return failures
+    union = missing[0]
+    for frame in missing[1:]:
+        union = union.unionByName(frame)
+    summary = union.groupBy("rule", "target").agg(
+        F.count(F.lit(1)).alias("rows"),
+        F.countDistinct("value").alias("ids"),
+        F.slice(F.sort_array(F.collect_set("value")), 1, EXAMPLES).alias("some"),
+    )
+    for row in sorted(summary.collect(), key=lambda r: r["rule"]):
+        column = row["rule"].split("_in_")[0]
+        failures.append(
+            FailedRule(
+                row["rule"],
+                row["rows"],
+                f"{row['rows']} {candidate.name}.{column} values name {row['ids']} ids missing from "
+                f"{row['target']}.id: {_examples(row['some'], row['ids'])}",
+            )
+        )
+    return failures
+
+
+# --------------------------------------------------------------------------- Glue catalog
+
+
+def hive_type(data_type: DataType) -> str:
+    """Spark type -> Glue/Athena column type."""
+    if isinstance(data_type, TimestampNTZType | TimestampType):
+        return "timestamp"
+    if isinstance(data_type, ArrayType):
+        return f"array<{hive_type(data_type.elementType)}>"
+    if isinstance(data_type, StructType):
+        inner = ",".join(f"{f.name}:{hive_type(f.dataType)}" for f in data_type.fields)
+        return f"struct<{inner}>"
+    if data_type.simpleString() == "void":
+        return "string"
+    return data_type.simpleString()
+
+
+def table_input(
+    name: str, schema: StructType, location: str, run_id: str, years: tuple[int, int] | None
+) -> dict[str, Any]:
+    """The whole Glue table definition for one published run (one UpdateTable switches to it)."""
+    data_fields: list[StructField] = [f for f in schema.fields if f.name not in PARTITION_COLUMNS]
+    parameters = {
+        "classification": "parquet",
+        "EXTERNAL": "TRUE",
+        "parquet.compression": "SNAPPY",
+        "lakehouse.run_id": run_id,
+        "lakehouse.layer": "silver",
+    }
+    partition_keys: list[dict[str, str]] = []
+    if years is not None:
+        partition_keys = [{"Name": "year", "Type": "int"}, {"Name": "month", "Type": "int"}]
+        parameters.update(
+            {
+                "projection.enabled": "true",
+                "projection.year.type": "integer",
+                "projection.year.range": f"{years[0]},{years[1]}",
+                "projection.month.type": "integer",
+                "projection.month.range": "1,12",
+                "storage.location.template": location + "year=${year}/month=${month}/",
+            }
+        )
+    return {
+        "Name": name,
+        "Description": f"WordPress {name}, silver (run {run_id}); rules: jobs/README.md",
+        "TableType": "EXTERNAL_TABLE",
+        "Parameters": parameters,
+        "PartitionKeys": partition_keys,
+        "StorageDescriptor": {
+            "Columns": [{"Name": f.name, "Type": hive_type(f.dataType)} for f in data_fields],
+            "Location": location,
+            "InputFormat": PARQUET_INPUT_FORMAT,
+            "OutputFormat": PARQUET_OUTPUT_FORMAT,
+            "SerdeInfo": {"SerializationLibrary": PARQUET_SERDE, "Parameters": {"serialization.format": "1"}},
+            "Compressed": True,
+        },
+    }
+
+
+def current_location(glue: Any, database: str, name: str) -> str | None:
+    """The published location of ``database.name``, or None when the table does not exist yet."""
+    try:
+        table = glue.get_table(DatabaseName=database, Name=name)["Table"]
+    except glue.exceptions.EntityNotFoundException:
+        return None
+    return table.get("StorageDescriptor", {}).get("Location")
+
+
+def switch_table(glue: Any, database: str, definition: dict[str, Any], exists: bool) -> None:
+    """Create the table, or point it at the new run in one UpdateTable (atomic for readers)."""
+    if exists:
+        glue.update_table(DatabaseName=database, TableInput=definition)
+    else:
+        glue.create_table(DatabaseName=database, TableInput=definition)
+
+
+# --------------------------------------------------------------------------- S3
+
+
+def list_objects(s3: Any, bucket: str, prefix: str) -> list[dict[str, Any]]:
+    objects: list[dict[str, Any]] = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        objects.extend(page.get("Contents", []))
+    return objects
+
+
+def run_folders(s3: Any, bucket: str, prefix: str) -> list[str]:
+    """The ``run_id=...`` folder names directly under ``prefix``."""
+    folders = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
+        for common in page.get("CommonPrefixes", []):
+            folder = common["Prefix"][len(prefix) :].rstrip("/")
+            if folder.startswith("run_id="):
+                folders.append(folder)
+    return folders
+
+
+def delete_prefix(s3: Any, bucket: str, prefix: str) -> int:
+    keys = [item["Key"] for item in list_objects(s3, bucket, prefix)]
+    for start in range(0, len(keys), 1000):
+        s3.delete_objects(
+            Bucket=bucket, Delete={"Objects": [{"Key": k} for k in keys[start : start + 1000]], "Quiet": True}
+        )
+    return len(keys)
+
+
+def put_json(s3: Any, bucket: str, key: str, document: dict[str, Any]) -> None:
+    body = json.dumps(document, indent=2, ensure_ascii=False, default=str).encode("utf-8")
+    s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def write_table(df: DataFrame, name: str, spark_path: str, rows: int) -> None:
+    """Parquet at ``spark_path`` (replaced): posts/pages one file per year/month, others by size."""
+    if name in PARTITIONED_DATASETS:
+        (
+            df.repartition(*PARTITION_COLUMNS)
+            .sortWithinPartitions("id")
+            .write.mode("overwrite")
+            .partitionBy(*PARTITION_COLUMNS)
+            .parquet(spark_path)
+        )
+    else:
+        df.coalesce(max(1, rows // 1_000_000)).write.mode("overwrite").parquet(spark_path)
+
+
+def written_files(paths: Paths, s3: Any, uri: str) -> list[tuple[str, int]]:
+    """(relative path, bytes) of the Parquet files under ``uri``; Spark's marker files are removed
+    first in local mode (S3 never gets .crc files; ``_SUCCESS`` is ignored by Athena either way)."""
+    local = paths.local(uri)
+    if local is not None:
+        files = []
+        for directory, _, names in os.walk(local):
+            for file_name in names:
+                full = os.path.join(directory, file_name)
+                if SPARK_ARTIFACTS.match(file_name):
+                    os.remove(full)
+                else:
+                    files.append((os.path.relpath(full, local), os.path.getsize(full)))
+        return files
+    bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+    return [
+        (item["Key"][len(prefix) :], item["Size"])
+        for item in list_objects(s3, bucket, prefix)
+        if not SPARK_ARTIFACTS.match(item["Key"].rsplit("/", 1)[-1])
+    ]
+
+
+def remove_superseded(s3: Any, paths: Paths, name: str, keep: set[str]) -> list[str]:
+    """Delete this table's run folders other than ``keep`` (the new and the previous location),
+    in S3 and, in local mode, in the local mirror."""
+    bucket = paths.args.silver_bucket
+    prefix = paths.table_prefix(name)
+    removed = []
+    for folder in run_folders(s3, bucket, prefix):
+        if folder in keep:
+            continue
+        delete_prefix(s3, bucket, f"{prefix}{folder}/")
+        removed.append(folder)
+    local = paths.local(paths.silver_uri(prefix))
+    if local is not None and os.path.isdir(local):
+        for folder in os.listdir(local):
+            if folder.startswith("run_id=") and folder not in keep:
+                shutil.rmtree(os.path.join(local, folder))
+                if folder not in removed:
+                    removed.append(folder)
+    return sorted(removed)
+
+
+def _folder_of(location: str | None, prefix_uri: str) -> str | None:
+    if not location or not location.startswith(prefix_uri):
+        return None
+    return location[len(prefix_uri) :].strip("/").split("/")[0] or None
+
+
+def publish(candidate: Candidate, paths: Paths, s3: Any, glue: Any) -> dict[str, Any]:
+    """Write a passing table to a new run location and switch its Glue table there."""
+    args, name = paths.args, candidate.name
+    previous = current_location(glue, args.silver_database, name)
+    prefix_uri = paths.silver_uri(paths.table_prefix(name))
+    previous_folder = _folder_of(previous, prefix_uri)
+    folder = f"run_id={args.run_id}"
+    attempt = 1
+    while folder == previous_folder:  # a retry of a run already published: never rewrite live data
+        attempt += 1
+        folder = f"run_id={args.run_id}-attempt{attempt}"
+    location = paths.silver_uri(paths.silver_key(name, folder))
+    write_table(candidate.silver, name, paths.spark(location), candidate.silver_rows)
+    files = written_files(paths, s3, location)
+    years = None
+    if name in PARTITIONED_DATASETS:
+        this_year = datetime.now(UTC).year
+        years = candidate.years or (this_year, this_year)  # an empty table still gets a valid range
+    definition = table_input(name, candidate.silver.schema, location, args.run_id, years)
+    switch_table(glue, args.silver_database, definition, exists=previous is not None)
+    keep = {folder} | ({previous_folder} if previous_folder else set())
+    removed = remove_superseded(s3, paths, name, keep)
+    logger.info("published %s: %s rows at %s (removed %s)", name, candidate.silver_rows, location, removed)
+    return {
+        "state": "SILVER",
+        "location": location,
+        "previous_location": previous,
+        "bytes": sum(size for _, size in files),
+        "files": len(files),
+        "partitions": candidate.partitions,
+        "removed_run_folders": removed,
+        "report_key": None,
+    }
+
+
+def quarantine(candidate: Candidate, paths: Paths, s3: Any) -> dict[str, Any]:
+    """Write a failing table to the quarantine prefix with report.json; the silver table is untouched."""
+    args, name = paths.args, candidate.name
+    key = paths.quarantine_key(name)
+    location = paths.silver_uri(key)
+    write_table(candidate.silver, name, paths.spark(location), candidate.silver_rows)
+    files = written_files(paths, s3, location)
+    report_key = f"{key}report.json"
+    report = {
+        "run_id": args.run_id,
+        "data_source": args.data_source,
+        "dataset": name,
+        "table": f"{args.silver_database}.{name}",
+        "location": location,
+        "bronze_rows": candidate.found.bronze_rows,
+        "bronze_distinct_ids": candidate.found.bronze_distinct_ids,
+        "silver_rows": candidate.silver_rows,
+        "failed_rules": [rule.as_dict() for rule in candidate.failed_rules],
+        "created_at": datetime.now(UTC).isoformat(),
+    }
+    put_json(s3, args.silver_bucket, report_key, report)
+    logger.warning("quarantined %s: %s", name, [rule.rule for rule in candidate.failed_rules])
+    return {
+        "state": "QUARANTINED",
+        "location": location,
+        "bytes": sum(size for _, size in files),
+        "files": len(files),
+        "partitions": candidate.partitions,
+        "report_key": report_key,
+    }
+
+
+# --------------------------------------------------------------------------- the run
+
+
+def read_bronze(spark: SparkSession, paths: Paths, name: str) -> DataFrame:
+    uri = paths.bronze(name)
+    local = paths.local(uri)
+    if local is not None and not os.path.exists(local):
+        raise JobError(f"dataset {name}: bronze object {uri} not found (local copy {local})")
+    try:
+        return spark.read.parquet(paths.spark(uri))
+    except Exception as error:  # Spark's AnalysisException: the path does not exist or is not Parquet
+        raise JobError(f"dataset {name}: cannot read bronze object {uri}: {error}") from error
+
+
+def glue_context(spark: SparkSession) -> Any | None:
+    """A GlueContext when Glue's classes exist (on AWS Glue), else None (plain PySpark)."""
+    try:
+        from awsglue.context import GlueContext
+    except ImportError:
+        return None
+    try:
+        return GlueContext(spark.sparkContext)
+    except Exception:  # awsglue from PyPI without Glue's Java classes (plain PySpark)
+        logger.info("awsglue is importable but Glue's Java classes are missing: running as plain PySpark")
+        return None
+
+
+def configure(spark: SparkSession) -> None:
+    spark.conf.set("spark.sql.session.timeZone", "UTC")
+    spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+    spark.conf.set("spark.sql.sources.partitionOverwriteMode", "static")
+
+
+def run(spark: SparkSession, args: Arguments, s3: Any, glue: Any) -> dict[str, Any]:
+    """The whole run; returns the result document (also written to ``_runs/.../result.json``)."""
+    configure(spark)
+    paths = Paths(args)
+    bronze = {name: read_bronze(spark, paths, name) for name in args.datasets}  # all inputs first
+    candidates: dict[str, Candidate] = {}
+    for name, frame in bronze.items():
+        found = profile(frame)
+        logger.info("profiled %s: %s bronze rows", name, found.bronze_rows)
+        silver = to_silver(frame, found, name, args.run_id).cache()
+        candidates[name] = Candidate(name, silver, found)
+    for candidate in candidates.values():
+        candidate.failed_rules = key_rules(candidate) + reference_rules(candidate, candidates)
+        logger.info(
+            "checked %s: %s rows, failed rules %s",
+            candidate.name,
+            candidate.silver_rows,
+            [rule.rule for rule in candidate.failed_rules],
+        )
+    datasets = []
+    for name, candidate in candidates.items():
+        outcome = (
+            publish(candidate, paths, s3, glue) if candidate.passed else quarantine(candidate, paths, s3)
+        )
+        datasets.append(
+            {
+                "dataset": name,
+                "table": f"{args.silver_database}.{name}",
+                "bronze_rows": candidate.found.bronze_rows,
+                "bronze_distinct_ids": candidate.found.bronze_distinct_ids,
+                "silver_rows": candidate.silver_rows,
+                "failed_rules": [rule.as_dict() for rule in candidate.failed_rules],
+                **outcome,
+            }
+        )
+    for candidate in candidates.values():
+        candidate.silver.unpersist()
+    result = {
+        "run_id": args.run_id,
+        "data_source": args.data_source,
+        "silver_database": args.silver_database,
+        "published": [d["dataset"] for d in datasets if d["state"] == "SILVER"],
+        "quarantined": [d["dataset"] for d in datasets if d["state"] == "QUARANTINED"],
+        "datasets": datasets,
+        "finished_at": datetime.now(UTC).isoformat(),
+    }
+    put_json(s3, args.silver_bucket, paths.result_key(), result)
+    return result
+
+
+def main(argv: Sequence[str] | None = None, *, s3: Any = None, glue: Any = None) -> dict[str, Any]:
+    """Entry point on Glue and locally; ``s3``/``glue``: boto3 clients (created when not given)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    args = parse_arguments(list(sys.argv[1:] if argv is None else argv))
+    spark = SparkSession.builder.appName(args.job_name or "wordpress_bronze_to_silver").getOrCreate()
+    context = glue_context(spark)
+    job = None
+    if context is not None and args.job_name:
+        from awsglue.job import Job
+
+        job = Job(context)
+        job.init(args.job_name, {"JOB_NAME": args.job_name})
+    if s3 is None or glue is None:
+        import boto3
+
+        s3 = s3 or boto3.client("s3")
+        glue = glue or boto3.client("glue")
+    result = run(spark, args, s3, glue)
+    if job is not None:
+        job.commit()
+    logger.info(
+        "run %s: published %s, quarantined %s", args.run_id, result["published"], result["quarantined"]
+    )
+    return result
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,260 @@
+"""The quality gate through the job's main(), against moto in process (result/report JSON in S3,
+the Glue catalog) with Spark's I/O on a local mirror (``--local_s3_root``). Bronze inputs are
+written by the bronze Lambda's own converter from the sample WordPress site's records."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from local.sample_wordpress import generate_posts, generate_statistics_pages, generate_terms, generate_users
+
+BRONZE_SRC = Path(__file__).resolve().parents[2] / "functions" / "data_wordpressapi_bronze" / "src"
+if str(BRONZE_SRC) not in sys.path:
+    sys.path.insert(0, str(BRONZE_SRC))
+
+from bronze_parquet import write_parquet  # noqa: E402
+
+REGION = "eu-west-2"
+BRONZE, SILVER, DATABASE = "lake-bronze", "lake-silver", "data_lakehouse_silver"
+DATASETS = ("posts", "categories", "tags", "users", "statistics_pages")
+POSTS = 24
+FAULT_RUN = ("posts", "users", "tags")  # the tables the faults involve (fewer Spark jobs per run)
+
+
+def site_records() -> dict[str, Any]:
+    posts = generate_posts(POSTS, categories=4, tags=6, users=3)
+    for number, post in enumerate(posts):  # one post a month over two years
+        post["date_gmt"] = f"{2020 + number // 12}-{number % 12 + 1:02d}-15T10:00:00"
+        post["date"] = post["date_gmt"].replace("T10", "T11")
+    return {
+        "posts": posts,
+        "categories": generate_terms(4, "category"),
+        "tags": generate_terms(6, "post_tag"),
+        "users": generate_users(3),
+        "statistics_pages": generate_statistics_pages(5),
+    }
+
+
+def write_bronze(root: Path, records: dict[str, Any]) -> None:
+    """Bronze Parquet exactly as the bronze Lambda writes it, in the local mirror of the bucket."""
+    for name, items in records.items():
+        raw = root / "raw" / f"{name}.json"
+        raw.parent.mkdir(parents=True, exist_ok=True)
+        raw.write_text(json.dumps(items, ensure_ascii=False), encoding="utf-8")
+        target = root / BRONZE / "wordpress_api" / name / f"{name}.parquet"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_parquet(
+            str(raw),
+            str(target),
+            source_key=f"wordpress_api/{name}/{name}.json",
+            ingested_at=datetime(2026, 12, 1, 6, 0, tzinfo=UTC),
+        )
+
+
+def arguments(root: Path, run_id: str, datasets: tuple[str, ...] = DATASETS) -> list[str]:
+    return [
+        "--JOB_NAME", "wordpress_bronze_to_silver",
+        "--bronze_bucket", BRONZE,
+        "--silver_bucket", SILVER,
+        "--silver_database", DATABASE,
+        "--run_id", run_id,
+        "--datasets", ",".join(datasets),
+        "--local_s3_root", str(root),
+        "--TempDir", "s3://lake-scripts/temp/",
+    ]  # fmt: skip
+
+
+class Lake:
+    def __init__(self, root: Path, job: ModuleType) -> None:
+        self.root, self.job = root, job
+        self.s3 = boto3.client("s3", region_name=REGION)
+        self.glue = boto3.client("glue", region_name=REGION)
+
+    def run(
+        self, run_id: str, records: dict[str, Any], datasets: tuple[str, ...] = DATASETS
+    ) -> dict[str, Any]:
+        write_bronze(self.root, records)
+        return self.job.main(arguments(self.root, run_id, datasets), s3=self.s3, glue=self.glue)
+
+    def table(self, name: str) -> dict[str, Any]:
+        table = self.glue.get_table(DatabaseName=DATABASE, Name=name)["Table"]
+        return {key: table[key] for key in ("StorageDescriptor", "Parameters", "PartitionKeys")}
+
+    def json(self, key: str) -> dict[str, Any]:
+        return json.loads(self.s3.get_object(Bucket=SILVER, Key=key)["Body"].read())
+
+    def local(self, location: str) -> Path:
+        return self.root / location.removeprefix("s3://")
+
+
+@pytest.fixture(scope="module")
+def lake(job: ModuleType, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lake]:
+    """moto with the buckets and the silver database, and a first clean run ``run-clean``."""
+    environment = {
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+    saved = {key: os.environ.get(key) for key in environment}
+    os.environ.update(environment)
+    with mock_aws():
+        root = tmp_path_factory.mktemp("s3")
+        lake = Lake(root, job)
+        for bucket in (BRONZE, SILVER):
+            lake.s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+        lake.glue.create_database(DatabaseInput={"Name": DATABASE})
+        lake.clean = lake.run("run-clean", site_records())
+        yield lake
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+def test_clean_run_publishes_every_table_with_partitions_and_projection(lake: Lake, spark) -> None:
+    result = lake.clean
+    assert result["published"] == list(DATASETS) and result["quarantined"] == []
+    assert lake.json("_runs/wordpress_api/run-clean/result.json") == json.loads(
+        json.dumps(result, default=str)
+    )
+    entries = {d["dataset"]: d for d in result["datasets"]}
+    assert entries["posts"]["silver_rows"] == POSTS == entries["posts"]["bronze_distinct_ids"]
+    assert all(
+        d["state"] == "SILVER" and d["failed_rules"] == [] and d["bytes"] > 0 for d in entries.values()
+    )
+
+    posts = lake.table("posts")
+    location = "s3://lake-silver/wordpress_api/posts/run_id=run-clean/"
+    assert posts["StorageDescriptor"]["Location"] == location == entries["posts"]["location"]
+    assert [key["Name"] for key in posts["PartitionKeys"]] == ["year", "month"]
+    columns = {c["Name"]: c["Type"] for c in posts["StorageDescriptor"]["Columns"]}
+    assert columns["id"] == "bigint" and columns["categories"] == "array<bigint>"
+    assert columns["date_gmt"] == "timestamp" and columns["title"] == "string"
+    assert columns["meta"] == "string" and "_run_id" in columns and "year" not in columns
+    assert not [name for name in columns if name.startswith("_links")]
+    parameters = posts["Parameters"]
+    assert parameters["projection.enabled"] == "true"
+    assert parameters["storage.location.template"] == location + "year=${year}/month=${month}/"
+
+    folder = lake.local(location)
+    months = sorted((int(p.parent.name[5:]), int(p.name[6:])) for p in folder.glob("year=*/month=*"))
+    assert len(months) == entries["posts"]["partitions"] > 1
+    years = [year for year, _ in months]
+    assert parameters["projection.year.range"] == f"{min(years)},{max(years)}"
+    assert not list(folder.rglob("*.crc")) and not list(folder.rglob("_SUCCESS"))
+    published = spark.read.parquet(str(folder))
+    assert published.count() == POSTS and published.select("id").distinct().count() == POSTS
+
+    users = lake.table("users")
+    assert users["PartitionKeys"] == [] and "projection.enabled" not in users["Parameters"]
+    statistics = lake.table("statistics_pages")
+    assert statistics["StorageDescriptor"]["Location"].endswith("/statistics_pages/run_id=run-clean/")
+
+
+def with_duplicate_id(records: dict[str, Any]) -> None:
+    copy = dict(records["posts"][0], title={"rendered": "Same id, same modified_gmt, other title"})
+    records["posts"].append(copy)
+
+
+def with_orphan_author(records: dict[str, Any]) -> None:
+    records["posts"][1]["author"] = 99
+
+
+def with_unknown_tag(records: dict[str, Any]) -> None:
+    records["posts"][2]["tags"] = [1, 777]
+
+
+@pytest.mark.parametrize(
+    ("fault", "rule", "count"),
+    [
+        (with_duplicate_id, "id_unique", 1),
+        (with_orphan_author, "author_in_users", 1),
+        (with_unknown_tag, "tags_in_tags", 1),
+    ],
+    ids=["duplicate-id", "orphan-author", "unknown-tag"],
+)
+def test_a_failing_table_is_quarantined_alone_and_its_silver_table_kept(
+    lake: Lake, fault, rule, count
+) -> None:
+    before = lake.table("posts")
+    run_id = f"run-{rule}"
+    records = site_records()
+    fault(records)
+
+    result = lake.run(run_id, records, FAULT_RUN)
+
+    assert result["quarantined"] == ["posts"]
+    assert result["published"] == ["users", "tags"]
+    entry = next(d for d in result["datasets"] if d["dataset"] == "posts")
+    assert entry["state"] == "QUARANTINED"
+    assert [(r["rule"], r["count"]) for r in entry["failed_rules"] if r["rule"] == rule] == [(rule, count)]
+    # the previous silver table is untouched, and its data is still there
+    assert lake.table("posts") == before
+    assert any(lake.local(before["StorageDescriptor"]["Location"]).rglob("*.parquet"))
+    # the rejected rows are kept aside with a report
+    quarantine = f"quarantine/wordpress_api/posts/run_id={run_id}/"
+    assert entry["report_key"] == quarantine + "report.json"
+    report = lake.json(entry["report_key"])
+    assert report["dataset"] == "posts" and report["failed_rules"] == entry["failed_rules"]
+    assert any(lake.local(f"s3://{SILVER}/{quarantine}").rglob("*.parquet"))
+    # the other tables moved to this run
+    for name in ("users", "tags"):
+        assert lake.table(name)["StorageDescriptor"]["Location"].endswith(f"/{name}/run_id={run_id}/")
+    assert lake.json(f"_runs/wordpress_api/{run_id}/result.json")["quarantined"] == ["posts"]
+
+
+def test_missing_bronze_object_fails_the_job_naming_the_dataset_before_publishing(lake: Lake) -> None:
+    before = lake.table("users")
+    with pytest.raises(
+        lake.job.JobError, match="dataset comments: .*wordpress_api/comments/comments.parquet"
+    ):
+        lake.job.main(arguments(lake.root, "run-missing", ("users", "comments")), s3=lake.s3, glue=lake.glue)
+    assert lake.table("users") == before
+
+
+def folders(lake: Lake, name: str) -> list[str]:
+    listing = lake.s3.list_objects_v2(Bucket=SILVER, Prefix=f"wordpress_api/{name}/", Delimiter="/")
+    remote = [p["Prefix"].split("/")[-2] for p in listing.get("CommonPrefixes", [])]
+    local = sorted(p.name for p in (lake.root / SILVER / "wordpress_api" / name).glob("run_id=*"))
+    return sorted(set(remote) | set(local))
+
+
+def test_retry_never_rewrites_the_live_run_and_superseded_runs_are_removed(lake: Lake) -> None:
+    records = site_records()
+
+    def publish(run_id: str) -> str:
+        lake.run(run_id, records, ("categories",))
+        return lake.table("categories")["StorageDescriptor"]["Location"]
+
+    # the objects S3 holds after the emulator mirrors a run back (the job lists and deletes there)
+    def mirror_to_s3() -> None:
+        base = lake.root / SILVER
+        for path in base.rglob("*"):
+            if path.is_file():
+                lake.s3.put_object(
+                    Bucket=SILVER, Key=path.relative_to(base).as_posix(), Body=path.read_bytes()
+                )
+
+    first = publish("run-retry")
+    mirror_to_s3()
+    assert first.endswith("/categories/run_id=run-retry/")
+    second = publish("run-retry")  # the same execution retried after publishing
+    mirror_to_s3()
+    assert second.endswith("/categories/run_id=run-retry-attempt2/")
+    assert any(Path(lake.local(first)).rglob("*.parquet"))  # the live data was not rewritten
+    third = publish("run-next")
+    assert third.endswith("/categories/run_id=run-next/")
+    # kept: the new run and the one it replaced; everything older is gone, in S3 and locally
+    assert folders(lake, "categories") == ["run_id=run-next", "run_id=run-retry-attempt2"]
