@@ -1,7 +1,7 @@
 # serverless-lakehouse root module: wires one module per concern.
-#   lakehouse-buckets  raw and bronze buckets, their SSM parameters, the bronze Glue database
+#   lakehouse-buckets  raw, bronze, silver and artifacts buckets, their SSM parameters, the bronze and silver Glue databases
 #   alerting           SNS topics, subscriptions, failure routing rules and alarms
-#   pipeline           WordPress REST API -> raw JSON -> bronze Parquet, daily
+#   pipeline           WordPress REST API -> raw JSON -> bronze Parquet -> silver (Glue), daily, with an audit table
 #   glue-cost-control  stops Glue interactive sessions after a chosen duration
 
 provider "aws" {
@@ -39,7 +39,7 @@ module "alerting" {
   name_prefix           = var.name_prefix
   alert_email_addresses = var.alert_email_addresses
   # Lists of known length (one entry per state machine / function), so counts are known at plan time.
-  state_machine_arns    = concat([module.pipeline.state_machine_arn], module.glue_cost_control[*].state_machine_arn)
+  state_machine_arns    = concat([module.pipeline.state_machine_arn, module.pipeline.silver_state_machine_arn], module.glue_cost_control[*].state_machine_arn)
   lambda_function_names = module.pipeline.function_names
 }
 
@@ -55,6 +55,11 @@ module "pipeline" {
   bronze_bucket_parameter_arn  = module.lakehouse_buckets.bronze_bucket_parameter_arn
   bronze_bucket_parameter_name = module.lakehouse_buckets.bronze_bucket_parameter_name
   glue_database_name           = module.lakehouse_buckets.glue_database_name
+  silver_bucket_name           = module.lakehouse_buckets.silver_bucket_name
+  silver_bucket_arn            = module.lakehouse_buckets.silver_bucket_arn
+  artifacts_bucket_name        = module.lakehouse_buckets.artifacts_bucket_name
+  artifacts_bucket_arn         = module.lakehouse_buckets.artifacts_bucket_arn
+  silver_glue_database_name    = module.lakehouse_buckets.silver_glue_database_name
 
   raw_topic_arn                  = module.alerting.raw_topic_arn
   raw_topic_parameter_arn        = module.alerting.raw_topic_parameter_arn

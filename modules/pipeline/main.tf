@@ -71,9 +71,11 @@ locals {
   # templatefile convention shared by every state machine module (tests render it with real Terraform).
   state_machine_definition_template = "${path.module}/../../statemachine/wordpress_raw_to_bronze.asl.json"
   state_machine_definition_vars = {
-    raw_function_arn    = aws_lambda_function.this["raw"].arn
-    bronze_function_arn = aws_lambda_function.this["bronze"].arn
-    failure_topic_arn   = var.failure_stepfunction_topic_arn
+    raw_function_arn         = aws_lambda_function.this["raw"].arn
+    bronze_function_arn      = aws_lambda_function.this["bronze"].arn
+    failure_topic_arn        = var.failure_stepfunction_topic_arn
+    audit_table_name         = aws_dynamodb_table.audit.name
+    silver_state_machine_arn = module.silver_state_machine.state_machine_arn
   }
 }
 
@@ -344,6 +346,34 @@ data "aws_iam_policy_document" "state_machine" {
     sid       = "UseTopicKey"
     actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
     resources = [var.sns_kms_key_arn]
+  }
+
+  statement {
+    sid       = "RecordAudit"
+    actions   = ["dynamodb:UpdateItem"]
+    resources = [aws_dynamodb_table.audit.arn]
+  }
+
+  # startExecution.sync:2 starts the silver workflow, follows its execution and stops it when this
+  # task is cancelled (Step Functions developer guide, "IAM policies for Step Functions").
+  statement {
+    sid       = "StartSilver"
+    actions   = ["states:StartExecution"]
+    resources = [module.silver_state_machine.state_machine_arn]
+  }
+
+  statement {
+    sid       = "FollowSilverExecutions"
+    actions   = ["states:DescribeExecution", "states:StopExecution"]
+    resources = [local.silver_execution_arn_glob]
+  }
+
+  # .sync waits for the child execution through this EventBridge managed rule, which Step Functions
+  # creates in the account; the rule's name is fixed by AWS.
+  statement {
+    sid       = "ManageSyncEventRule"
+    actions   = ["events:PutTargets", "events:PutRule", "events:DescribeRule"]
+    resources = ["arn:${local.partition}:events:${local.region}:${local.account_id}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule"]
   }
 }
 
