@@ -17,6 +17,8 @@ One place for every adaptation of moto the project relies on, shared by the test
   Step Functions integration sends AWS's parameter names to boto3 unchanged (``StateMachineArn``
   where boto3 wants ``stateMachineArn``) and returns boto3's (``executionArn`` where the
   integration returns ``ExecutionArn``), with datetimes the execution output cannot serialise.
+- ``aws-sdk:`` task results are what Step Functions returns: an S3 ``getObject`` ``Body`` is the
+  object's text (moto hands on boto3's stream), datetimes are ISO 8601 strings.
 - ``glue:startJobRun.sync`` runs the job's real script (``run_glue_job``): moto's integration would
   end in ``States.Runtime`` and moto's job runs succeed at once without running anything. The job
   run stays RUNNING while the script runs under local PySpark on ``file://`` copies of the S3
@@ -386,6 +388,14 @@ def aws_emulator(region: str = DEFAULT_REGION, time_scale: float = 0.0) -> Itera
     original_start_job_run = FakeJob.start_job_run
     original_job_run_as_dict = FakeJobRun.as_dict
     original_sfn_service_task = state_task_service_sfn.StateTaskServiceSfn._eval_service_task
+    original_sdk_service_task = state_task_service_aws_sdk.StateTaskServiceAwsSdk._eval_service_task
+
+    def sdk_service_task(service: Any, env: Any, *args: Any, **kwargs: Any) -> None:
+        original_sdk_service_task(service, env, *args, **kwargs)
+        response = env.stack[-1]
+        if isinstance(response, dict) and hasattr(response.get("Body"), "read"):
+            response["Body"] = response["Body"].read().decode("utf-8")
+        env.stack[-1] = _jsonable(response)
 
     def start_job_run(job: Any, *args: Any, **kwargs: Any) -> str:
         return emulator._start_job_run(original_start_job_run, job, *args, **kwargs)
@@ -450,6 +460,11 @@ def aws_emulator(region: str = DEFAULT_REGION, time_scale: float = 0.0) -> Itera
         stack.enter_context(mock.patch.object(WaitFunction, "_wait_interval", wait_interval))
         stack.enter_context(mock.patch.object(retrier_decl, "time", retry_time))
         stack.enter_context(mock.patch.dict(state_task_service_aws_sdk._SERVICE_ERROR_NAMES, error_names))
+        stack.enter_context(
+            mock.patch.object(
+                state_task_service_aws_sdk.StateTaskServiceAwsSdk, "_eval_service_task", sdk_service_task
+            )
+        )
         stack.enter_context(mock.patch.object(FakeJob, "start_job_run", start_job_run))
         stack.enter_context(mock.patch.object(FakeJobRun, "as_dict", job_run_as_dict))
         stack.enter_context(
