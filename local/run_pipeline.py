@@ -582,7 +582,7 @@ def audit_items(dynamodb: Any, table: str, execution_arn: str) -> list[dict[str,
 def _plain_number(value: Any) -> Any:
     """DynamoDB numbers come back as Decimal: integers as int, others as float."""
     if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        return int(value) if value.is_finite() and value == value.to_integral_value() else float(value)
     return value
 
 

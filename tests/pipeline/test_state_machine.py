@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,8 +20,11 @@ import pytest
 from local.emulator import Emulator, entered_states, run_execution, sns_messages
 from local.run_pipeline import DeployedPipeline, Deployment, deploy, read_deployment, render_definition
 from local.sample_wordpress import SampleWordPress
+from tests.pipeline.silver_helpers import audit, read_silver, silver_tables
 
 RAW_STEP, BRONZE_STEP = "WordPress API to raw", "Raw to bronze"
+RUN_ID_STEPS = ["Name the run", "Set the run id"]
+RAW_AUDIT, BRONZE_AUDIT = "Record RAW in the audit table", "Record BRONZE in the audit table"
 # No real backoff between HTTP attempts in tests; everything else as Terraform sets it.
 FAST = {"RETRY_BASE_SECONDS": "0"}
 LAMBDA_MAX_TIMEOUT_SECONDS = 900
@@ -45,6 +49,14 @@ def endpoints(site: SampleWordPress) -> list[str]:
     ]
 
 
+# States inside the audit Map states' iterations (entered once per dataset).
+ITERATION_STATES = {"Record RAW", "RAW already superseded", "Record BRONZE", "BRONZE already superseded"}
+
+
+def top_level(states: list[str]) -> list[str]:
+    return [state for state in states if state not in ITERATION_STATES]
+
+
 def objects(emulator: Emulator, bucket: str) -> dict[str, bytes]:
     s3 = emulator.client("s3")
     keys = [item["Key"] for item in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
@@ -58,13 +70,13 @@ def invoked(emulator: Emulator) -> list[str]:
 def run(emulator: Emulator, pipeline: DeployedPipeline, name: str) -> dict[str, Any]:
     sfn = emulator.client("stepfunctions")
     description = run_execution(
-        sfn, pipeline.state_machine_arn, {"trigger": "test"}, name=name, timeout_seconds=120
+        sfn, pipeline.state_machine_arn, {"trigger": "test"}, name=name, timeout_seconds=600
     )
     description["states"] = entered_states(sfn, description["executionArn"])
     return description
 
 
-def test_success_writes_every_record_to_raw_json_and_bronze_parquet(
+def test_success_writes_all_three_layers_the_audit_reaches_silver_and_silver_alone_rebuilds(
     emulator: Emulator, site: SampleWordPress, deployment: Deployment
 ) -> None:
     pipeline = deploy(emulator, deployment, endpoints(site), FAST)
@@ -72,7 +84,15 @@ def test_success_writes_every_record_to_raw_json_and_bronze_parquet(
     execution = run(emulator, pipeline, "success")
 
     assert execution["status"] == "SUCCEEDED", execution.get("cause")
-    assert execution["states"] == [RAW_STEP, BRONZE_STEP, "Pipeline succeeded"]
+    assert top_level(execution["states"]) == [
+        *RUN_ID_STEPS,
+        RAW_STEP,
+        RAW_AUDIT,
+        BRONZE_STEP,
+        BRONZE_AUDIT,
+        "Bronze to silver",
+        "Pipeline succeeded",
+    ]
     expected = {"posts": 150, "tags": 12, "statistics_pages": len(site.site.documents["statistics_pages"])}
     raw = objects(emulator, deployment.raw_bucket)
     bronze = objects(emulator, deployment.bronze_bucket)
@@ -86,8 +106,55 @@ def test_success_writes_every_record_to_raw_json_and_bronze_parquet(
     assert sorted(post["id"] for post in posts) == list(range(1, 151)), "every post once, across both pages"
     assert invoked(emulator) == ["data_wordpressapi_raw", "data_wordpressapi_bronze"]
     assert sns_messages(pipeline.topic_arns["failure_stepfunction"]) == []
-    summary = json.loads(execution["output"])["raw"]["summary"]
-    assert summary["records"] == sum(expected.values()), "the raw step's summary reaches the execution output"
+    output = json.loads(execution["output"])
+    assert output["raw"]["summary"]["records"] == sum(expected.values()), "the raw summary reaches the output"
+
+    # Silver: one published table per endpoint, read from the location its Glue table points to.
+    run_id = output["run"]["id"]
+    assert re.fullmatch(r"\d{8}T\d{6}Z-success", run_id), "run ids sort by start time"
+    assert output["silver"]["output"]["run_id"] == run_id, "the silver run is this run"
+    silver = silver_tables(emulator, deployment)
+    assert set(silver) == set(expected)
+    for name, count in expected.items():
+        assert silver[name]["location"].endswith(f"/wordpress_api/{name}/run_id={run_id}/"), name
+        assert read_silver(emulator, silver[name]["location"]).num_rows == count, name
+    assert emulator.job_runs[-1]["state"] == "SUCCEEDED"
+    assert json.loads(emulator.job_runs[-1]["arguments"]["--datasets"]) == sorted(expected)
+
+    # The audit: every dataset of the run went RAW -> BRONZE -> SILVER, with its counts.
+    items = audit(emulator, deployment, run_id)
+    assert set(items) == set(expected)
+    for name, count in expected.items():
+        item = items[name]
+        assert item["state"] == "SILVER", item
+        assert item["raw_records"] == item["bronze_rows"] == item["silver_rows"] == count, item
+        assert item["bronze_key"] == f"wordpress_api/{name}/{name}.parquet"
+        assert item["silver_location"] == silver[name]["location"]
+        assert item["execution_arn"] == execution["executionArn"]
+        assert "reason" not in item
+        assert item["raw_at"] <= item["bronze_at"] <= item["silver_at"]
+
+    # Started on its own, silver rebuilds every bronze table into a new run location.
+    rebuild = run_execution(
+        emulator.client("stepfunctions"),
+        pipeline.silver_state_machine_arn,
+        {},
+        name="rebuild",
+        timeout_seconds=600,
+    )
+    assert rebuild["status"] == "SUCCEEDED", rebuild.get("cause")
+    rebuilt = silver_tables(emulator, deployment)
+    rebuild_run = json.loads(rebuild["output"])["run_id"]
+    assert re.fullmatch(r"\d{8}T\d{6}Z-rebuild", rebuild_run) and rebuild_run > run_id
+    for name, count in expected.items():
+        assert rebuilt[name]["location"].endswith(f"/run_id={rebuild_run}/"), (
+            "the table switched to the rebuild"
+        )
+        assert read_silver(emulator, rebuilt[name]["location"]).num_rows == count
+    rebuilt_items = audit(emulator, deployment, rebuild_run)
+    assert {name: item["state"] for name, item in rebuilt_items.items()} == dict.fromkeys(expected, "SILVER")
+    assert audit(emulator, deployment, run_id) == items, "the first run's items are unchanged"
+    assert sns_messages(pipeline.topic_arns["failure_stepfunction"]) == []
 
 
 def test_raw_failure_ends_failed_alerts_with_error_and_cause_and_never_runs_bronze(
@@ -99,7 +166,13 @@ def test_raw_failure_ends_failed_alerts_with_error_and_cause_and_never_runs_bron
     execution = run(emulator, pipeline, "raw-failure")
 
     assert execution["status"] == "FAILED"
-    assert execution["states"] == [RAW_STEP, "Raw step failed", "Publish failure alert", "Pipeline failed"]
+    assert execution["states"] == [
+        *RUN_ID_STEPS,
+        RAW_STEP,
+        "Raw step failed",
+        "Publish failure alert",
+        "Pipeline failed",
+    ]
     # The execution fails with the step's own error, so alarms and the console show the real reason.
     assert execution["error"] == "PipelineStepFailed"
     tags_url = site.url("tags", pretty=False)
@@ -133,8 +206,10 @@ def test_bronze_failure_is_reported_as_the_bronze_step(
     execution = run(emulator, pipeline, "bronze-failure")
 
     assert execution["status"] == "FAILED"
-    assert execution["states"] == [
+    assert top_level(execution["states"]) == [
+        *RUN_ID_STEPS,
         RAW_STEP,
+        RAW_AUDIT,
         BRONZE_STEP,
         "Bronze step failed",
         "Publish failure alert",
