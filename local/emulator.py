@@ -290,30 +290,6 @@ def mirror_up(s3: Any, buckets: set[str], root: Path, before: dict[tuple[str, st
         s3.delete_object(Bucket=bucket, Key=key)
 
 
-def local_spark_session() -> Any:
-    """The process's SparkSession, started for a small machine if none runs yet (a job script's own
-    ``getOrCreate()`` then gets it): Java 17 (local/java.py), two cores, no UI, UTC."""
-    from local.java import use_for_spark
-
-    use_for_spark()
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("lakehouse-emulator")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.default.parallelism", "2")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.driver.memory", "1g")
-        .config("spark.sql.adaptive.enabled", "false")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    return session
-
-
 def run_glue_job(s3: Any, job_name: str, script_location: str, arguments: dict[str, str]) -> None:
     """Run a Glue job's script as Glue would (``python script --JOB_NAME name --arg value ...``) under
     local PySpark, on local copies of the buckets its arguments name; raises what the script raises."""
@@ -331,7 +307,11 @@ def run_glue_job(s3: Any, job_name: str, script_location: str, arguments: dict[s
         for name, value in arguments.items():
             argv += [name, value]
         argv += ["--local_s3_root", str(root)]
-        local_spark_session()
+        # The process's SparkSession (local/spark.py: Java 17, two cores, settings for small data);
+        # the script's own getOrCreate() gets it.
+        from local.spark import session
+
+        session(small_data=True)
         saved = sys.argv
         sys.argv = argv
         try:

@@ -192,28 +192,6 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
     }
   }
 
-  # Superseded silver runs: the job tags the objects of a run location it has switched away from,
-  # so the published run is never expired, however long ago it was written.
-  dynamic "rule" {
-    for_each = each.key == "silver" ? [var.silver_superseded_run_expiration_days] : []
-
-    content {
-      id     = "expire-superseded-runs"
-      status = "Enabled"
-
-      filter {
-        tag {
-          key   = "lakehouse:superseded"
-          value = "true"
-        }
-      }
-
-      expiration {
-        days = rule.value
-      }
-    }
-  }
-
   # Lifecycle rules on noncurrent versions need versioning enabled first.
   depends_on = [aws_s3_bucket_versioning.this]
 }

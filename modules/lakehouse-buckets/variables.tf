@@ -141,17 +141,6 @@ variable "silver_run_result_expiration_days" {
   }
 }
 
-variable "silver_superseded_run_expiration_days" {
-  description = "Days the objects of a silver run location the Glue table no longer points to (tagged lakehouse:superseded=true by the job) are kept; queries started before the switch still read them meanwhile."
-  type        = number
-  default     = 7
-
-  validation {
-    condition     = var.silver_superseded_run_expiration_days >= 1 && var.silver_superseded_run_expiration_days <= 3650 && floor(var.silver_superseded_run_expiration_days) == var.silver_superseded_run_expiration_days
-    error_message = "silver_superseded_run_expiration_days must be a whole number of days from 1 to 3650."
-  }
-}
-
 variable "spark_temp_expiration_days" {
   description = "Days Spark temporary files (temp/ in the artifacts bucket, the Glue job's --TempDir) are kept."
   type        = number

@@ -25,13 +25,6 @@ locals {
   bronze_glue_tables_arn     = "arn:${local.partition}:glue:${local.region}:${local.account_id}:table/${var.glue_database_name}/*"
   glue_job_log_group_pattern = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws-glue/jobs/${local.silver_security_config}-role/${local.silver_job_name}/*"
 
-  # S3 prefixes the job writes in the silver bucket (published runs, quarantine, run results).
-  silver_write_prefixes = [
-    "${local.data_source}/",
-    "quarantine/${local.data_source}/",
-    "_runs/${local.data_source}/",
-  ]
-
   # The silver state machine: same templatefile convention, under the "silver_" prefix.
   silver_state_machine_definition_template = "${path.module}/../../statemachine/wordpress_bronze_to_silver.asl.json"
   silver_state_machine_definition_vars = {
@@ -161,10 +154,16 @@ data "aws_iam_policy_document" "silver_job" {
     }
   }
 
+  # Published runs, quarantined data with its reports, and the per-run result.json. DeleteObject:
+  # after switching a table the job removes its run folders older than the previous one.
   statement {
-    sid       = "WriteSilverObjects"
-    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:PutObjectTagging"]
-    resources = [for prefix in local.silver_write_prefixes : "${var.silver_bucket_arn}/${prefix}*"]
+    sid     = "WriteSilverObjects"
+    actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    resources = [
+      "${var.silver_bucket_arn}/${local.data_source}/*",
+      "${var.silver_bucket_arn}/quarantine/${local.data_source}/*",
+      "${var.silver_bucket_arn}/_runs/${local.data_source}/*",
+    ]
   }
 
   statement {
@@ -175,23 +174,19 @@ data "aws_iam_policy_document" "silver_job" {
     condition {
       test     = "StringLike"
       variable = "s3:prefix"
-      values   = [for prefix in local.silver_write_prefixes : "${prefix}*"]
+      values   = ["${local.data_source}/*", "quarantine/${local.data_source}/*", "_runs/${local.data_source}/*"]
     }
   }
 
-  # The job creates each silver table on its first run and switches its location (and partitions)
-  # when a run passes the quality gate; it touches no other database.
+  # The job creates each silver table on its first run and switches its location in one UpdateTable
+  # when a run passes the quality gate (partitions by projection: no partition calls); it touches no
+  # other database.
   statement {
     sid = "ManageSilverTables"
     actions = [
-      "glue:GetDatabase",
       "glue:GetTable",
-      "glue:GetTables",
       "glue:CreateTable",
       "glue:UpdateTable",
-      "glue:GetPartitions",
-      "glue:BatchCreatePartition",
-      "glue:BatchDeletePartition",
     ]
     resources = [
       local.silver_glue_catalog_arn,
