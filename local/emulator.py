@@ -307,11 +307,12 @@ def run_glue_job(s3: Any, job_name: str, script_location: str, arguments: dict[s
         for name, value in arguments.items():
             argv += [name, value]
         argv += ["--local_s3_root", str(root)]
-        # The process's SparkSession (local/spark.py: Java 17, two cores, settings for small data);
-        # the script's own getOrCreate() gets it.
-        from local.spark import session
+        if "pyspark" in script.read_text(encoding="utf-8"):
+            # The process's SparkSession (local/spark.py: Java 17, two cores, settings for small
+            # data); the script's own getOrCreate() gets it.
+            from local.spark import session
 
-        session(small_data=True)
+            session(small_data=True)
         saved = sys.argv
         sys.argv = argv
         try:
