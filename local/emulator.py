@@ -312,6 +312,8 @@ def run_glue_job(s3: Any, job_name: str, script_location: str, arguments: dict[s
             # data); the script's own getOrCreate() gets it.
             from local.spark import session
 
+            # Spark binds its driver to the loopback address only: nothing listens beyond 127.0.0.1.
+            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
             session(small_data=True)
         saved = sys.argv
         sys.argv = argv
