@@ -1,7 +1,7 @@
 # serverless-lakehouse root module: wires one module per concern.
-#   lakehouse-buckets  raw and bronze buckets, their SSM parameters, the bronze Glue database
+#   lakehouse-buckets  raw, bronze, silver and artifacts buckets, their SSM parameters, the bronze and silver Glue databases
 #   alerting           SNS topics, subscriptions, failure routing rules and alarms
-#   pipeline           WordPress REST API -> raw JSON -> bronze Parquet, daily
+#   pipeline           WordPress REST API -> raw JSON -> bronze Parquet -> silver (Glue), daily, with an audit table
 #   glue-cost-control  stops Glue interactive sessions after a chosen duration
 #   failure-replay     starts the pipeline's failed executions (recorded by alerting) again, daily
 
@@ -59,9 +59,10 @@ module "alerting" {
   raw_topic_parameter_name    = local.parameter_names.raw_topic
   bronze_topic_parameter_name = local.parameter_names.bronze_topic
   # Lists of known length (one entry per state machine / function), so rule keys are known at plan time.
-  # The pipeline publishes its own failure alert (step, error, cause): only its TIMED_OUT and ABORTED
-  # executions are routed. The Glue cost control does not alert itself: all its failures are routed.
-  self_alerting_state_machine_arns = [module.pipeline.state_machine_arn]
+  # The pipeline's two state machines publish their own failure alert (step, error, cause): only their
+  # TIMED_OUT and ABORTED executions are routed. The Glue cost control does not alert itself: all its
+  # failures are routed.
+  self_alerting_state_machine_arns = [module.pipeline.state_machine_arn, module.pipeline.silver_state_machine_arn]
   state_machine_arns               = module.glue_cost_control[*].state_machine_arn
   lambda_function_names            = concat(module.pipeline.function_names, [module.failure_replay.function_name])
   log_retention_days               = var.log_retention_days
@@ -79,6 +80,11 @@ module "pipeline" {
   bronze_bucket_parameter_arn  = module.lakehouse_buckets.bronze_bucket_parameter_arn
   bronze_bucket_parameter_name = module.lakehouse_buckets.bronze_bucket_parameter_name
   glue_database_name           = module.lakehouse_buckets.glue_database_name
+  silver_bucket_name           = module.lakehouse_buckets.silver_bucket_name
+  silver_bucket_arn            = module.lakehouse_buckets.silver_bucket_arn
+  artifacts_bucket_name        = module.lakehouse_buckets.artifacts_bucket_name
+  artifacts_bucket_arn         = module.lakehouse_buckets.artifacts_bucket_arn
+  silver_glue_database_name    = module.lakehouse_buckets.silver_glue_database_name
 
   raw_topic_arn                  = module.alerting.raw_topic_arn
   raw_topic_parameter_arn        = module.alerting.raw_topic_parameter_arn

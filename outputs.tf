@@ -67,3 +67,28 @@ output "failure_replay_schedule_arn" {
   description = "ARN of the EventBridge Scheduler schedule of the failure replay."
   value       = module.failure_replay.schedule_arn
 }
+
+output "silver_bucket_name" {
+  description = "Name of the silver layer bucket."
+  value       = module.lakehouse_buckets.silver_bucket_name
+}
+
+output "silver_glue_database_name" {
+  description = "Glue Data Catalog database holding the silver tables (query them with Athena)."
+  value       = module.lakehouse_buckets.silver_glue_database_name
+}
+
+output "silver_state_machine_arn" {
+  description = "ARN of the WordPress_Bronze_To_Silver state machine (start it on its own to rebuild silver from bronze)."
+  value       = module.pipeline.silver_state_machine_arn
+}
+
+output "silver_job_name" {
+  description = "Name of the bronze-to-silver Glue job."
+  value       = module.pipeline.silver_job_name
+}
+
+output "audit_table_name" {
+  description = "DynamoDB table with one item per dataset per run (see the README for the query listing a dataset's last runs)."
+  value       = module.pipeline.audit_table_name
+}

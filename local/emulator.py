@@ -16,14 +16,32 @@ One place for every adaptation of moto the project relies on, shared by the test
 - ``StartExecution`` accepts a state machine alias or version ARN, as Step Functions does (moto
   accepts only the unqualified ARN): the execution runs the definition of the version the alias
   routes to and is listed, described and stopped under the state machine, like on AWS.
+- ``states:startExecution.sync:2`` (a workflow starting another and waiting for it) works: moto's
+  Step Functions integration sends AWS's parameter names to boto3 unchanged (``StateMachineArn``
+  where boto3 wants ``stateMachineArn``) and returns boto3's (``executionArn`` where the
+  integration returns ``ExecutionArn``), with datetimes the execution output cannot serialise.
+- ``aws-sdk:`` task results are what Step Functions returns: an S3 ``getObject`` ``Body`` is the
+  object's text (moto hands on boto3's stream), datetimes are ISO 8601 strings.
+- ``glue:startJobRun.sync`` runs the job's real script (``run_glue_job``): moto's integration would
+  end in ``States.Runtime`` and moto's job runs succeed at once without running anything. The job
+  run stays RUNNING while the script runs under local PySpark on ``file://`` copies of the S3
+  buckets its arguments name (``--local_s3_root``; mirrored from the emulator and back, since
+  Spark's s3a connector is not installable here), then ends SUCCEEDED, or FAILED with the
+  script's error as ``ErrorMessage``. Sync tasks poll every 0.05 s instead of 0.5 s.
 - On exit, executions still RUNNING are stopped so their threads do not outlive the emulator.
 """
 
 from __future__ import annotations
 
+import contextlib
+import datetime
+import hashlib
 import json
 import os
 import random
+import runpy
+import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -32,6 +50,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
@@ -50,10 +69,11 @@ Handler = Callable[[dict[str, Any], Any], Any]
 class RecordedCall:
     """An AWS API call a Lambda handler made while it ran in the emulator (tests/iam evaluates them)."""
 
-    function_name: str
+    function_name: str  # the function (or, with kind "glue", the Glue job) that made the call
     service: str  # botocore service name: s3, ssm, sns, glue, ...
     operation: str  # API operation: PutObject, GetParameter, ...
     params: dict[str, Any]
+    kind: str = "lambda"  # "lambda": a function's handler; "glue": a Glue job's script
 
 
 # Called with each Emulator as it shuts down (before RUNNING executions are stopped): the test suite
@@ -105,6 +125,10 @@ class Emulator:
     _running_function: str | None = None
     _owner_thread: int = field(default_factory=threading.get_ident)
     _owner_runs_handler: bool = False
+    job_runs: list[dict[str, Any]] = field(default_factory=list)
+    _job_threads: list[threading.Thread] = field(default_factory=list)
+    # Threads running a Glue job's script -> the job's name: their calls are the job's.
+    _job_scripts: dict[int, str] = field(default_factory=dict)
 
     def register_handler(self, function_name: str, handler: Handler) -> None:
         """Run `handler(event, context)` whenever Lambda function `function_name` is invoked."""
@@ -199,6 +223,11 @@ class Emulator:
         return json.dumps(result, default=str).encode()
 
     def _record(self, client: Any, operation: str, params: dict[str, Any]) -> None:
+        job = self._job_scripts.get(threading.get_ident())
+        if job is not None:
+            service = client.meta.service_model.service_name
+            self.calls.append(RecordedCall(job, service, operation, dict(params), kind="glue"))
+            return
         function = self._running_function
         on_owner = threading.get_ident() == self._owner_thread
         # A handler the owner thread runs: only that thread's calls are its (an execution it starts runs
@@ -206,6 +235,60 @@ class Emulator:
         if function is not None and (on_owner if self._owner_runs_handler else not on_owner):
             service = client.meta.service_model.service_name
             self.calls.append(RecordedCall(function, service, operation, dict(params)))
+
+    def _start_job_run(self, original: Callable[..., str], job: Any, *args: Any, **kwargs: Any) -> str:
+        """moto's StartJobRun, then the real script in a thread while the run stays RUNNING."""
+        run_id = original(job, *args, **kwargs)
+        job_run = next(run for run in job.job_runs if run.job_run_id == run_id)
+        job_run.status = "RUNNING"
+        thread = threading.Thread(
+            target=self._run_job, args=(job, job_run), name=f"glue-job-{job.name}", daemon=True
+        )
+        self._job_threads.append(thread)
+        thread.start()
+        return run_id
+
+    def _run_job(self, job: Any, job_run: Any) -> None:
+        record: dict[str, Any] = {"job_name": job.name, "run_id": job_run.job_run_id}
+        record["arguments"] = dict(job_run.arguments or {})
+        self.job_runs.append(record)
+        started = time.monotonic()
+        try:
+            run_glue_job(
+                self.client("s3"),
+                job.name,
+                job.command["ScriptLocation"],
+                record["arguments"],
+                as_job=lambda: self._as_job(job.name),
+                record_call=lambda service, operation, params: self.calls.append(
+                    RecordedCall(job.name, service, operation, params, kind="glue")
+                ),
+            )
+        except BaseException as error:  # noqa: BLE001 - any failure of the script fails the job run
+            message = _job_error_message(error)
+            record.update(state="FAILED", error=message)
+            job_run.error_message = message
+            job_run.execution_seconds = max(1, round(time.monotonic() - started))
+            job_run.status = "FAILED"
+            return
+        record["state"] = "SUCCEEDED"
+        job_run.execution_seconds = max(1, round(time.monotonic() - started))
+        job_run.status = "SUCCEEDED"
+
+    @contextmanager
+    def _as_job(self, job_name: str) -> Iterator[None]:
+        """Attribute this thread's AWS calls to the Glue job while its script runs."""
+        ident = threading.get_ident()
+        self._job_scripts[ident] = job_name
+        try:
+            yield
+        finally:
+            self._job_scripts.pop(ident, None)
+
+    def wait_for_jobs(self, timeout_seconds: float = 300.0) -> None:
+        """Wait for every Glue job run the emulator started."""
+        for thread in list(self._job_threads):
+            thread.join(timeout_seconds)
 
     def _sleep_retry(self, seconds: float) -> None:
         self.retry_intervals.append(seconds)
@@ -276,6 +359,164 @@ def _start_qualified_execution(original: Callable[..., Any]) -> Callable[..., An
     return start_execution
 
 
+def _job_error_message(error: BaseException) -> str:
+    if isinstance(error, SystemExit):
+        return f"the job script exited with status {error.code}"
+    return f"{type(error).__name__}: {error}"
+
+
+def _jsonable(value: Any) -> Any:
+    """Datetimes as ISO 8601 strings, as Step Functions serialises service results."""
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {key: _jsonable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(item) for item in value]
+    return value
+
+
+def _to_integration_names(response: Any) -> None:
+    """boto3's camelCase Step Functions response -> the integration's PascalCase, in place."""
+    if not isinstance(response, dict):
+        return
+    for key in list(response):
+        value = _jsonable(response.pop(key))
+        response[key[:1].upper() + key[1:]] = value
+
+
+# --------------------------------------------------------------------------- Glue job runs
+
+
+def _md5(path: Path) -> str:
+    return hashlib.md5(path.read_bytes(), usedforsecurity=False).hexdigest()
+
+
+def _bucket_names(s3: Any) -> set[str]:
+    return {bucket["Name"] for bucket in s3.list_buckets().get("Buckets", [])}
+
+
+def mirror_down(s3: Any, buckets: set[str], root: Path) -> dict[tuple[str, str], str]:
+    """Copy every object of `buckets` to root/<bucket>/<key>; returns (bucket, key) -> md5."""
+    copied: dict[tuple[str, str], str] = {}
+    for bucket in sorted(buckets):
+        (root / bucket).mkdir(parents=True, exist_ok=True)
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            for item in page.get("Contents", []):
+                target = root / bucket / item["Key"]
+                if item["Key"].endswith("/"):
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
+                s3.download_file(bucket, item["Key"], str(target))
+                copied[(bucket, item["Key"])] = _md5(target)
+    return copied
+
+
+def mirror_up(
+    s3: Any, buckets: set[str], root: Path, before: dict[tuple[str, str], str]
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Upload what the script wrote under root (new or changed files) and delete what it removed;
+    returns the (bucket, key)s written and deleted.
+
+    Hidden files (Hadoop's .crc checksums) stay local; objects the script wrote through boto3 are
+    not in `before` and have no local copy, so they are left alone."""
+    written: list[tuple[str, str]] = []
+    present: set[tuple[str, str]] = set()
+    for bucket in sorted(buckets):
+        for path in sorted((root / bucket).rglob("*")):
+            if not path.is_file() or any(part.startswith(".") for part in path.relative_to(root).parts):
+                continue
+            key = path.relative_to(root / bucket).as_posix()
+            present.add((bucket, key))
+            if before.get((bucket, key)) != _md5(path):
+                s3.upload_file(str(path), bucket, key)
+                written.append((bucket, key))
+    deleted = sorted(set(before) - present)
+    for bucket, key in deleted:
+        s3.delete_object(Bucket=bucket, Key=key)
+    return written, deleted
+
+
+def _mark_unread(root: Path, copied: dict[tuple[str, str], str]) -> None:
+    """Set each copied file's access time before its modification time, so that reading it moves the
+    access time (relatime) and _read_since shows what the script read."""
+    for bucket, key in copied:
+        path = root / bucket / key
+        os.utime(path, (0, path.stat().st_mtime))
+
+
+def _read_since(root: Path, copied: dict[tuple[str, str], str]) -> list[tuple[str, str]]:
+    read = []
+    for bucket, key in copied:
+        path = root / bucket / key
+        if path.exists() and path.stat().st_atime > 0:  # the script may have removed it
+            read.append((bucket, key))
+    return read
+
+
+def run_glue_job(
+    s3: Any,
+    job_name: str,
+    script_location: str,
+    arguments: dict[str, str],
+    as_job: Callable[[], Any] = contextlib.nullcontext,
+    record_call: Callable[[str, str, dict[str, Any]], None] | None = None,
+) -> None:
+    """Run a Glue job's script as Glue would (``python script --JOB_NAME name --arg value ...``) under
+    local PySpark, on local copies of the buckets its arguments name; raises what the script raises.
+
+    `as_job` is entered while the script runs (the emulator attributes its boto3 calls to the job);
+    `record_call` receives the S3 requests Glue's S3 connector would make for the script's Spark I/O,
+    read off the local copies: GetObject (and a listing) of each object it read, PutObject of each it
+    wrote, DeleteObject of each it removed."""
+    if not script_location.startswith("s3://"):
+        raise ValueError(f"job {job_name}: ScriptLocation {script_location!r} is not an s3:// URI")
+    script_bucket, script_key = script_location.removeprefix("s3://").split("/", 1)
+    buckets = {value for value in arguments.values() if value in _bucket_names(s3)}
+    with tempfile.TemporaryDirectory(prefix=f"glue-{job_name}-") as workdir:
+        work = Path(workdir)
+        script = work / Path(script_key).name
+        s3.download_file(script_bucket, script_key, str(script))
+        root = work / "s3"
+        before = mirror_down(s3, buckets, root)
+        _mark_unread(root, before)
+        argv = [str(script), "--JOB_NAME", job_name]
+        for name, value in arguments.items():
+            argv += [name, value]
+        argv += ["--local_s3_root", str(root)]
+        if "pyspark" in script.read_text(encoding="utf-8"):
+            # The process's SparkSession (local/spark.py: Java 17, two cores, settings for small
+            # data); the script's own getOrCreate() gets it.
+            from local.spark import session
+
+            # Spark binds its driver to the loopback address only: nothing listens beyond 127.0.0.1.
+            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+            session(small_data=True)
+        saved = sys.argv
+        sys.argv = argv
+        try:
+            with as_job():
+                runpy.run_path(str(script), run_name="__main__")
+        except SystemExit as exit_:
+            if exit_.code not in (0, None):
+                raise
+        finally:
+            sys.argv = saved
+            read = _read_since(root, before)
+        written, deleted = mirror_up(s3, buckets, root, before)
+        if record_call is not None:
+            record_call(
+                "s3", "GetObject", {"Bucket": script_bucket, "Key": script_key}
+            )  # Glue loads the script
+            for bucket, key in read:
+                record_call("s3", "ListObjectsV2", {"Bucket": bucket, "Prefix": key})
+                record_call("s3", "GetObject", {"Bucket": bucket, "Key": key})
+            for bucket, key in written:
+                record_call("s3", "PutObject", {"Bucket": bucket, "Key": key})
+            for bucket, key in deleted:
+                record_call("s3", "DeleteObject", {"Bucket": bucket, "Key": key})
+
+
 def fake_aws_environment(region: str = DEFAULT_REGION) -> dict[str, str]:
     """Credentials and region for talking to an emulator: never real, so nothing reaches AWS."""
     return {
@@ -317,9 +558,14 @@ def aws_emulator(region: str = DEFAULT_REGION, time_scale: float = 0.0) -> Itera
     """Start moto with Step Functions execution and in-process Lambda; yield the Emulator."""
     from botocore.client import BaseClient
     from moto.awslambda_simple.models import LambdaSimpleBackend
+    from moto.glue.models import FakeJob, FakeJobRun
+    from moto.moto_api import state_manager
     from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
         state_task_service_aws_sdk,
+        state_task_service_callback,
+        state_task_service_glue,
+        state_task_service_sfn,
     )
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
     from moto.stepfunctions.parser.models import StepFunctionsParserBackend
@@ -345,6 +591,67 @@ def aws_emulator(region: str = DEFAULT_REGION, time_scale: float = 0.0) -> Itera
         emulator._record(client, operation, params)
         return make_api_call(client, operation, params)
 
+    original_start_job_run = FakeJob.start_job_run
+    original_job_run_as_dict = FakeJobRun.as_dict
+    original_sfn_service_task = state_task_service_sfn.StateTaskServiceSfn._eval_service_task
+    original_sdk_service_task = state_task_service_aws_sdk.StateTaskServiceAwsSdk._eval_service_task
+
+    def sdk_service_task(service: Any, env: Any, *args: Any, **kwargs: Any) -> None:
+        original_sdk_service_task(service, env, *args, **kwargs)
+        response = env.stack[-1]
+        if isinstance(response, dict) and hasattr(response.get("Body"), "read"):
+            response["Body"] = response["Body"].read().decode("utf-8")
+        env.stack[-1] = _jsonable(response)
+
+    def start_job_run(job: Any, *args: Any, **kwargs: Any) -> str:
+        return emulator._start_job_run(original_start_job_run, job, *args, **kwargs)
+
+    def job_run_as_dict(job_run: Any) -> dict[str, Any]:
+        described = original_job_run_as_dict(job_run)
+        if getattr(job_run, "error_message", None):
+            described["ErrorMessage"] = job_run.error_message
+        if getattr(job_run, "execution_seconds", None):
+            described["ExecutionTime"] = job_run.execution_seconds
+        return described
+
+    def glue_integration_pattern(
+        service: Any, env: Any, resource_runtime_part: Any, normalised_parameters: Any, state_credentials: Any
+    ) -> None:
+        # moto's version ends in `callback_endpoint.interrupt_all()` on a None endpoint (Glue has no
+        # waitForTaskToken); this is its .sync part only.
+        task_output = env.stack.pop()
+        service.timeout.eval(env=env)
+        timeout_seconds = env.stack.pop()
+        env.stack.append(task_output)
+        resolver = service._build_sync_resolver(
+            env=env,
+            resource_runtime_part=resource_runtime_part,
+            normalised_parameters=normalised_parameters,
+            state_credentials=state_credentials,
+        )
+        outcome = service._eval_sync(
+            env=env,
+            timeout_seconds=timeout_seconds,
+            callback_endpoint=None,
+            heartbeat_endpoint=None,
+            sync_resolver=resolver,
+        )
+        env.stack.append(_jsonable(outcome))
+
+    def sfn_service_task(
+        service: Any,
+        env: Any,
+        resource_runtime_part: Any,
+        normalised_parameters: dict,
+        state_credentials: Any,
+    ) -> None:
+        boto_parameters = {key[:1].lower() + key[1:]: value for key, value in normalised_parameters.items()}
+        original_sfn_service_task(service, env, resource_runtime_part, boto_parameters, state_credentials)
+        _to_integration_names(env.stack[-1])
+
+    def sfn_normalise_response(service: Any, response: Any, *args: Any, **kwargs: Any) -> None:
+        _to_integration_names(response)
+
     retry_time = types.SimpleNamespace(sleep=emulator._sleep_retry, time=time.time, monotonic=time.monotonic)
     error_names = {**state_task_service_aws_sdk._SERVICE_ERROR_NAMES, **AWS_SERVICE_ERROR_NAMES}
 
@@ -367,12 +674,45 @@ def aws_emulator(region: str = DEFAULT_REGION, time_scale: float = 0.0) -> Itera
         stack.enter_context(mock.patch.object(retrier_decl, "time", retry_time))
         stack.enter_context(mock.patch.dict(state_task_service_aws_sdk._SERVICE_ERROR_NAMES, error_names))
         stack.enter_context(mock.patch.object(BaseClient, "_make_api_call", recording_api_call))
+        stack.enter_context(
+            mock.patch.object(
+                state_task_service_aws_sdk.StateTaskServiceAwsSdk, "_eval_service_task", sdk_service_task
+            )
+        )
+        stack.enter_context(mock.patch.object(FakeJob, "start_job_run", start_job_run))
+        stack.enter_context(mock.patch.object(FakeJobRun, "as_dict", job_run_as_dict))
+        stack.enter_context(
+            mock.patch.object(
+                state_task_service_glue.StateTaskServiceGlue,
+                "_eval_integration_pattern",
+                glue_integration_pattern,
+            )
+        )
+        stack.enter_context(
+            mock.patch.object(
+                state_task_service_sfn.StateTaskServiceSfn, "_eval_service_task", sfn_service_task
+            )
+        )
+        stack.enter_context(
+            mock.patch.object(
+                state_task_service_sfn.StateTaskServiceSfn, "_normalise_response", sfn_normalise_response
+            )
+        )
+        stack.enter_context(
+            mock.patch.object(state_task_service_callback, "_DELAY_SECONDS_SYNC_CONDITION_CHECK", 0.05)
+        )
+        # Job runs keep the state the emulator gives them (moto would report SUCCEEDED at once).
+        state_manager.set_transition(
+            model_name="glue::job_run", transition={"progression": "manual", "times": 10**9}
+        )
+        stack.callback(state_manager.unset_transition, "glue::job_run")
         try:
             yield emulator
         finally:
             for hook in ON_EXIT:
                 hook(emulator)
             stop_running_executions(emulator.client("stepfunctions"))
+            emulator.wait_for_jobs()
 
 
 def stop_running_executions(sfn: Any) -> None:

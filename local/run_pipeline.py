@@ -1,16 +1,20 @@
-"""Run the WordPress raw -> bronze pipeline locally: ``python -m local.run_pipeline`` (``make run-local``).
+"""Raw -> bronze -> silver, locally: ``python -m local.run_pipeline`` (``make run-local``).
 
 One command, no AWS account: the embedded AWS emulator (local/emulator.py) gets the buckets,
-SSM parameters, topics, Glue database and Lambda functions the Terraform modules would create,
-named from the modules' own HCL (variable defaults, the functions' environment). The state
-machine is the real definition rendered by real Terraform ``templatefile``; its ``lambda:invoke``
-tasks run the real handlers in process. The data comes from the built-in sample WordPress on
-127.0.0.1 (several paginated collections and a custom, non-paginated endpoint), or from the site
-named by ``WORDPRESS_URL`` (then its posts, pages, categories, tags and users are pulled).
+SSM parameters, topics, Glue databases and job, audit table and Lambda functions the Terraform
+modules would create, named from the modules' own HCL (variable defaults, the functions'
+environment, the job's default arguments). Both state machines are the real definitions rendered
+by real Terraform ``templatefile``; ``lambda:invoke`` tasks run the real handlers in process and
+``glue:startJobRun.sync`` runs the real job script (jobs/) under local PySpark. The data comes from
+the built-in sample WordPress on 127.0.0.1 (several paginated collections and a custom,
+non-paginated endpoint), or from the site named by ``WORDPRESS_URL`` (then its posts, pages,
+categories, tags and users are pulled).
 
-It prints each step as the execution history reports it, a summary table, and copies the bronze
-Parquet files (and the raw JSON) to ``local-output/``. Exit status 0 when the execution SUCCEEDED,
-1 when it did not (with the error, its cause and the alerts that were published).
+It prints each step as the execution history reports it, a summary table, the silver summary
+(rows, partitions, quality per table) and the run's audit trail, and copies the raw JSON, the bronze
+Parquet files, the published silver tables and the audit items to ``local-output/``. Exit status 0
+when the execution SUCCEEDED, 1 when it did not (with the error, its cause and the alerts that were
+published).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -43,7 +48,7 @@ from local.emulator import (  # noqa: E402
     sns_messages,
 )
 from local.functions import COMMON_LAYER_DIR, load_handler  # noqa: E402
-from local.hcl import labelled, parse_dir  # noqa: E402
+from local.hcl import labelled, parse_dir, resources  # noqa: E402
 from local.sample_wordpress import SampleWordPress  # noqa: E402
 from local.terraform import MODULES_DIR, render_state_machine  # noqa: E402
 
@@ -51,6 +56,7 @@ DEFAULT_OUTPUT_DIR = REPO_ROOT / "local-output"
 DEFAULT_SAMPLE_POSTS = 250  # three pages of 100: pagination is exercised
 PUBLIC_SITE_ROUTES = ("posts", "pages", "categories", "tags", "users")
 DATA_SOURCE = "wordpress_api"
+JOB_SCRIPT = REPO_ROOT / "jobs" / "wordpress_bronze_to_silver.py"
 EXECUTION_TIMEOUT_SECONDS = 900.0
 MESSAGE_PREVIEW_CHARACTERS = 300
 
@@ -69,6 +75,19 @@ class FunctionSpec:
 
 
 @dataclass(frozen=True)
+class JobSpec:
+    """The Glue job as modules/pipeline declares it."""
+
+    name: str
+    script_key: str
+    default_arguments: dict[str, str]
+    glue_version: str
+    worker_type: str
+    number_of_workers: int
+    timeout_minutes: int
+
+
+@dataclass(frozen=True)
 class Deployment:
     """Names and settings the modules give their resources with default inputs."""
 
@@ -80,6 +99,12 @@ class Deployment:
     state_machine_name: str
     functions: dict[str, FunctionSpec]  # "raw" / "bronze"
     alias_name: str  # of each function and of the state machine: what callers invoke and start
+    silver_bucket: str
+    artifacts_bucket: str
+    silver_database: str
+    silver_state_machine_name: str
+    audit_table: str
+    job: JobSpec
 
 
 def _locals(module_dir: Path) -> dict[str, Any]:
@@ -157,15 +182,69 @@ def read_deployment(account_id: str, region: str) -> Deployment:
         )
         for key, spec in _one(_locals(pipeline_dir)["functions"]).items()
     }
+    pipeline_locals = _locals(pipeline_dir)
+    silver_database = re.search(
+        r'"(data_lakehouse_silver)"', _one(_locals(buckets_dir)["silver_glue_database_name"])
+    )
+    if silver_database is None:
+        raise ValueError("no seed database name in lakehouse-buckets locals.silver_glue_database_name")
+    names = {
+        "bronze_bucket": bucket_name("bronze"),
+        "silver_bucket": bucket_name("silver"),
+        "artifacts_bucket": bucket_name("artifacts"),
+        "silver_database": silver_database.group(1),
+        "job": pipeline["silver_job_name"],  # join("-", compact([var.name_prefix, var.silver_job_name]))
+    }
     return Deployment(
         raw_bucket=bucket_name("raw"),
-        bronze_bucket=bucket_name("bronze"),
+        bronze_bucket=names["bronze_bucket"],
         parameters=parameters,
         topics=topics,
         glue_database=buckets["glue_database_name"],
         state_machine_name=pipeline["state_machine_name"],
         functions=functions,
         alias_name=_locals(pipeline_dir)["alias_name"],
+        silver_bucket=names["silver_bucket"],
+        artifacts_bucket=names["artifacts_bucket"],
+        silver_database=names["silver_database"],
+        silver_state_machine_name=pipeline["silver_state_machine_name"],
+        audit_table=pipeline["audit_table_name"],
+        job=read_job(pipeline_dir, pipeline, _one(pipeline_locals["silver_job_script_key"]), names),
+    )
+
+
+def read_job(
+    pipeline_dir: Path, variables: dict[str, Any], script_key: str, names: dict[str, str]
+) -> JobSpec:
+    """The aws_glue_job of modules/pipeline with its default arguments resolved for the default inputs."""
+    job = next(body for rtype, _, body in resources(parse_dir(pipeline_dir)) if rtype == "aws_glue_job")
+    references = {
+        "${aws_cloudwatch_log_group.silver_job.name}": f"/aws-glue/jobs/{names['job']}",
+        "${var.artifacts_bucket_name}": names["artifacts_bucket"],
+        "${local.silver_job_temp_prefix}": f"temp/{names['job']}/",
+        "${local.bronze_bucket_name}": names["bronze_bucket"],
+        "${var.silver_bucket_name}": names["silver_bucket"],
+        "${var.silver_glue_database_name}": names["silver_database"],
+        "${local.data_source}": DATA_SOURCE,
+    }
+
+    def resolved(value: str) -> str:
+        for reference, replacement in references.items():
+            value = value.replace(reference, replacement)
+        if "${" in value:
+            raise ValueError(
+                f"cannot resolve the job argument {value!r} for the local run; extend read_job()"
+            )
+        return value
+
+    return JobSpec(
+        name=names["job"],
+        script_key=script_key,
+        default_arguments={key: resolved(value) for key, value in _one(job["default_arguments"]).items()},
+        glue_version=job["glue_version"],
+        worker_type=variables["silver_job_worker_type"],
+        number_of_workers=int(variables["silver_job_number_of_workers"]),
+        timeout_minutes=int(variables["silver_job_timeout_minutes"]),
     )
 
 
@@ -174,17 +253,111 @@ class DeployedPipeline:
     state_machine_arn: str
     alias_arn: str  # what the schedule starts: the state machine's live alias
     topic_arns: dict[str, str]
+    silver_state_machine_arn: str = ""
+    silver_alias_arn: str = ""  # what the pipeline starts: the silver state machine's live alias
 
 
 @functools.lru_cache(maxsize=8)
-def render_definition(raw_function_arn: str, bronze_function_arn: str, failure_topic_arn: str) -> str:
-    """The pipeline module's state machine definition, rendered by real Terraform templatefile."""
+def render_definition(
+    raw_function_arn: str,
+    bronze_function_arn: str,
+    failure_topic_arn: str,
+    audit_table_name: str = "data-lakehouse-audit",
+    silver_state_machine_arn: str = "arn:aws:states:eu-west-2:123456789012:stateMachine:silver",
+) -> str:
+    """The pipeline module's WordPress_Raw_To_Bronze definition, rendered by real Terraform templatefile."""
     values = {
         "raw_function_arn": raw_function_arn,
         "bronze_function_arn": bronze_function_arn,
         "failure_topic_arn": failure_topic_arn,
+        "audit_table_name": audit_table_name,
+        "silver_state_machine_arn": silver_state_machine_arn,
     }
     return json.dumps(render_state_machine(MODULES_DIR / "pipeline", values))
+
+
+@functools.lru_cache(maxsize=8)
+def render_silver_definition(
+    silver_job_name: str,
+    silver_bucket_name: str,
+    bronze_database_name: str,
+    audit_table_name: str,
+    failure_topic_arn: str,
+) -> str:
+    """The pipeline module's WordPress_Bronze_To_Silver definition, rendered by real templatefile."""
+    values = {
+        "silver_job_name": silver_job_name,
+        "silver_bucket_name": silver_bucket_name,
+        "bronze_database_name": bronze_database_name,
+        "audit_table_name": audit_table_name,
+        "failure_topic_arn": failure_topic_arn,
+    }
+    return json.dumps(render_state_machine(MODULES_DIR / "pipeline", values, prefix="silver_"))
+
+
+def create_state_machine(emulator: Emulator, name: str, definition: str, alias_name: str) -> tuple[str, str]:
+    """The state machine, published (`publish = true`), and its alias routing to that version, as
+    modules/state-machine creates them; returns (state machine ARN, alias ARN)."""
+    role_arn = emulator.client("iam").create_role(RoleName=name, AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    sfn = emulator.client("stepfunctions")
+    machine = sfn.create_state_machine(
+        name=name, definition=definition, roleArn=role_arn, type="STANDARD", publish=True
+    )
+    alias = sfn.create_state_machine_alias(
+        name=alias_name,
+        routingConfiguration=[{"stateMachineVersionArn": machine["stateMachineVersionArn"], "weight": 100}],
+    )
+    return machine["stateMachineArn"], alias["stateMachineAliasArn"]
+
+
+def deploy_silver(emulator: Emulator, deployment: Deployment, failure_topic_arn: str) -> tuple[str, str]:
+    """The silver and artifacts buckets, silver database, audit table, Glue job (its script uploaded
+    from jobs/) and the silver state machine; returns the state machine's ARN and its alias ARN."""
+    s3, glue, dynamodb, iam = (emulator.client(name) for name in ("s3", "glue", "dynamodb", "iam"))
+    for bucket in (deployment.silver_bucket, deployment.artifacts_bucket):
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": emulator.region})
+    glue.create_database(DatabaseInput={"Name": deployment.silver_database})
+    dynamodb.create_table(
+        TableName=deployment.audit_table,
+        KeySchema=[
+            {"AttributeName": "dataset", "KeyType": "HASH"},
+            {"AttributeName": "run_id", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "dataset", "AttributeType": "S"},
+            {"AttributeName": "run_id", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    job = deployment.job
+    s3.upload_file(str(JOB_SCRIPT), deployment.artifacts_bucket, job.script_key)
+    role_arn = iam.create_role(RoleName=job.name, AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    glue.create_job(
+        Name=job.name,
+        Role=role_arn,
+        Command={
+            "Name": "glueetl",
+            "ScriptLocation": f"s3://{deployment.artifacts_bucket}/{job.script_key}",
+            "PythonVersion": "3",
+        },
+        DefaultArguments=job.default_arguments,
+        GlueVersion=job.glue_version,
+        WorkerType=job.worker_type,
+        NumberOfWorkers=job.number_of_workers,
+        Timeout=job.timeout_minutes,
+        MaxRetries=0,
+        ExecutionProperty={"MaxConcurrentRuns": 1},
+    )
+    definition = render_silver_definition(
+        job.name,
+        deployment.silver_bucket,
+        deployment.glue_database,
+        deployment.audit_table,
+        failure_topic_arn,
+    )
+    return create_state_machine(
+        emulator, deployment.silver_state_machine_name, definition, deployment.alias_name
+    )
 
 
 def deploy(
@@ -224,25 +397,21 @@ def deploy(
         )
         for key, spec in deployment.functions.items()
     }
-    definition = render_definition(arns["raw"], arns["bronze"], topic_arns["failure_stepfunction"])
+    silver_arn, silver_alias_arn = deploy_silver(emulator, deployment, topic_arns["failure_stepfunction"])
+    # The pipeline starts the silver workflow through its live alias, as the module renders it.
+    definition = render_definition(
+        arns["raw"],
+        arns["bronze"],
+        topic_arns["failure_stepfunction"],
+        deployment.audit_table,
+        silver_alias_arn,
+    )
     if definition_transform is not None:
         definition = json.dumps(definition_transform(json.loads(definition)))
-    role_arn = emulator.client("iam").create_role(
-        RoleName=deployment.state_machine_name, AssumeRolePolicyDocument="{}"
-    )["Role"]["Arn"]
-    sfn = emulator.client("stepfunctions")
-    machine = sfn.create_state_machine(
-        name=deployment.state_machine_name,
-        definition=definition,
-        roleArn=role_arn,
-        type="STANDARD",
-        publish=True,
+    machine_arn, alias_arn = create_state_machine(
+        emulator, deployment.state_machine_name, definition, deployment.alias_name
     )
-    alias = sfn.create_state_machine_alias(
-        name=deployment.alias_name,
-        routingConfiguration=[{"stateMachineVersionArn": machine["stateMachineVersionArn"], "weight": 100}],
-    )
-    return DeployedPipeline(machine["stateMachineArn"], alias["stateMachineAliasArn"], topic_arns)
+    return DeployedPipeline(machine_arn, alias_arn, topic_arns, silver_arn, silver_alias_arn)
 
 
 # --------------------------------------------------------------------------- endpoints
@@ -324,12 +493,24 @@ def run_with_progress(
     seen = 0
     state = ""
     started = None
+    map_states: list[str] = []
     deadline = time.monotonic() + EXECUTION_TIMEOUT_SECONDS
     while True:
         description = sfn.describe_execution(executionArn=execution_arn)
         events = execution_events(sfn, execution_arn)
         for event in events[seen:]:
             started = started or event["timestamp"]
+            kind = event["type"]
+            if kind == "MapStateEntered":
+                map_states.append(event["stateEnteredEventDetails"]["name"])
+                print(f"  [{_elapsed(event, started)}] {map_states[-1]} ...", file=out, flush=True)
+                continue
+            if kind in ("MapStateExited", "MapStateFailed", "MapStateAborted") and map_states:
+                verb = "done" if kind == "MapStateExited" else kind.removeprefix("MapState").upper()
+                print(f"  [{_elapsed(event, started)}] {map_states.pop()} ... {verb}", file=out, flush=True)
+                continue
+            if map_states:  # one line per Map state, not one per iteration
+                continue
             if "stateEnteredEventDetails" in event:
                 state = event["stateEnteredEventDetails"]["name"]
             line = describe_event(event, state)
@@ -406,6 +587,125 @@ def collect_results(
     return sorted(rows, key=lambda row: row.name)
 
 
+def audit_items(dynamodb: Any, table: str, execution_arn: str) -> list[dict[str, Any]]:
+    """The audit items of the run an execution of WordPress_Raw_To_Bronze started, as stored
+    (plain JSON values), by dataset."""
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserializer = TypeDeserializer()
+    items = []
+    for page in dynamodb.get_paginator("scan").paginate(
+        TableName=table,
+        FilterExpression="execution_arn = :arn",
+        ExpressionAttributeValues={":arn": {"S": execution_arn}},
+    ):
+        for item in page["Items"]:
+            plain = {key: deserializer.deserialize(value) for key, value in item.items()}
+            items.append({key: _plain_number(value) for key, value in plain.items()})
+    return sorted(items, key=lambda item: item["dataset"])
+
+
+def _plain_number(value: Any) -> Any:
+    """DynamoDB numbers come back as Decimal: integers as int, others as float."""
+    if isinstance(value, Decimal):
+        return int(value) if value.is_finite() and value == value.to_integral_value() else float(value)
+    return value
+
+
+def run_result(s3: Any, bucket: str, run_id: str) -> dict[str, Any] | None:
+    """The silver job's result.json for a run, or None when it wrote none."""
+    try:
+        body = s3.get_object(Bucket=bucket, Key=f"_runs/{DATA_SOURCE}/{run_id}/result.json")["Body"].read()
+    except s3.exceptions.NoSuchKey:
+        return None
+    return json.loads(body)
+
+
+def copy_silver(s3: Any, glue: Any, database: str, destination: Path) -> dict[str, Path]:
+    """Copy each published silver table (the run location its Glue table points to) to
+    destination/wordpress_api/<name>/, partition folders included; returns name -> folder."""
+    shutil.rmtree(destination, ignore_errors=True)
+    copied: dict[str, Path] = {}
+    for table in glue.get_paginator("get_tables").paginate(DatabaseName=database):
+        for entry in table["TableList"]:
+            location = entry.get("StorageDescriptor", {}).get("Location", "")
+            if not location.startswith("s3://"):
+                continue
+            bucket, prefix = location.removeprefix("s3://").split("/", 1)
+            prefix = prefix.rstrip("/") + "/"
+            target = destination / DATA_SOURCE / entry["Name"]
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    relative = item["Key"][len(prefix) :]
+                    if not relative or relative.endswith("/"):
+                        continue
+                    path = target / relative
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    s3.download_file(bucket, item["Key"], str(path))
+            copied[entry["Name"]] = target
+    return copied
+
+
+def format_rows(header: tuple[str, ...], body: list[tuple[str, ...]], numeric: set[int]) -> str:
+    """A plain text table: first column left-aligned, `numeric` columns right-aligned."""
+    table = [header, *body]
+    widths = [max(len(line[i]) for line in table) for i in range(len(header))]
+
+    def render(line: tuple[str, ...]) -> str:
+        cells = [
+            value.rjust(width) if index in numeric else value.ljust(width)
+            for index, (value, width) in enumerate(zip(line, widths, strict=True))
+        ]
+        return ("  " + "  ".join(cells)).rstrip()
+
+    rule = "  " + "  ".join("-" * width for width in widths)
+    return "\n".join([render(header), rule, *(render(line) for line in body)])
+
+
+def format_silver(result: dict[str, Any]) -> str:
+    def cell(value: Any) -> str:
+        return "-" if value is None else f"{value:,}" if isinstance(value, int) else str(value)
+
+    body = []
+    for item in sorted(result.get("datasets", []), key=lambda item: item["dataset"]):
+        rules = item.get("failed_rules") or []
+        quality = (
+            "passed"
+            if not rules
+            else "; ".join(f"{rule['rule']} ({rule.get('count', '?')})" for rule in rules)
+        )
+        body.append(
+            (
+                item["dataset"],
+                item["state"],
+                cell(item.get("silver_rows")),
+                cell(item.get("partitions")),
+                quality,
+            )
+        )
+    return format_rows(("table", "state", "rows", "partitions", "quality"), body, {2, 3})
+
+
+def format_audit(items: list[dict[str, Any]]) -> str:
+    def cell(value: Any) -> str:
+        return "-" if value is None else f"{value:,}" if isinstance(value, int) else str(value)
+
+    body = [
+        (
+            item["dataset"],
+            item.get("state", "?"),
+            cell(item.get("raw_records")),
+            cell(item.get("bronze_rows")),
+            cell(item.get("silver_rows")),
+            shorten(str(item.get("reason", "")), 80),
+        )
+        for item in items
+    ]
+    return format_rows(
+        ("dataset", "state", "raw records", "bronze rows", "silver rows", "reason"), body, {2, 3, 4}
+    )
+
+
 def glue_tables(glue: Any, database: str) -> list[str]:
     return sorted(
         table["Name"]
@@ -465,6 +765,31 @@ def _cause_message(cause: str) -> str:
         return prefix + cause
 
 
+def report_silver_and_audit(
+    emulator: Emulator, deployment: Deployment, execution_arn: str, output_dir: Path, out: TextIO
+) -> None:
+    """Print the silver summary and the audit trail of the run; copy the published silver tables and
+    the run's audit items to output_dir."""
+    s3, glue = emulator.client("s3"), emulator.client("glue")
+    items = audit_items(emulator.client("dynamodb"), deployment.audit_table, execution_arn)
+    audit_file = output_dir / "audit.json"
+    audit_file.parent.mkdir(parents=True, exist_ok=True)
+    audit_file.write_text(json.dumps(items, indent=2, default=str) + "\n", encoding="utf-8")
+    run_ids = sorted({item["run_id"] for item in items})
+    result = run_result(s3, deployment.silver_bucket, run_ids[-1]) if run_ids else None
+    if result is not None:
+        print(f"\nSilver (Glue database {deployment.silver_database}), run {result.get('run_id')}", file=out)
+        print(format_silver(result), file=out)
+    copied = copy_silver(s3, glue, deployment.silver_database, output_dir / "silver")
+    if copied:
+        print(f"Published silver tables copied to {output_dir / 'silver' / DATA_SOURCE}/<name>/:", file=out)
+        print("  " + ", ".join(sorted(copied)), file=out)
+    if items:
+        print(f"\nAudit trail ({deployment.audit_table}, run {', '.join(run_ids)})", file=out)
+        print(format_audit(items), file=out)
+        print(f"Audit items written to {audit_file}", file=out)
+
+
 # --------------------------------------------------------------------------- entry point
 
 
@@ -498,7 +823,7 @@ def configure_logging(log_file: Path, verbose: bool) -> Callable[[], None]:
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m local.run_pipeline",
-        description="Run the WordPress raw -> bronze pipeline on the embedded AWS emulator.",
+        description="Run the WordPress raw -> bronze -> silver pipeline on the embedded AWS emulator.",
         epilog="Set WORDPRESS_URL=https://example.com to pull a real site instead of the built-in sample.",
     )
     parser.add_argument(
@@ -554,9 +879,12 @@ def run(
         print(f"  {url}", file=out)
     pipeline = deploy(emulator, deployment, endpoints)
     print(
-        f"Emulated AWS ({emulator.region}): buckets {deployment.raw_bucket}, {deployment.bronze_bucket}; "
-        f"Glue database {deployment.glue_database}; state machine {deployment.state_machine_name} "
-        "(definition rendered by Terraform templatefile)",
+        f"Emulated AWS ({emulator.region}): buckets {deployment.raw_bucket}, {deployment.bronze_bucket}, "
+        f"{deployment.silver_bucket}; Glue databases {deployment.glue_database}, "
+        f"{deployment.silver_database}; "
+        f"Glue job {deployment.job.name}; audit table {deployment.audit_table}; state machines "
+        f"{deployment.state_machine_name}, {deployment.silver_state_machine_name} "
+        "(definitions rendered by Terraform templatefile)",
         file=out,
     )
     description = run_with_progress(
@@ -573,6 +901,7 @@ def run(
     tables = glue_tables(emulator.client("glue"), deployment.glue_database)
     if tables:
         print(f"\nGlue tables in {deployment.glue_database} (for Athena): {', '.join(tables)}", file=out)
+    report_silver_and_audit(emulator, deployment, description["executionArn"], output_dir, out)
     if status == "SUCCEEDED":
         print(f"\nBronze Parquet files copied to {output_dir / 'bronze'}:", file=out)
         for row in rows:

@@ -16,6 +16,10 @@ State machine modules follow one convention, which `state_machine_template` reli
       ...
     }
 
+A module with more than one state machine (modules/pipeline) names each further pair with a prefix,
+`<prefix>state_machine_definition_template` / `<prefix>state_machine_definition_vars` (e.g.
+`silver_`), and passes each to its own call of ../state-machine.
+
 modules/state-machine owns the state machine itself, its role and its log group; the helpers here
 read only the two locals.
 """
@@ -91,18 +95,30 @@ class StateMachineTemplate:
     variable_names: frozenset[str]
 
 
-def state_machine_template(module_dir: Path) -> StateMachineTemplate:
+TEMPLATE_LOCAL = "state_machine_definition_template"
+VARS_LOCAL = "state_machine_definition_vars"
+
+
+def state_machine_prefixes(module_dir: Path) -> list[str]:
+    """Prefixes of the template locals a module defines: "" for `state_machine_definition_template`,
+    "silver_" for `silver_state_machine_definition_template`, ..."""
+    return sorted(
+        name.removesuffix(TEMPLATE_LOCAL)
+        for name in module_locals(module_dir)
+        if name.endswith(TEMPLATE_LOCAL)
+    )
+
+
+def state_machine_template(module_dir: Path, prefix: str = "") -> StateMachineTemplate:
     """The ASL template a module renders and the names of the variables it passes to templatefile."""
     local_values = module_locals(module_dir)
     try:
-        raw_path = local_values["state_machine_definition_template"]
-        variables = local_values["state_machine_definition_vars"]
+        raw_path = local_values[prefix + TEMPLATE_LOCAL]
+        variables = local_values[prefix + VARS_LOCAL]
     except KeyError as missing:
         raise AssertionError(f"{module_dir}: locals must define {missing.args[0]}") from None
     if not isinstance(raw_path, str) or not raw_path.startswith("${path.module}/"):
-        raise AssertionError(
-            f"{module_dir}: state_machine_definition_template must start with ${{path.module}}/"
-        )
+        raise AssertionError(f"{module_dir}: {prefix}{TEMPLATE_LOCAL} must start with ${{path.module}}/")
     template = (module_dir / raw_path.removeprefix("${path.module}/")).resolve()
     return StateMachineTemplate(module_dir, template, frozenset(_unwrap(variables).keys()))
 
@@ -163,12 +179,13 @@ def render_templatefile(template: Path, variables: dict[str, Any]) -> str:
         return command.output(json=True).value["rendered"]["value"]
 
 
-def render_state_machine(module_dir: Path, values: dict[str, Any]) -> dict[str, Any]:
+def render_state_machine(module_dir: Path, values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     """Render a module's state machine definition with test values for exactly the variables it passes."""
-    spec = state_machine_template(module_dir)
+    spec = state_machine_template(module_dir, prefix)
     if set(values) != spec.variable_names:
         raise AssertionError(
-            f"{module_dir.name} passes {sorted(spec.variable_names)} to templatefile; "
+            f"{module_dir.name} passes {sorted(spec.variable_names)} to templatefile "
+            f"({prefix}{TEMPLATE_LOCAL}); "
             f"the test supplied {sorted(values)}"
         )
     return json.loads(render_templatefile(spec.template, values))

@@ -26,6 +26,7 @@ from local.terraform import (
     StateMachineTemplate,
     module_locals,
     render_state_machine,
+    state_machine_prefixes,
     state_machine_template,
 )
 from tests.offline_validate.asl import PLACEHOLDER, AslResult, run_check
@@ -35,13 +36,19 @@ REGION = "eu-west-1"
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def state_machine_modules() -> list[Path]:
-    """Modules that render a state machine definition (they define the convention's locals)."""
+def state_machine_modules() -> list[tuple[Path, str]]:
+    """(module, prefix) of every state machine definition a module renders (the convention's locals;
+    a module with several names the others `<prefix>state_machine_definition_template`)."""
     return sorted(
-        module
+        (module, prefix)
         for module in MODULES_DIR.glob("*/")
-        if "state_machine_definition_template" in module_locals(module)
+        if any(name.endswith("state_machine_definition_template") for name in module_locals(module))
+        for prefix in state_machine_prefixes(module)
     )
+
+
+def _id(key: tuple[Path, str]) -> str:
+    return key[0].name + (f"[{key[1].rstrip('_')}]" if key[1] else "")
 
 
 def plausible_value(name: str) -> str:
@@ -88,14 +95,14 @@ def _strings(node: Any) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def templates() -> dict[Path, StateMachineTemplate]:
+def templates() -> dict[tuple[Path, str], StateMachineTemplate]:
     modules = state_machine_modules()
     assert modules, f"no module under {MODULES_DIR} defines local.state_machine_definition_template"
-    return {module: state_machine_template(module) for module in modules}
+    return {(module, prefix): state_machine_template(module, prefix) for module, prefix in modules}
 
 
 def test_every_template_exists_and_every_definition_is_rendered_by_a_module(templates) -> None:
-    missing = [f"{m.name}: {t.template}" for m, t in templates.items() if not t.template.is_file()]
+    missing = [f"{_id(m)}: {t.template}" for m, t in templates.items() if not t.template.is_file()]
     assert not missing, "templates that do not exist:\n" + "\n".join(missing)
     definitions = set(STATEMACHINE_DIR.glob("*.asl.json"))
     assert definitions, f"no *.asl.json in {STATEMACHINE_DIR}"
@@ -103,8 +110,8 @@ def test_every_template_exists_and_every_definition_is_rendered_by_a_module(temp
     assert not unused, f"statemachine files no module renders: {unused}"
 
 
-@pytest.mark.parametrize("module", state_machine_modules(), ids=lambda p: p.name)
-def test_placeholders_are_exactly_the_supplied_variables(templates, module: Path) -> None:
+@pytest.mark.parametrize("module", state_machine_modules(), ids=_id)
+def test_placeholders_are_exactly_the_supplied_variables(templates, module: tuple[Path, str]) -> None:
     spec = templates[module]
     text = spec.template.read_text(encoding="utf-8")
     placeholders = PLACEHOLDER.findall(text)
@@ -114,10 +121,10 @@ def test_placeholders_are_exactly_the_supplied_variables(templates, module: Path
     used = {p.strip() for p in placeholders}
     assert not used - spec.variable_names, (
         f"{spec.template.name} uses {sorted(used - spec.variable_names)}, "
-        f"which {module.name} does not pass to templatefile"
+        f"which {_id(module)} does not pass to templatefile"
     )
     assert not spec.variable_names - used, (
-        f"{module.name} passes {sorted(spec.variable_names - used)}, which {spec.template.name} never uses"
+        f"{_id(module)} passes {sorted(spec.variable_names - used)}, which {spec.template.name} never uses"
     )
     # Placeholders only inside JSON strings: the file parses, and every placeholder is inside a string.
     inside = sum(len(PLACEHOLDER.findall(s)) for s in _strings(json.loads(text)))
@@ -129,11 +136,11 @@ def rendered(templates, tmp_path_factory: pytest.TempPathFactory) -> dict[Path, 
     """Each module's definition rendered with real Terraform templatefile(), written to a file."""
     directory = tmp_path_factory.mktemp("rendered-asl")
     files = {}
-    for module, spec in templates.items():
+    for (module, prefix), spec in templates.items():
         values = {name: plausible_value(name) for name in spec.variable_names}
-        definition = render_state_machine(module, values)
-        files[module] = directory / f"{module.name}.asl.json"
-        files[module].write_text(json.dumps(definition, indent=2), encoding="utf-8")
+        definition = render_state_machine(module, values, prefix)
+        files[(module, prefix)] = directory / f"{_id((module, prefix))}.asl.json"
+        files[(module, prefix)].write_text(json.dumps(definition, indent=2), encoding="utf-8")
     return files
 
 
@@ -143,12 +150,12 @@ def validated(rendered) -> dict[Path, AslResult]:
     return run_check("asl-validator", list(rendered.values()))
 
 
-@pytest.mark.parametrize("module", state_machine_modules(), ids=lambda p: p.name)
-def test_rendered_definition_passes_asl_validator(rendered, validated, module: Path) -> None:
+@pytest.mark.parametrize("module", state_machine_modules(), ids=_id)
+def test_rendered_definition_passes_asl_validator(rendered, validated, module: tuple[Path, str]) -> None:
     text = rendered[module].read_text(encoding="utf-8")
-    assert not PLACEHOLDER.search(text), f"{module.name}: placeholders left after rendering"
+    assert not PLACEHOLDER.search(text), f"{_id(module)}: placeholders left after rendering"
     result = validated[rendered[module]]
     problems = result.problems()
-    assert not problems, f"asl-validator rejects the rendered {module.name} definition:\n" + "\n".join(
+    assert not problems, f"asl-validator rejects the rendered {_id(module)} definition:\n" + "\n".join(
         problems
     )

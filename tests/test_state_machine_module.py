@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from local.hcl import blocks_of, labelled, parse_dir, resources
-from local.terraform import MODULES_DIR, module_locals
+from local.terraform import MODULES_DIR, module_locals, state_machine_prefixes
 
 MODULE_DIR = MODULES_DIR / "state-machine"
 DEFINITION = "${templatefile(local.state_machine_definition_template, local.state_machine_definition_vars)}"
@@ -97,20 +97,27 @@ def test_state_machine_modules_pass_their_rendered_definition_through_this_modul
     calls = [
         call for call in labelled(tree.get("module", [])).values() if call["source"] == "../state-machine"
     ]
-    assert len(calls) == 1, f"{module.name} calls ../state-machine once"
-    assert calls[0]["definition"] == DEFINITION
-    assert calls[0]["task_policy_json"].startswith("${data.aws_iam_policy_document.")
-    # The task policy holds only the workflow's own permissions: logs and X-Ray come from the module.
-    task_document = calls[0]["task_policy_json"].removeprefix("${data.aws_iam_policy_document.")
-    task_document = task_document.removesuffix(".json}")
-    statements = blocks_of(
-        next(
-            b for t, n, b in resources(tree, "data") if (t, n) == ("aws_iam_policy_document", task_document)
-        ),
-        "statement",
+    prefixes = state_machine_prefixes(module)
+    assert len(calls) == len(prefixes), f"{module.name} calls ../state-machine once per definition"
+    assert sorted(call["definition"] for call in calls) == sorted(
+        DEFINITION.replace("local.state_machine_definition", f"local.{prefix}state_machine_definition")
+        for prefix in prefixes
     )
-    actions = [action for statement in statements for action in statement["actions"]]
-    assert not [a for a in actions if a.startswith(("logs:", "xray:"))], actions
+    for call in calls:
+        assert call["task_policy_json"].startswith("${data.aws_iam_policy_document.")
+        # The task policy holds only the workflow's own permissions: logs and X-Ray come from the module.
+        task_document = call["task_policy_json"].removeprefix("${data.aws_iam_policy_document.")
+        task_document = task_document.removesuffix(".json}")
+        statements = blocks_of(
+            next(
+                b
+                for t, n, b in resources(tree, "data")
+                if (t, n) == ("aws_iam_policy_document", task_document)
+            ),
+            "statement",
+        )
+        actions = [action for statement in statements for action in statement["actions"]]
+        assert not [a for a in actions if a.startswith(("logs:", "xray:"))], actions
 
 
 def test_both_state_machine_modules_use_it() -> None:

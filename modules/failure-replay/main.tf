@@ -18,7 +18,7 @@ locals {
   # ("Authorization for versions and aliases in Step Functions workflows"). Unqualified entries: none.
   start_qualifiers = distinct([for arn in var.state_machine_arns : element(split(":", arn), 7) if length(split(":", arn)) == 8])
   starts_qualified = length(local.start_qualifiers) > 0 && alltrue([for arn in var.state_machine_arns : length(split(":", arn)) == 8])
-  execution_arns     = [for arn in local.state_machine_arns : "${replace(arn, ":stateMachine:", ":execution:")}:*"]
+  execution_arns   = [for arn in local.state_machine_arns : "${replace(arn, ":stateMachine:", ":execution:")}:*"]
 }
 
 # --- Package ---------------------------------------------------------------------------------------

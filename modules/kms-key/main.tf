@@ -6,6 +6,8 @@ data "aws_caller_identity" "current" {}
 
 data "aws_partition" "current" {}
 
+data "aws_region" "current" {}
+
 data "aws_iam_policy_document" "this" {
   #checkov:skip=CKV_AWS_109:This is a key policy: its "*" resource is this key alone, and the account must be able to administer its own key.
   #checkov:skip=CKV_AWS_111:This is a key policy: its "*" resource is this key alone, not every resource of the account.
@@ -54,6 +56,29 @@ data "aws_iam_policy_document" "this" {
       principals {
         type        = "Service"
         identifiers = statement.value
+      }
+    }
+  }
+
+  # CloudWatch Logs encrypts a log group with the key only for the log groups named here.
+  dynamic "statement" {
+    for_each = length(var.cloudwatch_logs_log_group_arns) > 0 ? [var.cloudwatch_logs_log_group_arns] : []
+
+    content {
+      sid     = "CloudWatchLogsEncryptsLogGroups"
+      actions = ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"]
+      # In a key policy "*" means this key; the policy cannot name the key's own ARN before it exists.
+      resources = ["*"]
+
+      principals {
+        type        = "Service"
+        identifiers = ["logs.${data.aws_region.current.region}.amazonaws.com"]
+      }
+
+      condition {
+        test     = "ArnLike"
+        variable = "kms:EncryptionContext:aws:logs:arn"
+        values   = statement.value
       }
     }
   }

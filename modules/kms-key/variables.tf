@@ -29,6 +29,17 @@ variable "service_principals" {
   }
 }
 
+variable "cloudwatch_logs_log_group_arns" {
+  description = "Log group ARNs (wildcards allowed) CloudWatch Logs may encrypt with the key (logs.<region>.amazonaws.com gets kms:Encrypt*, Decrypt*, ReEncrypt*, GenerateDataKey*, Describe* for those log groups only). Empty: none."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.cloudwatch_logs_log_group_arns : can(regex("^arn:aws[a-z-]*:logs:[a-z0-9-]+:[0-9]{12}:log-group:.+$", arn))])
+    error_message = "cloudwatch_logs_log_group_arns must be CloudWatch Logs log group ARNs (arn:aws:logs:<region>:<account>:log-group:<name>)."
+  }
+}
+
 variable "deletion_window_in_days" {
   description = "Days a scheduled key deletion waits before the key is deleted (7 to 30)."
   type        = number

@@ -1,5 +1,6 @@
-# Raw and bronze buckets of the lakehouse, the SSM parameters that publish their names, and the
-# Glue Data Catalog database that registers the bronze tables for Athena.
+# Raw, bronze and silver buckets of the lakehouse, the SSM parameters that publish their names, the
+# Glue Data Catalog databases that register the bronze and silver tables for Athena, and the
+# artifacts bucket holding Glue job scripts and Spark temporary files.
 
 data "aws_caller_identity" "current" {}
 
@@ -19,6 +20,37 @@ locals {
       name           = coalesce(var.bronze_bucket_name, join("-", compact([var.name_prefix, "data-lakehouse-bronze", local.name_suffix])))
       input          = var.bronze_bucket_name == null ? "name_prefix" : "bronze_bucket_name"
       parameter_name = var.bronze_bucket_parameter_name
+    }
+    silver = {
+      name           = coalesce(var.silver_bucket_name, join("-", compact([var.name_prefix, "data-lakehouse-silver", local.name_suffix])))
+      input          = var.silver_bucket_name == null ? "name_prefix" : "silver_bucket_name"
+      parameter_name = coalesce(var.silver_bucket_parameter_name, "${local.parameter_path_prefix}/s3/lakehouse/name/silver")
+    }
+    # Glue job scripts (uploaded by modules/pipeline) and Spark temporary files: no parameter.
+    artifacts = {
+      name           = coalesce(var.artifacts_bucket_name, join("-", compact([var.name_prefix, "data-lakehouse-artifacts", local.name_suffix])))
+      input          = var.artifacts_bucket_name == null ? "name_prefix" : "artifacts_bucket_name"
+      parameter_name = null
+    }
+  }
+
+  # Session convention for prefixed SSM names: the prefix is a leading path segment.
+  parameter_path_prefix = var.name_prefix == "" ? "" : "/${var.name_prefix}"
+
+  # Glue database names allow no '-': the prefix joins with '_'.
+  silver_glue_database_name = coalesce(var.silver_glue_database_name, join("_", compact([replace(var.name_prefix, "-", "_"), "data_lakehouse_silver"])))
+
+  # Expiry rules on top of the noncurrent-version rule every bucket has, by bucket key.
+  expiring_prefixes = {
+    silver = {
+      # Rejected tables and their reports, kept for inspection.
+      expire-quarantine = { prefix = "quarantine/", days = var.silver_quarantine_expiration_days }
+      # The job's small per-run result.json files; the audit table keeps the history.
+      expire-run-results = { prefix = "_runs/", days = var.silver_run_result_expiration_days }
+    }
+    artifacts = {
+      # Spark's temporary files (the Glue job's --TempDir).
+      expire-spark-temp = { prefix = "temp/", days = var.spark_temp_expiration_days }
     }
   }
 }
@@ -142,12 +174,30 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
     }
   }
 
+  dynamic "rule" {
+    for_each = lookup(local.expiring_prefixes, each.key, {})
+
+    content {
+      id     = rule.key
+      status = "Enabled"
+
+      filter {
+        prefix = rule.value.prefix
+      }
+
+      # Current versions become noncurrent after these days; the rule above then removes them.
+      expiration {
+        days = rule.value.days
+      }
+    }
+  }
+
   # Lifecycle rules on noncurrent versions need versioning enabled first.
   depends_on = [aws_s3_bucket_versioning.this]
 }
 
 resource "aws_ssm_parameter" "bucket_name" {
-  for_each = aws_s3_bucket.this
+  for_each = { for key, bucket in aws_s3_bucket.this : key => bucket if local.buckets[key].parameter_name != null }
 
   #checkov:skip=CKV2_AWS_34:A bucket name is not a secret; functions read it with a plain GetParameter.
   name        = local.buckets[each.key].parameter_name
@@ -159,4 +209,9 @@ resource "aws_ssm_parameter" "bucket_name" {
 resource "aws_glue_catalog_database" "bronze" {
   name        = var.glue_database_name
   description = "Bronze layer of the data lakehouse: Parquet tables in s3://${aws_s3_bucket.this["bronze"].bucket}/, queried with Athena."
+}
+
+resource "aws_glue_catalog_database" "silver" {
+  name        = local.silver_glue_database_name
+  description = "Silver layer of the data lakehouse: cleaned, typed tables in s3://${aws_s3_bucket.this["silver"].bucket}/, published by the silver Glue job only when they pass the quality gate."
 }

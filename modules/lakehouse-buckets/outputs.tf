@@ -47,3 +47,43 @@ output "glue_database_arn" {
   description = "ARN of the Glue Data Catalog database for the bronze tables."
   value       = aws_glue_catalog_database.bronze.arn
 }
+
+output "silver_bucket_name" {
+  description = "Name of the silver layer bucket."
+  value       = aws_s3_bucket.this["silver"].bucket
+}
+
+output "silver_bucket_arn" {
+  description = "ARN of the silver layer bucket."
+  value       = aws_s3_bucket.this["silver"].arn
+}
+
+output "silver_bucket_parameter_name" {
+  description = "Name of the SSM parameter holding the silver bucket name."
+  value       = aws_ssm_parameter.bucket_name["silver"].name
+}
+
+output "silver_bucket_parameter_arn" {
+  description = "ARN of the SSM parameter holding the silver bucket name (for ssm:GetParameter grants)."
+  value       = aws_ssm_parameter.bucket_name["silver"].arn
+}
+
+output "artifacts_bucket_name" {
+  description = "Name of the bucket holding Glue job scripts and Spark temporary files."
+  value       = aws_s3_bucket.this["artifacts"].bucket
+}
+
+output "artifacts_bucket_arn" {
+  description = "ARN of the bucket holding Glue job scripts and Spark temporary files."
+  value       = aws_s3_bucket.this["artifacts"].arn
+}
+
+output "silver_glue_database_name" {
+  description = "Name of the Glue Data Catalog database for the silver tables."
+  value       = aws_glue_catalog_database.silver.name
+}
+
+output "silver_glue_database_arn" {
+  description = "ARN of the Glue Data Catalog database for the silver tables."
+  value       = aws_glue_catalog_database.silver.arn
+}

@@ -74,3 +74,80 @@ variable "bronze_bucket_parameter_name" {
     error_message = "bronze_bucket_parameter_name must be a hierarchical SSM parameter name starting with '/' (letters, digits, _ . - /)."
   }
 }
+
+variable "silver_bucket_name" {
+  description = "Name of the silver bucket. Null gives [<name_prefix>-]data-lakehouse-silver-<account id>-<region>, unique per account and region."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.silver_bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.silver_bucket_name))
+    error_message = "silver_bucket_name must be null or a valid S3 bucket name: 3-63 lower-case letters, digits, '.' and '-', starting and ending with a letter or digit."
+  }
+}
+
+variable "artifacts_bucket_name" {
+  description = "Name of the bucket holding Glue job scripts and Spark temporary files. Null gives [<name_prefix>-]data-lakehouse-artifacts-<account id>-<region>."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.artifacts_bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.artifacts_bucket_name))
+    error_message = "artifacts_bucket_name must be null or a valid S3 bucket name: 3-63 lower-case letters, digits, '.' and '-', starting and ending with a letter or digit."
+  }
+}
+
+variable "silver_bucket_parameter_name" {
+  description = "Name of the SSM parameter that publishes the silver bucket name. Null gives /s3/lakehouse/name/silver, or /<name_prefix>/s3/lakehouse/name/silver when name_prefix is set."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.silver_bucket_parameter_name == null || can(regex("^/[A-Za-z0-9_.\\-/]+$", var.silver_bucket_parameter_name))
+    error_message = "silver_bucket_parameter_name must be null or a hierarchical SSM parameter name starting with '/' (letters, digits, _ . - /)."
+  }
+}
+
+variable "silver_glue_database_name" {
+  description = "Name of the Glue Data Catalog database for the silver tables. Null gives data_lakehouse_silver, or <name_prefix>_data_lakehouse_silver ('-' in the prefix becomes '_') when name_prefix is set."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.silver_glue_database_name == null || can(regex("^[a-z0-9_]{1,255}$", var.silver_glue_database_name))
+    error_message = "silver_glue_database_name must be null or 1-255 lower-case letters, digits or underscores (Athena's rule)."
+  }
+}
+
+variable "silver_quarantine_expiration_days" {
+  description = "Days quarantined silver data and its quality reports (quarantine/ in the silver bucket) are kept before they expire."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.silver_quarantine_expiration_days >= 1 && var.silver_quarantine_expiration_days <= 3650 && floor(var.silver_quarantine_expiration_days) == var.silver_quarantine_expiration_days
+    error_message = "silver_quarantine_expiration_days must be a whole number of days from 1 to 3650."
+  }
+}
+
+variable "silver_run_result_expiration_days" {
+  description = "Days the silver job's per-run result files (_runs/ in the silver bucket) are kept; the audit table keeps the history."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.silver_run_result_expiration_days >= 1 && var.silver_run_result_expiration_days <= 3650 && floor(var.silver_run_result_expiration_days) == var.silver_run_result_expiration_days
+    error_message = "silver_run_result_expiration_days must be a whole number of days from 1 to 3650."
+  }
+}
+
+variable "spark_temp_expiration_days" {
+  description = "Days Spark temporary files (temp/ in the artifacts bucket, the Glue job's --TempDir) are kept."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.spark_temp_expiration_days >= 1 && var.spark_temp_expiration_days <= 365 && floor(var.spark_temp_expiration_days) == var.spark_temp_expiration_days
+    error_message = "spark_temp_expiration_days must be a whole number of days from 1 to 365."
+  }
+}

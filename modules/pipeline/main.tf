@@ -79,6 +79,9 @@ locals {
     raw_function_arn    = aws_lambda_alias.live["raw"].arn
     bronze_function_arn = aws_lambda_alias.live["bronze"].arn
     failure_topic_arn   = var.failure_stepfunction_topic_arn
+    audit_table_name    = aws_dynamodb_table.audit.name
+    # The silver state machine's `live` alias: a run starts the published silver version.
+    silver_state_machine_arn = module.silver_state_machine.alias_arn
   }
 }
 
@@ -361,6 +364,42 @@ data "aws_iam_policy_document" "state_machine" {
     sid       = "UseTopicKey"
     actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
     resources = [var.sns_kms_key_arn]
+  }
+
+  statement {
+    sid       = "RecordAudit"
+    actions   = ["dynamodb:UpdateItem"]
+    resources = [aws_dynamodb_table.audit.arn]
+  }
+
+  # startExecution.sync:2 starts the silver workflow, follows its execution and stops it when this
+  # task is cancelled (Step Functions developer guide, "IAM policies for Step Functions").
+  statement {
+    sid     = "StartSilverLiveAlias"
+    actions = ["states:StartExecution"]
+    # A start through an alias is authorized on the state machine ARN; the qualifier condition
+    # allows only the `live` alias (Step Functions "Authorization for versions and aliases").
+    resources = [module.silver_state_machine.state_machine_arn]
+
+    condition {
+      test     = "StringEquals"
+      variable = "states:StateMachineQualifier"
+      values   = [module.silver_state_machine.alias_name]
+    }
+  }
+
+  statement {
+    sid       = "FollowSilverExecutions"
+    actions   = ["states:DescribeExecution", "states:StopExecution"]
+    resources = [local.silver_execution_arn_glob]
+  }
+
+  # .sync waits for the child execution through this EventBridge managed rule, which Step Functions
+  # creates in the account; the rule's name is fixed by AWS.
+  statement {
+    sid       = "ManageSyncEventRule"
+    actions   = ["events:PutTargets", "events:PutRule", "events:DescribeRule"]
+    resources = ["arn:${local.partition}:events:${local.region}:${local.account_id}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule"]
   }
 }
 

@@ -102,3 +102,43 @@ output "schedule_dead_letter_alarm_arn" {
   description = "ARN of the CloudWatch alarm that notifies failure-stepfunction when the schedule's dead-letter queue holds a start it could not deliver."
   value       = aws_cloudwatch_metric_alarm.schedule_dead_letter.arn
 }
+
+output "silver_state_machine_arn" {
+  description = "ARN of the WordPress_Bronze_To_Silver state machine (started by WordPress_Raw_To_Bronze, or on its own to rebuild silver from bronze)."
+  value       = module.silver_state_machine.state_machine_arn
+}
+
+output "silver_state_machine_name" {
+  description = "Name of the silver state machine."
+  value       = module.silver_state_machine.state_machine_name
+}
+
+output "silver_state_machine_console_url" {
+  description = "AWS console link to the silver state machine and its executions."
+  value       = module.silver_state_machine.console_url
+}
+
+output "silver_job_name" {
+  description = "Name of the bronze-to-silver Glue job."
+  value       = aws_glue_job.silver.name
+}
+
+output "silver_job_log_group_name" {
+  description = "Log group of the Glue job's continuous (driver and executor) logs."
+  value       = aws_cloudwatch_log_group.silver_job.name
+}
+
+output "silver_job_script_location" {
+  description = "S3 URI of the uploaded job script."
+  value       = aws_glue_job.silver.command[0].script_location
+}
+
+output "audit_table_name" {
+  description = "Name of the DynamoDB audit table (hash key dataset, range key run_id)."
+  value       = aws_dynamodb_table.audit.name
+}
+
+output "audit_table_arn" {
+  description = "ARN of the DynamoDB audit table."
+  value       = aws_dynamodb_table.audit.arn
+}

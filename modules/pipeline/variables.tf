@@ -426,3 +426,139 @@ variable "schedule_maximum_event_age_seconds" {
     error_message = "schedule_maximum_event_age_seconds must be a whole number of seconds from 60 to 86400."
   }
 }
+
+# --- Silver layer (Glue) -------------------------------------------------------------------
+
+variable "silver_bucket_name" {
+  description = "Name of the silver layer bucket (lakehouse-buckets' silver_bucket_name): the Glue job's --silver_bucket."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.silver_bucket_name))
+    error_message = "silver_bucket_name must be a valid S3 bucket name."
+  }
+}
+
+variable "silver_bucket_arn" {
+  description = "ARN of the silver layer bucket: the job writes only its wordpress_api/, quarantine/wordpress_api/ and _runs/wordpress_api/ prefixes."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.silver_bucket_arn))
+    error_message = "silver_bucket_arn must be an S3 bucket ARN (arn:aws:s3:::<bucket>)."
+  }
+}
+
+variable "artifacts_bucket_name" {
+  description = "Name of the bucket the Glue job script is uploaded to (jobs/wordpress_bronze_to_silver.py) and Spark writes temporary files to (temp/<job name>/)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.artifacts_bucket_name))
+    error_message = "artifacts_bucket_name must be a valid S3 bucket name."
+  }
+}
+
+variable "artifacts_bucket_arn" {
+  description = "ARN of the artifacts bucket."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.artifacts_bucket_arn))
+    error_message = "artifacts_bucket_arn must be an S3 bucket ARN (arn:aws:s3:::<bucket>)."
+  }
+}
+
+variable "silver_glue_database_name" {
+  description = "Glue Data Catalog database of the silver tables (lakehouse-buckets' silver_glue_database_name); the job manages only its tables."
+  type        = string
+  default     = "data_lakehouse_silver"
+
+  validation {
+    condition     = can(regex("^[a-z0-9_]{1,255}$", var.silver_glue_database_name))
+    error_message = "silver_glue_database_name must be 1-255 lower-case letters, digits or underscores (Athena's rule)."
+  }
+}
+
+variable "silver_job_name" {
+  description = "Seed name of the Glue job (also its role and log group); name_prefix is joined in front of it."
+  type        = string
+  default     = "wordpress_bronze_to_silver"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,50}$", var.silver_job_name))
+    error_message = "silver_job_name must be 1-50 letters, digits, '_' or '-'."
+  }
+}
+
+variable "silver_job_worker_type" {
+  description = "Glue worker type of the silver job: G.1X (4 vCPU, 16 GB, 1 DPU) suits a WordPress site; G.2X doubles memory and cost per worker."
+  type        = string
+  default     = "G.1X"
+
+  validation {
+    condition     = contains(["G.1X", "G.2X", "G.4X", "G.8X"], var.silver_job_worker_type)
+    error_message = "silver_job_worker_type must be one of G.1X, G.2X, G.4X, G.8X."
+  }
+}
+
+variable "silver_job_number_of_workers" {
+  description = "Workers of the silver job, the driver included (Glue's minimum is 2)."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.silver_job_number_of_workers >= 2 && var.silver_job_number_of_workers <= 100 && floor(var.silver_job_number_of_workers) == var.silver_job_number_of_workers
+    error_message = "silver_job_number_of_workers must be a whole number from 2 to 100."
+  }
+}
+
+variable "silver_job_timeout_minutes" {
+  description = "Timeout of one silver job run, in minutes. At most 60: the state machine's Glue task gives up after 65 minutes."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.silver_job_timeout_minutes >= 1 && var.silver_job_timeout_minutes <= 60 && floor(var.silver_job_timeout_minutes) == var.silver_job_timeout_minutes
+    error_message = "silver_job_timeout_minutes must be a whole number of minutes from 1 to 60."
+  }
+}
+
+variable "silver_state_machine_name" {
+  description = "Seed name of the silver state machine; name_prefix is joined in front of it."
+  type        = string
+  default     = "WordPress_Bronze_To_Silver"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,60}$", var.silver_state_machine_name))
+    error_message = "silver_state_machine_name must be 1-60 letters, digits, '_' or '-'."
+  }
+}
+
+variable "silver_state_machine_log_group_name" {
+  description = "Log group of the silver state machine's ERROR-level execution logs. Null gives /aws/vendedlogs/states/<state machine name>-Logs."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.silver_state_machine_log_group_name == null || can(regex("^/aws/vendedlogs/[A-Za-z0-9_./#-]{1,480}$", var.silver_state_machine_log_group_name))
+    error_message = "silver_state_machine_log_group_name must start with /aws/vendedlogs/ and use only letters, digits and _ . / # -."
+  }
+}
+
+variable "audit_table_name" {
+  description = "Seed name of the DynamoDB audit table (one item per dataset per run); name_prefix is joined in front of it."
+  type        = string
+  default     = "data-lakehouse-audit"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]{3,200}$", var.audit_table_name))
+    error_message = "audit_table_name must be 3-200 letters, digits, '_', '.' or '-'."
+  }
+}
+
+variable "audit_table_deletion_protection" {
+  description = "Whether DynamoDB refuses to delete the audit table (terraform destroy then fails until it is turned off)."
+  type        = bool
+  default     = true
+}

@@ -136,3 +136,172 @@ def test_aws_sdk_errors_use_aws_service_prefix(emulator: Emulator, session_exist
     assert result["status"] == "SUCCEEDED", result
     expected = "Glue.IllegalSessionStateException" if session_exists else "Glue.EntityNotFoundException"
     assert json.loads(result["output"])["error"]["Error"] == expected
+
+
+def test_start_execution_sync2_returns_the_child_output_and_fails_with_its_description(
+    emulator: Emulator,
+) -> None:
+    sfn = emulator.client("stepfunctions")
+    child = sfn.create_state_machine(
+        name="child",
+        roleArn=ROLE_ARN,
+        definition=json.dumps(
+            {
+                "StartAt": "Fail?",
+                "States": {
+                    "Fail?": {
+                        "Type": "Choice",
+                        "Choices": [{"Variable": "$.fail", "BooleanEquals": True, "Next": "Failed"}],
+                        "Default": "Done",
+                    },
+                    "Failed": {"Type": "Fail", "Error": "ChildFailed", "Cause": "as asked"},
+                    "Done": {
+                        "Type": "Pass",
+                        "Parameters": {"doubled.$": "States.MathAdd($.n, $.n)"},
+                        "End": True,
+                    },
+                },
+            }
+        ),
+    )["stateMachineArn"]
+    parent = _state_machine(
+        emulator,
+        {
+            "StartAt": "Child",
+            "States": {
+                "Child": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::states:startExecution.sync:2",
+                    "Parameters": {"StateMachineArn": child, "Name.$": "$$.Execution.Name", "Input.$": "$"},
+                    "ResultSelector": {"arn.$": "$.ExecutionArn", "output.$": "$.Output"},
+                    "TimeoutSeconds": 60,
+                    "Catch": [
+                        {"ErrorEquals": ["States.TaskFailed"], "ResultPath": "$.failure", "Next": "Caught"}
+                    ],
+                    "End": True,
+                },
+                "Caught": {"Type": "Pass", "End": True},
+            },
+        },
+    )
+
+    succeeded = run_execution(sfn, parent, {"n": 21, "fail": False}, name="ok")
+    failed = run_execution(sfn, parent, {"n": 1, "fail": True}, name="ko")
+
+    assert succeeded["status"] == "SUCCEEDED", succeeded.get("cause")
+    output = json.loads(succeeded["output"])
+    assert output == {
+        "arn": f"{child.replace(':stateMachine:', ':execution:')}:ok",
+        "output": {"doubled": 42},
+    }
+    failure = json.loads(failed["output"])["failure"]
+    assert failure["Error"] == "States.TaskFailed"
+    description = json.loads(failure["Cause"])
+    assert (description["Status"], description["Error"], description["Cause"]) == (
+        "FAILED",
+        "ChildFailed",
+        "as asked",
+    )
+
+
+def test_s3_get_object_task_returns_the_body_as_text(emulator: Emulator) -> None:
+    s3 = emulator.client("s3")
+    s3.create_bucket(Bucket="results", CreateBucketConfiguration={"LocationConstraint": emulator.region})
+    s3.put_object(Bucket="results", Key="run/result.json", Body=b'{"published": ["posts"]}')
+    machine = _state_machine(
+        emulator,
+        {
+            "StartAt": "Read",
+            "States": {
+                "Read": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::aws-sdk:s3:getObject",
+                    "Parameters": {"Bucket": "results", "Key": "run/result.json"},
+                    "ResultSelector": {
+                        "result.$": "States.StringToJson($.Body)",
+                        "modified.$": "$.LastModified",
+                    },
+                    "TimeoutSeconds": 30,
+                    "End": True,
+                }
+            },
+        },
+    )
+
+    execution = run_execution(emulator.client("stepfunctions"), machine, {}, name="read")
+
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    output = json.loads(execution["output"])
+    assert output["result"] == {"published": ["posts"]}
+    assert isinstance(output["modified"], str), "datetimes become ISO 8601 strings"
+
+
+GLUE_SCRIPT = """
+import argparse, pathlib
+parser = argparse.ArgumentParser()
+parser.add_argument("--source_bucket")
+parser.add_argument("--target_bucket")
+parser.add_argument("--local_s3_root")
+args, _ = parser.parse_known_args()
+root = pathlib.Path(args.local_s3_root)
+text = (root / args.source_bucket / "in" / "data.txt").read_text()
+if text == "boom":
+    raise RuntimeError("dataset data: cannot read in/data.txt")
+(root / args.target_bucket / "out").mkdir(parents=True, exist_ok=True)
+(root / args.target_bucket / "out" / "data.txt").write_text(text.upper())
+(root / args.target_bucket / "old.txt").unlink()
+"""
+
+
+@pytest.mark.parametrize("content", ["hello", "boom"])
+def test_glue_start_job_run_sync_runs_the_script_on_mirrored_buckets(
+    emulator: Emulator, content: str
+) -> None:
+    s3, glue = emulator.client("s3"), emulator.client("glue")
+    for bucket in ("scripts", "source", "target"):
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": emulator.region})
+    s3.put_object(Bucket="scripts", Key="job.py", Body=GLUE_SCRIPT.encode())
+    s3.put_object(Bucket="source", Key="in/data.txt", Body=content.encode())
+    s3.put_object(Bucket="target", Key="old.txt", Body=b"stale")
+    glue.create_job(
+        Name="copy",
+        Role=ROLE_ARN,
+        Command={"Name": "glueetl", "ScriptLocation": "s3://scripts/job.py"},
+        DefaultArguments={"--source_bucket": "source", "--target_bucket": "target"},
+    )
+    machine = _state_machine(
+        emulator,
+        {
+            "StartAt": "Job",
+            "States": {
+                "Job": {
+                    "Type": "Task",
+                    "Resource": "arn:aws:states:::glue:startJobRun.sync",
+                    "Parameters": {"JobName": "copy", "Arguments": {"--run_id": "r1"}},
+                    "ResultSelector": {"state.$": "$.JobRunState"},
+                    "TimeoutSeconds": 60,
+                    "Catch": [
+                        {"ErrorEquals": ["States.TaskFailed"], "ResultPath": "$.failure", "Next": "Failed"}
+                    ],
+                    "End": True,
+                },
+                "Failed": {"Type": "Pass", "End": True},
+            },
+        },
+    )
+
+    execution = run_execution(emulator.client("stepfunctions"), machine, {}, name=f"job-{content}")
+
+    assert execution["status"] == "SUCCEEDED", execution.get("cause")
+    output = json.loads(execution["output"])
+    (run,) = emulator.job_runs
+    assert run["arguments"] == {"--source_bucket": "source", "--target_bucket": "target", "--run_id": "r1"}
+    if content == "hello":
+        assert output == {"state": "SUCCEEDED"}, run.get("error")
+        assert s3.get_object(Bucket="target", Key="out/data.txt")["Body"].read() == b"HELLO"
+        assert [item["Key"] for item in s3.list_objects_v2(Bucket="target")["Contents"]] == ["out/data.txt"]
+    else:
+        job_run = json.loads(output["failure"]["Cause"])
+        assert job_run["JobRunState"] == "FAILED"
+        assert job_run["ErrorMessage"] == "RuntimeError: dataset data: cannot read in/data.txt"
+        assert "out/data.txt" not in [item["Key"] for item in s3.list_objects_v2(Bucket="target")["Contents"]]

@@ -2,6 +2,8 @@
 
 - Lambda functions: every botocore call a handler made while it ran (the emulator records them,
   local/emulator.py `Emulator.calls`), awswrangler's included.
+- Glue jobs: every botocore call the job's script made, and the S3 requests of its Spark I/O as
+  read off the emulator's local copies of the buckets (what it read, wrote and removed).
 - State machines: every Task's service integration, from the execution history (`TaskScheduled`:
   resource type, resource and parameters), as Step Functions calls it with the machine's role.
 """
@@ -25,7 +27,7 @@ _SYNC = {
 
 @dataclass(frozen=True)
 class Call:
-    kind: str  # "lambda" (a function) or "states" (a state machine)
+    kind: str  # "lambda" (a function), "states" (a state machine) or "glue" (a Glue job's script)
     name: str  # function or state machine name
     service: str  # botocore service name
     operation: str
@@ -60,8 +62,7 @@ def _params_json(params: dict[str, Any]) -> str:
 
 def function_calls(emulator: Emulator) -> list[Call]:
     return [
-        Call("lambda", c.function_name, c.service, c.operation, _params_json(c.params))
-        for c in emulator.calls
+        Call(c.kind, c.function_name, c.service, c.operation, _params_json(c.params)) for c in emulator.calls
     ]
 
 

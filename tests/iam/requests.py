@@ -101,6 +101,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("s3", "GetObject"): _one("s3:GetObject", _s3_object),
     ("s3", "HeadObject"): _one("s3:GetObject", _s3_object),
     ("s3", "DeleteObject"): _one("s3:DeleteObject", _s3_object),
+    ("s3", "DeleteObjects"): lambda p, w: [
+        Need("s3:DeleteObject", f"arn:aws:s3:::{p['Bucket']}/{o['Key']}") for o in p["Delete"]["Objects"]
+    ],
     ("s3", "ListObjectsV2"): _list_bucket,
     ("s3", "ListObjects"): _list_bucket,
     ("s3", "HeadBucket"): _one("s3:ListBucket", lambda p, w: f"arn:aws:s3:::{p['Bucket']}"),

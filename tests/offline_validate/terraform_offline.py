@@ -30,11 +30,11 @@ from local.terraform import diagnostics
 from tests.offline_validate.schema import PACKAGES, REPO_ROOT, load_schema
 
 # What a configuration may reference outside its own directory: local module sources and
-# templatefile()/file() paths under statemachine/ and functions/.
+# templatefile()/file() paths under statemachine/, functions/ and jobs/.
 _COPY_IGNORE = shutil.ignore_patterns(
     ".terraform", ".terraform.lock.hcl", "__pycache__", "*.zip", "*.tfstate*"
 )
-_COPY_DIRS = ("modules", "bootstrap", "statemachine", "functions")
+_COPY_DIRS = ("modules", "bootstrap", "statemachine", "functions", "jobs")
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -20,12 +21,15 @@ import pytest
 from local.emulator import Emulator, entered_states, run_execution, sns_messages
 from local.run_pipeline import DeployedPipeline, Deployment, deploy, read_deployment, render_definition
 from local.sample_wordpress import SampleWordPress
+from tests.pipeline.silver_helpers import audit, read_silver, silver_tables
 
 RAW_STEP, BRONZE_STEP = "WordPress API to raw", "Raw to bronze"
 PIPELINE_ERROR = (
     "WordPressPipelineFailed"  # the project's own error name: a Fail state may not raise States.*
 )
 FAILURE_PATH = ["Failure has a cause?", "Describe failure", "Publish failure alert", "Pipeline failed"]
+RUN_ID_STEPS = ["Name the run", "Set the run id"]
+RAW_AUDIT, BRONZE_AUDIT = "Record RAW in the audit table", "Record BRONZE in the audit table"
 # No real backoff between HTTP attempts in tests; everything else as Terraform sets it.
 FAST = {"RETRY_BASE_SECONDS": "0"}
 LAMBDA_MAX_TIMEOUT_SECONDS = 900
@@ -50,6 +54,14 @@ def endpoints(site: SampleWordPress) -> list[str]:
     ]
 
 
+# States inside the audit Map states' iterations (entered once per dataset).
+ITERATION_STATES = {"Record RAW", "RAW already superseded", "Record BRONZE", "BRONZE already superseded"}
+
+
+def top_level(states: list[str]) -> list[str]:
+    return [state for state in states if state not in ITERATION_STATES]
+
+
 def objects(emulator: Emulator, bucket: str) -> dict[str, bytes]:
     s3 = emulator.client("s3")
     keys = [item["Key"] for item in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
@@ -62,12 +74,12 @@ def invoked(emulator: Emulator) -> list[str]:
 
 def run(emulator: Emulator, pipeline: DeployedPipeline, name: str) -> dict[str, Any]:
     sfn = emulator.client("stepfunctions")
-    description = run_execution(sfn, pipeline.alias_arn, {"trigger": "test"}, name=name, timeout_seconds=120)
+    description = run_execution(sfn, pipeline.alias_arn, {"trigger": "test"}, name=name, timeout_seconds=600)
     description["states"] = entered_states(sfn, description["executionArn"])
     return description
 
 
-def test_success_writes_every_record_to_raw_json_and_bronze_parquet(
+def test_success_writes_all_three_layers_the_audit_reaches_silver_and_silver_alone_rebuilds(
     emulator: Emulator, site: SampleWordPress, deployment: Deployment
 ) -> None:
     pipeline = deploy(emulator, deployment, endpoints(site), FAST)
@@ -75,7 +87,15 @@ def test_success_writes_every_record_to_raw_json_and_bronze_parquet(
     execution = run(emulator, pipeline, "success")
 
     assert execution["status"] == "SUCCEEDED", execution.get("cause")
-    assert execution["states"] == [RAW_STEP, BRONZE_STEP, "Pipeline succeeded"]
+    assert top_level(execution["states"]) == [
+        *RUN_ID_STEPS,
+        RAW_STEP,
+        RAW_AUDIT,
+        BRONZE_STEP,
+        BRONZE_AUDIT,
+        "Bronze to silver",
+        "Pipeline succeeded",
+    ]
     expected = {"posts": 150, "tags": 12, "statistics_pages": len(site.site.documents["statistics_pages"])}
     raw = objects(emulator, deployment.raw_bucket)
     bronze = objects(emulator, deployment.bronze_bucket)
@@ -89,8 +109,55 @@ def test_success_writes_every_record_to_raw_json_and_bronze_parquet(
     assert sorted(post["id"] for post in posts) == list(range(1, 151)), "every post once, across both pages"
     assert invoked(emulator) == ["data_wordpressapi_raw", "data_wordpressapi_bronze"]
     assert sns_messages(pipeline.topic_arns["failure_stepfunction"]) == []
-    summary = json.loads(execution["output"])["raw"]["summary"]
-    assert summary["records"] == sum(expected.values()), "the raw step's summary reaches the execution output"
+    output = json.loads(execution["output"])
+    assert output["raw"]["summary"]["records"] == sum(expected.values()), "the raw summary reaches the output"
+
+    # Silver: one published table per endpoint, read from the location its Glue table points to.
+    run_id = output["run"]["id"]
+    assert re.fullmatch(r"\d{8}T\d{6}Z-success", run_id), "run ids sort by start time"
+    assert output["silver"]["output"]["run_id"] == run_id, "the silver run is this run"
+    silver = silver_tables(emulator, deployment)
+    assert set(silver) == set(expected)
+    for name, count in expected.items():
+        assert silver[name]["location"].endswith(f"/wordpress_api/{name}/run_id={run_id}/"), name
+        assert read_silver(emulator, silver[name]["location"]).num_rows == count, name
+    assert emulator.job_runs[-1]["state"] == "SUCCEEDED"
+    assert json.loads(emulator.job_runs[-1]["arguments"]["--datasets"]) == sorted(expected)
+
+    # The audit: every dataset of the run went RAW -> BRONZE -> SILVER, with its counts.
+    items = audit(emulator, deployment, run_id)
+    assert set(items) == set(expected)
+    for name, count in expected.items():
+        item = items[name]
+        assert item["state"] == "SILVER", item
+        assert item["raw_records"] == item["bronze_rows"] == item["silver_rows"] == count, item
+        assert item["bronze_key"] == f"wordpress_api/{name}/{name}.parquet"
+        assert item["silver_location"] == silver[name]["location"]
+        assert item["execution_arn"] == execution["executionArn"]
+        assert "reason" not in item
+        assert item["raw_at"] <= item["bronze_at"] <= item["silver_at"]
+
+    # Started on its own, silver rebuilds every bronze table into a new run location.
+    rebuild = run_execution(
+        emulator.client("stepfunctions"),
+        pipeline.silver_state_machine_arn,
+        {},
+        name="rebuild",
+        timeout_seconds=600,
+    )
+    assert rebuild["status"] == "SUCCEEDED", rebuild.get("cause")
+    rebuilt = silver_tables(emulator, deployment)
+    rebuild_run = json.loads(rebuild["output"])["run_id"]
+    assert re.fullmatch(r"\d{8}T\d{6}Z-rebuild", rebuild_run) and rebuild_run > run_id
+    for name, count in expected.items():
+        assert rebuilt[name]["location"].endswith(f"/run_id={rebuild_run}/"), (
+            "the table switched to the rebuild"
+        )
+        assert read_silver(emulator, rebuilt[name]["location"]).num_rows == count
+    rebuilt_items = audit(emulator, deployment, rebuild_run)
+    assert {name: item["state"] for name, item in rebuilt_items.items()} == dict.fromkeys(expected, "SILVER")
+    assert audit(emulator, deployment, run_id) == items, "the first run's items are unchanged"
+    assert sns_messages(pipeline.topic_arns["failure_stepfunction"]) == []
 
 
 def test_raw_failure_ends_failed_alerts_with_error_and_cause_and_never_runs_bronze(
@@ -102,7 +169,7 @@ def test_raw_failure_ends_failed_alerts_with_error_and_cause_and_never_runs_bron
     execution = run(emulator, pipeline, "raw-failure")
 
     assert execution["status"] == "FAILED"
-    assert execution["states"] == [RAW_STEP, "Raw step failed", *FAILURE_PATH]
+    assert execution["states"] == [*RUN_ID_STEPS, RAW_STEP, "Raw step failed", *FAILURE_PATH]
     # The project's error name; the cause carries the step, the original error and its cause.
     assert execution["error"] == PIPELINE_ERROR
     tags_url = site.url("tags", pretty=False)
@@ -137,7 +204,14 @@ def test_bronze_failure_is_reported_as_the_bronze_step(
     execution = run(emulator, pipeline, "bronze-failure")
 
     assert execution["status"] == "FAILED"
-    assert execution["states"] == [RAW_STEP, BRONZE_STEP, "Bronze step failed", *FAILURE_PATH]
+    assert top_level(execution["states"]) == [
+        *RUN_ID_STEPS,
+        RAW_STEP,
+        RAW_AUDIT,
+        BRONZE_STEP,
+        "Bronze step failed",
+        *FAILURE_PATH,
+    ]
     assert execution["error"] == PIPELINE_ERROR and f'Step "{BRONZE_STEP}"' in execution["cause"]
     alerts = sns_messages(pipeline.topic_arns["failure_stepfunction"])
     assert len(alerts) == 1 and f'step "{BRONZE_STEP}"' in alerts[0]["message"]
@@ -192,7 +266,7 @@ def test_a_task_that_times_out_alerts_once_and_fails_with_the_project_error(
         released.set()
 
     assert execution["status"] == "FAILED"
-    assert execution["states"] == [RAW_STEP, "Raw step failed", *FAILURE_PATH]
+    assert execution["states"] == [*RUN_ID_STEPS, RAW_STEP, "Raw step failed", *FAILURE_PATH]
     assert execution["error"] == PIPELINE_ERROR
     assert f'Step "{RAW_STEP}" failed with States.Timeout' in execution["cause"]
     alerts = sns_messages(pipeline.topic_arns["failure_stepfunction"])
@@ -240,7 +314,10 @@ def test_no_fail_state_raises_a_reserved_error_name() -> None:
     fail_states = [state for state in definition["States"].values() if state["Type"] == "Fail"]
     assert fail_states
     for state in fail_states:
-        assert state.get("Error") == PIPELINE_ERROR and "ErrorPath" not in state
+        # A literal name of the project's own: a Fail state may not raise a States.* name.
+        assert state.get("Error") and not state["Error"].startswith("States.") and "ErrorPath" not in state
+    assert definition["States"]["Pipeline failed"]["Error"] == PIPELINE_ERROR
+    assert definition["States"]["Silver run failed"]["Error"] == "SilverLayerFailed"
 
 
 def test_lambda_tasks_time_out_only_after_the_function_itself_would(deployment: Deployment) -> None:

@@ -1,0 +1,363 @@
+# Bronze -> silver on AWS Glue (Spark), with a quality gate and a run-by-run audit trail:
+#   the Glue 5.0 job running jobs/wordpress_bronze_to_silver.py (uploaded to the artifacts bucket),
+#   its role, security configuration (encrypted S3 output, logs and bookmarks) and log group,
+#   the DynamoDB audit table both state machines write to,
+#   and the WordPress_Bronze_To_Silver state machine (statemachine/wordpress_bronze_to_silver.asl.json),
+#   which WordPress_Raw_To_Bronze starts when bronze succeeded.
+
+locals {
+  bronze_bucket_name = element(split(":", var.bronze_bucket_arn), 5)
+
+  silver_job_name            = join("-", compact([var.name_prefix, var.silver_job_name]))
+  silver_state_machine_name  = join("-", compact([var.name_prefix, var.silver_state_machine_name]))
+  audit_table_name           = join("-", compact([var.name_prefix, var.audit_table_name]))
+  silver_job_script_source   = "${path.module}/../../jobs/wordpress_bronze_to_silver.py"
+  silver_job_script_key      = "jobs/wordpress_bronze_to_silver.py"
+  silver_job_temp_prefix     = "temp/${local.silver_job_name}/"
+  silver_security_config     = "${local.silver_job_name}-encrypted"
+  silver_state_machine_arn   = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${local.silver_state_machine_name}"
+  silver_execution_arn_glob  = "arn:${local.partition}:states:${local.region}:${local.account_id}:execution:${local.silver_state_machine_name}:*"
+  silver_glue_job_arn        = "arn:${local.partition}:glue:${local.region}:${local.account_id}:job/${local.silver_job_name}"
+  silver_glue_catalog_arn    = "arn:${local.partition}:glue:${local.region}:${local.account_id}:catalog"
+  silver_glue_database_arn   = "arn:${local.partition}:glue:${local.region}:${local.account_id}:database/${var.silver_glue_database_name}"
+  silver_glue_tables_arn     = "arn:${local.partition}:glue:${local.region}:${local.account_id}:table/${var.silver_glue_database_name}/*"
+  bronze_glue_database_arn   = "arn:${local.partition}:glue:${local.region}:${local.account_id}:database/${var.glue_database_name}"
+  bronze_glue_tables_arn     = "arn:${local.partition}:glue:${local.region}:${local.account_id}:table/${var.glue_database_name}/*"
+  glue_job_log_group_pattern = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws-glue/jobs/${local.silver_security_config}-role/${local.silver_job_name}/*"
+
+  # The silver state machine: same templatefile convention, under the "silver_" prefix.
+  silver_state_machine_definition_template = "${path.module}/../../statemachine/wordpress_bronze_to_silver.asl.json"
+  silver_state_machine_definition_vars = {
+    silver_job_name      = aws_glue_job.silver.name
+    silver_bucket_name   = var.silver_bucket_name
+    bronze_database_name = var.glue_database_name
+    audit_table_name     = aws_dynamodb_table.audit.name
+    failure_topic_arn    = var.failure_stepfunction_topic_arn
+  }
+}
+
+# --- Encryption --------------------------------------------------------------------------------
+
+# Glue's CloudWatch Logs and job bookmark encryption need a customer managed key that the logs
+# service may use (the AWS managed keys cannot be named in a security configuration).
+module "glue_key" {
+  source = "../kms-key"
+
+  alias       = local.silver_job_name
+  description = "Encrypts the ${local.silver_job_name} Glue job's CloudWatch logs and job bookmarks."
+  cloudwatch_logs_log_group_arns = [
+    "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws-glue/jobs/${local.silver_job_name}",
+    local.glue_job_log_group_pattern,
+  ]
+}
+
+resource "aws_glue_security_configuration" "silver" {
+  name = local.silver_security_config
+
+  encryption_configuration {
+    cloudwatch_encryption {
+      cloudwatch_encryption_mode = "SSE-KMS"
+      kms_key_arn                = module.glue_key.key_arn
+    }
+
+    job_bookmarks_encryption {
+      job_bookmarks_encryption_mode = "CSE-KMS"
+      kms_key_arn                   = module.glue_key.key_arn
+    }
+
+    # SSE-S3: Athena readers of the silver tables need no KMS grant on a project key.
+    s3_encryption {
+      s3_encryption_mode = "SSE-S3"
+    }
+  }
+}
+
+# --- Job script --------------------------------------------------------------------------------
+
+resource "aws_s3_object" "silver_job_script" {
+  #checkov:skip=CKV_AWS_186:The artifacts bucket encrypts every object with SSE-KMS by default (aws/s3 key); the script is public-repository code, not data.
+  bucket       = var.artifacts_bucket_name
+  key          = local.silver_job_script_key
+  source       = local.silver_job_script_source
+  content_type = "text/x-python"
+  # A change to the script changes its hash, so Terraform uploads it again (the bucket's SSE-KMS
+  # makes S3's ETag differ from the MD5, hence source_hash rather than etag).
+  source_hash = filemd5(local.silver_job_script_source)
+}
+
+# --- Job ---------------------------------------------------------------------------------------
+
+resource "aws_cloudwatch_log_group" "silver_job" {
+  name              = "/aws-glue/jobs/${local.silver_job_name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = module.glue_key.key_arn
+}
+
+data "aws_iam_policy_document" "glue_assume_role" {
+  statement {
+    sid     = "GlueAssumesRole"
+    actions = ["sts:AssumeRole"]
+
+    principals {
+      type        = "Service"
+      identifiers = ["glue.amazonaws.com"]
+    }
+
+    condition {
+      test     = "StringEquals"
+      variable = "aws:SourceAccount"
+      values   = [local.account_id]
+    }
+  }
+}
+
+data "aws_iam_policy_document" "silver_job" {
+  statement {
+    sid       = "ReadJobScript"
+    actions   = ["s3:GetObject"]
+    resources = ["${var.artifacts_bucket_arn}/${local.silver_job_script_key}"]
+  }
+
+  statement {
+    sid       = "UseSparkTempDir"
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    resources = ["${var.artifacts_bucket_arn}/${local.silver_job_temp_prefix}*"]
+  }
+
+  statement {
+    sid       = "ListSparkTempDir"
+    actions   = ["s3:ListBucket"]
+    resources = [var.artifacts_bucket_arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${local.silver_job_temp_prefix}*"]
+    }
+  }
+
+  statement {
+    sid       = "ReadBronzeObjects"
+    actions   = ["s3:GetObject"]
+    resources = ["${var.bronze_bucket_arn}/${local.data_source}/*"]
+  }
+
+  statement {
+    sid       = "ListBronzeObjects"
+    actions   = ["s3:ListBucket"]
+    resources = [var.bronze_bucket_arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${local.data_source}/*"]
+    }
+  }
+
+  # Published runs, quarantined data with its reports, and the per-run result.json. DeleteObject:
+  # after switching a table the job removes its run folders older than the previous one.
+  statement {
+    sid     = "WriteSilverObjects"
+    actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    resources = [
+      "${var.silver_bucket_arn}/${local.data_source}/*",
+      "${var.silver_bucket_arn}/quarantine/${local.data_source}/*",
+      "${var.silver_bucket_arn}/_runs/${local.data_source}/*",
+    ]
+  }
+
+  statement {
+    sid       = "ListSilverObjects"
+    actions   = ["s3:ListBucket"]
+    resources = [var.silver_bucket_arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${local.data_source}/*", "quarantine/${local.data_source}/*", "_runs/${local.data_source}/*"]
+    }
+  }
+
+  # The job creates each silver table on its first run and switches its location in one UpdateTable
+  # when a run passes the quality gate (partitions by projection: no partition calls); it touches no
+  # other database.
+  statement {
+    sid = "ManageSilverTables"
+    actions = [
+      "glue:GetTable",
+      "glue:CreateTable",
+      "glue:UpdateTable",
+    ]
+    resources = [
+      local.silver_glue_catalog_arn,
+      local.silver_glue_database_arn,
+      local.silver_glue_tables_arn,
+    ]
+  }
+
+  statement {
+    sid       = "WriteOwnContinuousLogs"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.silver_job.arn}:*"]
+  }
+
+  # With CloudWatch encryption in the security configuration, Glue writes the driver's standard
+  # output and error to /aws-glue/jobs/<security configuration>-role/<role>/{output,error}, which it
+  # creates and associates with the key on the first run.
+  statement {
+    sid       = "WriteOwnJobLogs"
+    actions   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"]
+    resources = [local.glue_job_log_group_pattern]
+  }
+
+  statement {
+    sid       = "UseGlueKey"
+    actions   = ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [module.glue_key.key_arn]
+  }
+
+  statement {
+    sid     = "PublishJobMetrics"
+    actions = ["cloudwatch:PutMetricData"]
+    # PutMetricData has no resource ARN: AWS accepts only "*"; the condition keeps it to Glue's namespace.
+    resources = ["*"]
+
+    condition {
+      test     = "StringEquals"
+      variable = "cloudwatch:namespace"
+      values   = ["Glue"]
+    }
+  }
+}
+
+resource "aws_iam_role" "silver_job" {
+  name               = local.silver_job_name
+  description        = "Role of the ${local.silver_job_name} Glue job: reads bronze ${local.data_source}/*, writes its silver prefixes and tables."
+  assume_role_policy = data.aws_iam_policy_document.glue_assume_role.json
+}
+
+resource "aws_iam_role_policy" "silver_job" {
+  name   = local.silver_job_name
+  role   = aws_iam_role.silver_job.id
+  policy = data.aws_iam_policy_document.silver_job.json
+}
+
+resource "aws_glue_job" "silver" {
+  name                   = local.silver_job_name
+  description            = "s3://<bronze>/${local.data_source}/<name>/<name>.parquet -> cleaned, typed silver tables in ${var.silver_glue_database_name}, published only when they pass the quality gate."
+  role_arn               = aws_iam_role.silver_job.arn
+  glue_version           = "5.0"
+  worker_type            = var.silver_job_worker_type
+  number_of_workers      = var.silver_job_number_of_workers
+  timeout                = var.silver_job_timeout_minutes
+  max_retries            = 0
+  security_configuration = aws_glue_security_configuration.silver.name
+
+  command {
+    name            = "glueetl"
+    python_version  = "3"
+    script_location = "s3://${var.artifacts_bucket_name}/${aws_s3_object.silver_job_script.key}"
+  }
+
+  # One run at a time: a second start while one runs fails (Glue.ConcurrentRunsExceededException),
+  # which the state machine retries with backoff.
+  execution_property {
+    max_concurrent_runs = 1
+  }
+
+  default_arguments = {
+    "--job-language"                     = "python"
+    "--enable-continuous-cloudwatch-log" = "true"
+    "--continuous-log-logGroup"          = aws_cloudwatch_log_group.silver_job.name
+    "--enable-metrics"                   = "true"
+    "--TempDir"                          = "s3://${var.artifacts_bucket_name}/${local.silver_job_temp_prefix}"
+    "--bronze_bucket"                    = local.bronze_bucket_name
+    "--silver_bucket"                    = var.silver_bucket_name
+    "--silver_database"                  = var.silver_glue_database_name
+    "--data_source"                      = local.data_source
+  }
+
+  depends_on = [aws_iam_role_policy.silver_job]
+}
+
+# --- Audit table ---------------------------------------------------------------------------------
+
+resource "aws_dynamodb_table" "audit" {
+  #checkov:skip=CKV_AWS_119:Encrypted at rest with the AWS managed aws/dynamodb key; a customer managed key would need KMS grants for every reader of the audit trail and for both state machines.
+  name         = local.audit_table_name
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "dataset"
+  range_key    = "run_id"
+
+  attribute {
+    name = "dataset"
+    type = "S"
+  }
+
+  attribute {
+    name = "run_id"
+    type = "S"
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled = true
+  }
+
+  deletion_protection_enabled = var.audit_table_deletion_protection
+}
+
+# --- Silver state machine ------------------------------------------------------------------------
+
+data "aws_iam_policy_document" "silver_state_machine" {
+  statement {
+    sid       = "RunSilverJob"
+    actions   = ["glue:StartJobRun", "glue:GetJobRun", "glue:GetJobRuns", "glue:BatchStopJobRun"]
+    resources = [local.silver_glue_job_arn]
+  }
+
+  # Started without a dataset list, the workflow rebuilds every table of the bronze database.
+  statement {
+    sid       = "ListBronzeTables"
+    actions   = ["glue:GetTables"]
+    resources = [local.silver_glue_catalog_arn, local.bronze_glue_database_arn, local.bronze_glue_tables_arn]
+  }
+
+  statement {
+    sid       = "ReadRunResult"
+    actions   = ["s3:GetObject"]
+    resources = ["${var.silver_bucket_arn}/_runs/${local.data_source}/*"]
+  }
+
+  statement {
+    sid       = "RecordAudit"
+    actions   = ["dynamodb:UpdateItem"]
+    resources = [aws_dynamodb_table.audit.arn]
+  }
+
+  statement {
+    sid       = "PublishFailureAlert"
+    actions   = ["sns:Publish"]
+    resources = [var.failure_stepfunction_topic_arn]
+  }
+
+  statement {
+    sid       = "UseTopicKey"
+    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+    resources = [var.sns_kms_key_arn]
+  }
+}
+
+module "silver_state_machine" {
+  source = "../state-machine"
+
+  name               = local.silver_state_machine_name
+  definition         = templatefile(local.silver_state_machine_definition_template, local.silver_state_machine_definition_vars)
+  task_policy_json   = data.aws_iam_policy_document.silver_state_machine.json
+  role_description   = "Execution role of the ${local.silver_state_machine_name} state machine."
+  log_group_name     = var.silver_state_machine_log_group_name
+  log_retention_days = var.log_retention_days
+}
