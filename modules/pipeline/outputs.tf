@@ -130,7 +130,7 @@ output "silver_job_log_group_name" {
 
 output "silver_job_script_location" {
   description = "S3 URI of the uploaded job script."
-  value       = aws_glue_job.silver.command[0].script_location
+  value       = "s3://${var.artifacts_bucket_name}/${aws_s3_object.silver_job_script.key}"
 }
 
 output "audit_table_name" {

@@ -24,6 +24,11 @@ locals {
   bronze_glue_database_arn   = "arn:${local.partition}:glue:${local.region}:${local.account_id}:database/${var.glue_database_name}"
   bronze_glue_tables_arn     = "arn:${local.partition}:glue:${local.region}:${local.account_id}:table/${var.glue_database_name}/*"
   glue_job_log_group_pattern = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws-glue/jobs/${local.silver_security_config}-role/${local.silver_job_name}/*"
+  # The job's own log group and the ones Glue writes with its security configuration.
+  silver_job_log_group_arns = [
+    "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws-glue/jobs/${local.silver_job_name}",
+    local.glue_job_log_group_pattern,
+  ]
 
   # The silver state machine: same templatefile convention, under the "silver_" prefix.
   silver_state_machine_definition_template = "${path.module}/../../statemachine/wordpress_bronze_to_silver.asl.json"
@@ -43,12 +48,9 @@ locals {
 module "glue_key" {
   source = "../kms-key"
 
-  alias       = local.silver_job_name
-  description = "Encrypts the ${local.silver_job_name} Glue job's CloudWatch logs and job bookmarks."
-  cloudwatch_logs_log_group_arns = [
-    "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws-glue/jobs/${local.silver_job_name}",
-    local.glue_job_log_group_pattern,
-  ]
+  alias                          = local.silver_job_name
+  description                    = "Encrypts the ${local.silver_job_name} Glue job's CloudWatch logs and job bookmarks."
+  cloudwatch_logs_log_group_arns = local.silver_job_log_group_arns
 }
 
 resource "aws_glue_security_configuration" "silver" {
@@ -103,11 +105,9 @@ data "aws_iam_policy_document" "glue_assume_role" {
       identifiers = ["glue.amazonaws.com"]
     }
 
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
+    # No aws:SourceAccount/aws:SourceArn condition: Glue does not document sending them when a job
+    # run assumes its role, and a condition on a key that is absent would deny every run. Who may
+    # give the role to a job is governed by iam:PassRole.
   }
 }
 
@@ -162,8 +162,14 @@ data "aws_iam_policy_document" "silver_job" {
     resources = [
       "${var.silver_bucket_arn}/${local.data_source}/*",
       "${var.silver_bucket_arn}/quarantine/${local.data_source}/*",
-      "${var.silver_bucket_arn}/_runs/${local.data_source}/*",
     ]
+  }
+
+  # The run's result.json (and nothing else there) is written with one PutObject.
+  statement {
+    sid       = "WriteRunResults"
+    actions   = ["s3:PutObject"]
+    resources = ["${var.silver_bucket_arn}/_runs/${local.data_source}/*"]
   }
 
   statement {

@@ -26,9 +26,25 @@ def pipeline_flow(emulator: Emulator) -> DeployedPipeline:
     with SampleWordPress(posts=20, categories=2, tags=2, users=1) as site:
         endpoints = [site.url("posts"), site.url("tags", pretty=False)]
         pipeline = deploy(emulator, deployment, endpoints, environment_overrides=FAST)
-        for run in ("first", "second"):  # the second run finds tables and objects in place
-            result = run_execution(sfn, pipeline.state_machine_arn, {"trigger": run}, name=f"iam-{run}")
+        # The second run finds tables and objects in place; the third makes the silver job remove
+        # the run folders it superseded.
+        for run in ("first", "second", "third"):
+            result = run_execution(
+                sfn, pipeline.alias_arn, {"trigger": run}, name=f"iam-{run}", timeout_seconds=600
+            )
             assert result["status"] == "SUCCEEDED", result
+        # A quality failure: a post names a tag that /tags does not list, so silver quarantines posts
+        # and alerts.
+        site.site.collections["posts"][0]["tags"].append(999_999)
+        failed = run_execution(
+            sfn, pipeline.alias_arn, {"trigger": "quarantine"}, name="iam-quarantine", timeout_seconds=600
+        )
+        assert failed["status"] == "FAILED", failed
+        # Silver started on its own, with no datasets: it lists the bronze tables to rebuild.
+        alone = run_execution(
+            sfn, pipeline.silver_alias_arn, {}, name="iam-silver-alone", timeout_seconds=600
+        )
+        assert alone["status"] in ("SUCCEEDED", "FAILED"), alone
         # A raw failure: the raw function alerts its topic, the state machine the failure topic.
         emulator.client("ssm").put_parameter(
             Name=deployment.parameters["endpoints_parameter_name"],

@@ -120,6 +120,8 @@ RULES: dict[tuple[str, str], Rule] = {
     ("glue", "BatchDeletePartition"): _glue(
         "glue:BatchDeletePartition", "DatabaseName", lambda p: p["TableName"]
     ),
+    # GetTables is authorized on the catalog, the database and every table it may return.
+    ("glue", "GetTables"): _glue("glue:GetTables", "DatabaseName", lambda p: "*"),
     ("glue", "GetDatabase"): lambda p, w: [
         Need("glue:GetDatabase", arn) for arn in _glue_table(p["Name"], "", w)[:2]
     ],
