@@ -125,6 +125,8 @@ class Emulator:
     _running_function: str | None = None
     _owner_thread: int = field(default_factory=threading.get_ident)
     _owner_runs_handler: bool = False
+    _handler_thread: int | None = None
+    _threads_before_handler: set[int | None] = field(default_factory=set)
     job_runs: list[dict[str, Any]] = field(default_factory=list)
     _job_threads: list[threading.Thread] = field(default_factory=list)
     # Threads running a Glue job's script -> the job's name: their calls are the job's.
@@ -212,6 +214,8 @@ class Emulator:
             # Invoked directly by the owner thread (a test's lambda.invoke): that thread runs the
             # handler until it returns, so its calls meanwhile are the handler's.
             self._owner_runs_handler = threading.get_ident() == self._owner_thread
+            self._handler_thread = threading.get_ident()
+            self._threads_before_handler = {thread.ident for thread in threading.enumerate()}
             try:
                 result = handler(event, context)
             except Exception as error:  # Lambda reports any exception as an unhandled function error
@@ -229,10 +233,18 @@ class Emulator:
             self.calls.append(RecordedCall(job, service, operation, dict(params), kind="glue"))
             return
         function = self._running_function
-        on_owner = threading.get_ident() == self._owner_thread
-        # A handler the owner thread runs: only that thread's calls are its (an execution it starts runs
-        # on threads of its own). A handler a state machine runs: any thread but the owner's.
-        if function is not None and (on_owner if self._owner_runs_handler else not on_owner):
+        ident = threading.get_ident()
+        # The handler's own thread, and threads that started while it ran (boto3's transfer threads,
+        # thread pools): not the owner's, and not a thread that was already running (another
+        # execution's interpreter, which may go on while a handler outlives its task's timeout).
+        # A handler the owner thread runs: only that thread's calls.
+        if self._owner_runs_handler:
+            mine = ident == self._owner_thread
+        else:
+            mine = ident == self._handler_thread or (
+                ident != self._owner_thread and ident not in self._threads_before_handler
+            )
+        if function is not None and mine:
             service = client.meta.service_model.service_name
             self.calls.append(RecordedCall(function, service, operation, dict(params)))
 

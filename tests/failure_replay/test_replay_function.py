@@ -96,9 +96,16 @@ class Setup:
 def setup(emulator: Emulator, replay_module: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Setup]:
     sfn, sqs, events, sns = (emulator.client(name) for name in ("stepfunctions", "sqs", "events", "sns"))
     role = f"arn:aws:iam::{emulator.account_id}:role/states"  # moto does not look the role up
-    pipeline_arn = sfn.create_state_machine(name="WordPress_Raw_To_Bronze", definition=FAILING, roleArn=role)[
-        "stateMachineArn"
-    ]
+    # Published with a `live` alias, as modules/state-machine deploys it: the function is configured
+    # with the alias ARN (what the root module passes) and replays start through it.
+    pipeline = sfn.create_state_machine(
+        name="WordPress_Raw_To_Bronze", definition=FAILING, roleArn=role, publish=True
+    )
+    pipeline_arn = pipeline["stateMachineArn"]
+    pipeline_alias_arn = sfn.create_state_machine_alias(
+        name="live",
+        routingConfiguration=[{"stateMachineVersionArn": pipeline["stateMachineVersionArn"], "weight": 100}],
+    )["stateMachineAliasArn"]
     other_arn = sfn.create_state_machine(name="GlueSession-WaitAndStop", definition=FAILING, roleArn=role)[
         "stateMachineArn"
     ]
@@ -134,7 +141,7 @@ def setup(emulator: Emulator, replay_module: Any, monkeypatch: pytest.MonkeyPatc
     environment = {
         "QUEUE_URL": queue_url,
         "DEAD_LETTER_QUEUE_URL": dead_letter_url,
-        "STATE_MACHINE_ARNS": pipeline_arn,
+        "STATE_MACHINE_ARNS": pipeline_alias_arn,
         "SUCCESS_TOPIC_ARN": success_topic,
         "FAILURE_TOPIC_ARN": failure_topic,
         "RECEIVE_WAIT_SECONDS": "0",

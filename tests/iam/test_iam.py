@@ -60,9 +60,8 @@ UNEXERCISED_GRANTS: dict[tuple[str, str, str], str] = {
     "and streams on AWS; the script logs locally",
     ("PublishJobMetrics", "*", "*"): "--enable-metrics: Glue publishes the job's metrics on AWS",
 }
-# Roles whose code no emulator test can run (role name -> reason). A Glue job's Spark code reads and
-# writes S3 through Glue's own connector, not botocore: list its role here, with the reason, until a
-# test records its calls.
+# Roles whose code no emulator test can run (role name -> reason). None today: Lambda handlers and
+# Glue job scripts run in the emulator, which records their calls (a job's Spark I/O included).
 ROLES_WITHOUT_RECORDED_CALLS: dict[str, str] = {}
 SECURE = (("aws:SecureTransport", "true"),)
 
