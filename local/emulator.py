@@ -67,7 +67,7 @@ Handler = Callable[[dict[str, Any], Any], Any]
 
 @dataclass(frozen=True)
 class RecordedCall:
-    """An AWS API call a Lambda handler made while it ran in the emulator (tests/iam evaluates them)."""
+    """An AWS API call a Lambda handler or a Glue job script made in the emulator (tests/iam)."""
 
     function_name: str  # the function (or, with kind "glue", the Glue job) that made the call
     service: str  # botocore service name: s3, ssm, sns, glue, ...
@@ -119,18 +119,13 @@ class Emulator:
     wait_seconds: list[float] = field(default_factory=list)
     calls: list[RecordedCall] = field(default_factory=list)
     _env_lock: threading.Lock = field(default_factory=threading.Lock)
-    # The function whose handler runs now (handlers run one at a time, under _env_lock); threads the
-    # handler starts are attributed to it too, the thread that started the emulator (the test's or the
-    # local run's own calls, such as polling an execution) never.
-    _running_function: str | None = None
-    _owner_thread: int = field(default_factory=threading.get_ident)
-    _owner_runs_handler: bool = False
-    _handler_thread: int | None = None
-    _threads_before_handler: set[int | None] = field(default_factory=set)
     job_runs: list[dict[str, Any]] = field(default_factory=list)
     _job_threads: list[threading.Thread] = field(default_factory=list)
-    # Threads running a Glue job's script -> the job's name: their calls are the job's.
-    _job_scripts: dict[int, str] = field(default_factory=dict)
+    # Thread -> (kind, name) of the code it runs for: a Lambda handler ("lambda", function) or a Glue
+    # job's script ("glue", job). Threads those start inherit it (`_inherit_principal`), so boto3's
+    # transfer threads and thread pools count as the handler's; nothing else is attributed (the test's
+    # own calls, the interpreter's threads of other states and executions).
+    _thread_principals: dict[int, tuple[str, str]] = field(default_factory=dict)
 
     def register_handler(self, function_name: str, handler: Handler) -> None:
         """Run `handler(event, context)` whenever Lambda function `function_name` is invoked."""
@@ -210,43 +205,20 @@ class Emulator:
             variables = {}
             context = LambdaContext(name, f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}")
         with self._env_lock, _environment(variables):
-            self._running_function = name
-            # Invoked directly by the owner thread (a test's lambda.invoke): that thread runs the
-            # handler until it returns, so its calls meanwhile are the handler's.
-            self._owner_runs_handler = threading.get_ident() == self._owner_thread
-            self._handler_thread = threading.get_ident()
-            self._threads_before_handler = {thread.ident for thread in threading.enumerate()}
             try:
-                result = handler(event, context)
+                with self._acting_as("lambda", name):
+                    result = handler(event, context)
             except Exception as error:  # Lambda reports any exception as an unhandled function error
                 response_headers["x-amz-function-error"] = "Unhandled"
                 return _error_payload(type(error).__name__, str(error), traceback.format_exception(error))
-            finally:
-                self._running_function = None
-                self._owner_runs_handler = False
         return json.dumps(result, default=str).encode()
 
     def _record(self, client: Any, operation: str, params: dict[str, Any]) -> None:
-        job = self._job_scripts.get(threading.get_ident())
-        if job is not None:
+        principal = self._thread_principals.get(threading.get_ident())
+        if principal is not None:
+            kind, name = principal
             service = client.meta.service_model.service_name
-            self.calls.append(RecordedCall(job, service, operation, dict(params), kind="glue"))
-            return
-        function = self._running_function
-        ident = threading.get_ident()
-        # The handler's own thread, and threads that started while it ran (boto3's transfer threads,
-        # thread pools): not the owner's, and not a thread that was already running (another
-        # execution's interpreter, which may go on while a handler outlives its task's timeout).
-        # A handler the owner thread runs: only that thread's calls.
-        if self._owner_runs_handler:
-            mine = ident == self._owner_thread
-        else:
-            mine = ident == self._handler_thread or (
-                ident != self._owner_thread and ident not in self._threads_before_handler
-            )
-        if function is not None and mine:
-            service = client.meta.service_model.service_name
-            self.calls.append(RecordedCall(function, service, operation, dict(params)))
+            self.calls.append(RecordedCall(name, service, operation, dict(params), kind=kind))
 
     def _start_job_run(self, original: Callable[..., str], job: Any, *args: Any, **kwargs: Any) -> str:
         """moto's StartJobRun, then the real script in a thread while the run stays RUNNING."""
@@ -257,7 +229,8 @@ class Emulator:
             target=self._run_job, args=(job, job_run), name=f"glue-job-{job.name}", daemon=True
         )
         self._job_threads.append(thread)
-        thread.start()
+        with self._unattributed():
+            thread.start()
         return run_id
 
     def _run_job(self, job: Any, job_run: Any) -> None:
@@ -288,14 +261,51 @@ class Emulator:
         job_run.status = "SUCCEEDED"
 
     @contextmanager
-    def _as_job(self, job_name: str) -> Iterator[None]:
-        """Attribute this thread's AWS calls to the Glue job while its script runs."""
+    def _acting_as(self, kind: str, name: str) -> Iterator[None]:
+        """Attribute this thread's AWS calls (and those of threads it starts) to `name` meanwhile."""
         ident = threading.get_ident()
-        self._job_scripts[ident] = job_name
+        previous = self._thread_principals.get(ident)
+        self._thread_principals[ident] = (kind, name)
         try:
             yield
         finally:
-            self._job_scripts.pop(ident, None)
+            if previous is None:
+                self._thread_principals.pop(ident, None)
+            else:
+                self._thread_principals[ident] = previous
+
+    @contextmanager
+    def _unattributed(self) -> Iterator[None]:
+        """Threads started meanwhile act for nobody: an execution or job run a handler starts runs
+        with its own role in AWS, not the handler's."""
+        ident = threading.get_ident()
+        previous = self._thread_principals.pop(ident, None)
+        try:
+            yield
+        finally:
+            if previous is not None:
+                self._thread_principals[ident] = previous
+
+    def _as_job(self, job_name: str) -> Any:
+        return self._acting_as("glue", job_name)
+
+    def _inherit_principal(self, original_start: Callable[[threading.Thread], None]) -> Any:
+        """threading.Thread.start, with the new thread acting for whom its starter acts."""
+        emulator = self
+
+        def start(thread: threading.Thread) -> None:
+            principal = emulator._thread_principals.get(threading.get_ident())
+            if principal is not None:
+                run = thread.run
+
+                def run_as_principal() -> None:
+                    with emulator._acting_as(*principal):
+                        run()
+
+                thread.run = run_as_principal  # type: ignore[method-assign]
+            original_start(thread)
+
+        return start
 
     def wait_for_jobs(self, timeout_seconds: float = 300.0) -> None:
         """Wait for every Glue job run the emulator started."""
@@ -343,6 +353,14 @@ def _qualified_version(backend: Any, state_machine_arn: str) -> tuple[Any, Any] 
 
         raise StateMachineDoesNotExist(f"State Machine Does Not Exist: '{version_arn}'")
     return source, version
+
+
+def _unattributed_call(emulator: Emulator, original: Callable[..., Any]) -> Callable[..., Any]:
+    def call(*args: Any, **kwargs: Any) -> Any:
+        with emulator._unattributed():
+            return original(*args, **kwargs)
+
+    return call
 
 
 def _start_qualified_execution(original: Callable[..., Any]) -> Callable[..., Any]:
@@ -679,13 +697,18 @@ def aws_emulator(region: str = DEFAULT_REGION, time_scale: float = 0.0) -> Itera
             mock.patch.object(
                 StepFunctionsParserBackend,
                 "start_execution",
-                _start_qualified_execution(StepFunctionsParserBackend.start_execution),
+                _unattributed_call(
+                    emulator, _start_qualified_execution(StepFunctionsParserBackend.start_execution)
+                ),
             )
         )
         stack.enter_context(mock.patch.object(WaitFunction, "_wait_interval", wait_interval))
         stack.enter_context(mock.patch.object(retrier_decl, "time", retry_time))
         stack.enter_context(mock.patch.dict(state_task_service_aws_sdk._SERVICE_ERROR_NAMES, error_names))
         stack.enter_context(mock.patch.object(BaseClient, "_make_api_call", recording_api_call))
+        stack.enter_context(
+            mock.patch.object(threading.Thread, "start", emulator._inherit_principal(threading.Thread.start))
+        )
         stack.enter_context(
             mock.patch.object(
                 state_task_service_aws_sdk.StateTaskServiceAwsSdk, "_eval_service_task", sdk_service_task
