@@ -11,6 +11,9 @@ PY     := $(VENV)/bin/python
 # hcl2 that would shadow python-hcl2 in the test venv.
 CHECKOV_VENV := .venv-checkov
 NODE_DIR := tests/node
+# Test files run on both cores (pytest-xdist, one file per worker at a time: module fixtures and the
+# emulator stay per file). PYTEST_WORKERS= runs them in one process.
+PYTEST_WORKERS ?= -n 2 --dist loadfile
 
 .DEFAULT_GOAL := help
 .PHONY: help venv node test run-local bench fmt lint clean
@@ -37,7 +40,7 @@ $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/packag
 node: $(NODE_DIR)/node_modules/.installed
 
 test: venv node
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 run-local: $(VENV)/.installed
 	$(PY) -m local.run_pipeline
@@ -53,4 +56,4 @@ lint: $(VENV)/.installed
 	$(VENV)/bin/ruff format --check .
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) $(NODE_DIR)/node_modules .cache .pytest_cache build local-output
+	rm -rf $(VENV) $(CHECKOV_VENV) $(NODE_DIR)/node_modules .cache .pytest_cache .build build local-output

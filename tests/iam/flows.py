@@ -26,9 +26,9 @@ def pipeline_flow(emulator: Emulator) -> DeployedPipeline:
     with SampleWordPress(posts=20, categories=2, tags=2, users=1) as site:
         endpoints = [site.url("posts"), site.url("tags", pretty=False)]
         pipeline = deploy(emulator, deployment, endpoints, environment_overrides=FAST)
-        # The second run finds tables and objects in place; the third makes the silver job remove
-        # the run folders it superseded.
-        for run in ("first", "second", "third"):
+        # The second run finds tables and objects in place (the quarantine run below publishes tags a
+        # third time, so the silver job removes the run folder it superseded).
+        for run in ("first", "second"):
             result = run_execution(
                 sfn, pipeline.alias_arn, {"trigger": run}, name=f"iam-{run}", timeout_seconds=600
             )
