@@ -3,8 +3,11 @@ shared with `make run-local`); this file only exposes them to tests."""
 
 from __future__ import annotations
 
+import fcntl
+import os
+import pickle
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,13 +40,32 @@ def repo_root() -> Path:
     return REPO_ROOT
 
 
+def once_per_run(tmp_path_factory: pytest.TempPathFactory, name: str, make: Callable[[Path], Any]) -> Any:
+    """`make(directory)` once for the whole test run, even when pytest-xdist runs test files in
+    several worker processes: the first worker makes it under a lock and pickles the result into the
+    run's shared temporary directory; the others wait for the lock and load it."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the directory all workers of this run share
+    directory = shared / name
+    with open(shared / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        cached = shared / f"{name}.pickle"
+        if cached.exists():
+            return pickle.loads(cached.read_bytes())
+        directory.mkdir(exist_ok=True)
+        value = make(directory)
+        cached.write_bytes(pickle.dumps(value))
+        return value
+
+
 @pytest.fixture(scope="session")
 def offline_plans(tmp_path_factory: pytest.TempPathFactory):
     """Real `terraform plan` of the root module and bootstrap/ (default and custom inputs) and the
-    resolved apply the IAM tests read, made once per session (tests/offline_plan/runs.py)."""
+    resolved apply the IAM tests read, made once per test run (tests/offline_plan/runs.py)."""
     from tests.offline_plan.runs import run_all
 
-    return run_all(tmp_path_factory.mktemp("offline-plans"))
+    return once_per_run(tmp_path_factory, "offline-plans", run_all)
 
 
 @pytest.fixture(scope="session")

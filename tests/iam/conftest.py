@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from local.emulator import DEFAULT_ACCOUNT_ID, DEFAULT_REGION, aws_emulator
+from tests.conftest import once_per_run
 from tests.iam.calls import SESSION_CALLS, Call
 from tests.iam.flows import run_flows
 from tests.iam.model import Deployment, load
@@ -18,8 +21,13 @@ def deployment(offline_plans: dict[str, PlanResult]) -> Deployment:
     return load(resolved.plan, DEFAULT_ACCOUNT_ID, DEFAULT_REGION)
 
 
-@pytest.fixture(scope="session")
-def recorded_calls() -> list[Call]:
+def _flow_calls(directory: Path) -> list[Call]:
     with aws_emulator() as emulator:
-        own = run_flows(emulator)
-    return own + list(SESSION_CALLS)
+        return run_flows(emulator)
+
+
+@pytest.fixture(scope="session")
+def recorded_calls(tmp_path_factory: pytest.TempPathFactory) -> list[Call]:
+    """The flows' calls (run once per test run, shared by pytest-xdist's workers) and those of every
+    emulator this process's tests ran."""
+    return once_per_run(tmp_path_factory, "iam-flows", _flow_calls) + list(SESSION_CALLS)
