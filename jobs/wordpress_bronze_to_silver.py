@@ -16,18 +16,22 @@ the silver rows (rules below; the module README ``jobs/README.md`` explains them
   ``modified_gmt`` (or without ``modified_gmt``) cannot be ordered and stay, so the gate fails;
 - ``date_gmt``/``modified_gmt`` -> UTC ``timestamp``; ``date``/``modified`` -> local
   ``timestamp_ntz`` (WordPress's ``YYYY-MM-DDTHH:MM:SS``; a column with other values stays text);
+- other text columns holding only real ``YYYY-MM-DD`` dates -> ``date`` (free text excepted);
 - ``<field>_rendered`` -> ``<field>``: ``title`` with HTML entities decoded, ``excerpt`` as plain
-  text, ``content`` as the HTML it is, ``guid`` as is; ``link``, ``slug`` kept;
+  text, ``content`` as the HTML it is, ``guid`` as is; ``link``, ``slug`` kept; terms' ``name`` and
+  ``description`` decoded like titles; ``''`` (WordPress's "none") -> NULL in every text column;
 - JSON-text columns holding only lists of integers (``categories``, ``tags``, ...) ->
-  ``array<bigint>``; other JSON text stays text;
+  ``array<bigint>``, only lists of strings (``class_list``, ...) -> ``array<string>``; other JSON
+  text stays text;
 - ``_links_*`` dropped; ``_ingested_at``, ``_source_key`` kept, ``_run_id`` added;
-- ``posts`` and ``pages`` partitioned by ``year``/``month`` of ``date_gmt`` (``date`` when null).
+- ``posts`` and ``pages`` partitioned by ``year``/``month`` of ``date_gmt`` (``date`` when null);
+- an empty endpoint gives an empty table with the columns bronze wrote for it.
 
 Quality gate per table: ``id`` non-null and unique, silver rows == bronze's distinct ids (bronze
 rows for tables without ``id``), and ``posts.author``/``categories``/``tags`` found in
-``users``/``categories``/``tags`` when both tables are in the run. A table that passes is
-written to ``s3://<silver>/<data_source>/<name>/run_id=<run_id>/`` and its Glue table switched
-there by one ``UpdateTable`` (partitions by projection); the location before the switch is kept,
+``users``/``categories``/``tags`` when both tables are in the run. Every table that passes is
+written to ``s3://<silver>/<data_source>/<name>/run_id=<run_id>/`` first; then each Glue table is
+switched there by one ``UpdateTable`` (partitions by projection); the location before the switch is kept,
 older ones are deleted. A failing table goes to ``quarantine/<data_source>/<name>/run_id=<run_id>/``
 with ``report.json``; its silver table is not touched. The run's outcome is written to
 ``_runs/<data_source>/<run_id>/result.json``; the job fails only on errors (bad arguments,
