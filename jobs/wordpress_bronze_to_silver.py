@@ -16,18 +16,22 @@ the silver rows (rules below; the module README ``jobs/README.md`` explains them
   ``modified_gmt`` (or without ``modified_gmt``) cannot be ordered and stay, so the gate fails;
 - ``date_gmt``/``modified_gmt`` -> UTC ``timestamp``; ``date``/``modified`` -> local
   ``timestamp_ntz`` (WordPress's ``YYYY-MM-DDTHH:MM:SS``; a column with other values stays text);
+- other text columns holding only real ``YYYY-MM-DD`` dates -> ``date`` (free text excepted);
 - ``<field>_rendered`` -> ``<field>``: ``title`` with HTML entities decoded, ``excerpt`` as plain
-  text, ``content`` as the HTML it is, ``guid`` as is; ``link``, ``slug`` kept;
+  text, ``content`` as the HTML it is, ``guid`` as is; ``link``, ``slug`` kept; terms' ``name`` and
+  ``description`` decoded like titles; ``''`` (WordPress's "none") -> NULL in every text column;
 - JSON-text columns holding only lists of integers (``categories``, ``tags``, ...) ->
-  ``array<bigint>``; other JSON text stays text;
+  ``array<bigint>``, only lists of strings (``class_list``, ...) -> ``array<string>``; other JSON
+  text stays text;
 - ``_links_*`` dropped; ``_ingested_at``, ``_source_key`` kept, ``_run_id`` added;
-- ``posts`` and ``pages`` partitioned by ``year``/``month`` of ``date_gmt`` (``date`` when null).
+- ``posts`` and ``pages`` partitioned by ``year``/``month`` of ``date_gmt`` (``date`` when null);
+- an empty endpoint gives an empty table with the columns bronze wrote for it.
 
 Quality gate per table: ``id`` non-null and unique, silver rows == bronze's distinct ids (bronze
 rows for tables without ``id``), and ``posts.author``/``categories``/``tags`` found in
-``users``/``categories``/``tags`` when both tables are in the run. A table that passes is
-written to ``s3://<silver>/<data_source>/<name>/run_id=<run_id>/`` and its Glue table switched
-there by one ``UpdateTable`` (partitions by projection); the location before the switch is kept,
+``users``/``categories``/``tags`` when both tables are in the run. Every table that passes is
+written to ``s3://<silver>/<data_source>/<name>/run_id=<run_id>/`` first; then each Glue table is
+switched there by one ``UpdateTable`` (partitions by projection); the location before the switch is kept,
 older ones are deleted. A failing table goes to ``quarantine/<data_source>/<name>/run_id=<run_id>/``
 with ``report.json``; its silver table is not touched. The run's outcome is written to
 ``_runs/<data_source>/<run_id>/result.json``; the job fails only on errors (bad arguments,
@@ -76,6 +80,16 @@ WORDPRESS_DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$"
 INT_LIST_PATTERN = r"^\[\s*(-?\d{1,18}\s*(,\s*-?\d{1,18}\s*)*)?\]$"
 NON_EMPTY_LIST_PATTERN = r"^\[\s*-?\d"
 ID_LIST_COLUMNS = frozenset({"categories", "tags"})  # lists of ids even when every list is empty
+STRING_LIST_PATTERN = r'^\[\s*"'  # a list whose first item is a string
+STRING_LIST_COLUMNS = frozenset({"class_list"})  # lists of strings even when every list is empty
+CALENDAR_DATE_FORMAT = "yyyy-MM-dd"
+CALENDAR_DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+# WordPress's free text: stays text even when every value looks like a date (a post titled 2024-01-01).
+FREE_TEXT_COLUMNS = frozenset({"slug", "name", "description", "title_rendered"})
+# Terms (categories, tags, any taxonomy's terms: a table with a taxonomy column): HTML entities in
+# these fields are decoded like post titles (WordPress stores "Tips &amp; Tricks").
+TERM_DATASETS = frozenset({"categories", "tags"})
+TERM_TEXT_COLUMNS = ("name", "description")
 # (referencing dataset, column, referenced dataset): column values must be ids of the referenced table
 REFERENCES = (("posts", "author", "users"), ("posts", "categories", "categories"), ("posts", "tags", "tags"))
 EXAMPLES = 10  # offending values named in a failed rule's detail
@@ -215,6 +229,8 @@ class Profile:
     bronze_distinct_ids: int | None  # None: the table has no id column
     int_list_columns: tuple[str, ...]
     date_columns: tuple[str, ...]
+    string_list_columns: tuple[str, ...] = ()
+    calendar_date_columns: tuple[str, ...] = ()  # YYYY-MM-DD values -> date
 
 
 def _decode_entities(value: str | None) -> str | None:
@@ -245,11 +261,25 @@ def string_columns(df: DataFrame) -> list[str]:
     return [f.name for f in df.schema.fields if isinstance(f.dataType, StringType)]
 
 
+def _is_string_list(value: Column) -> Column:
+    """True for JSON text that is a list of strings exactly as bronze writes it (compact JSON)."""
+    parsed = F.to_json(F.from_json(value, ArrayType(StringType())))
+    return F.coalesce(value.startswith("[") & (parsed == value), F.lit(False))
+
+
+def _is_calendar_date(value: Column) -> Column:
+    """True for a real ``YYYY-MM-DD`` date (2024-02-30 is not)."""
+    real = F.to_date(value, CALENDAR_DATE_FORMAT).isNotNull()
+    return F.coalesce(value.rlike(CALENDAR_DATE_PATTERN) & real, F.lit(False))
+
+
 def profile(bronze: DataFrame) -> Profile:
-    """One aggregation over bronze: row count, distinct ids, int-list and WordPress-date columns."""
+    """One aggregation over bronze: row count, distinct ids, and how each text column can be typed
+    (int lists, string lists, WordPress dates, calendar dates; ``''`` counts as no value)."""
     columns = set(bronze.columns)
     texts = [name for name in string_columns(bronze) if name not in LINEAGE_COLUMNS]
     dates = [name for name in (*UTC_DATE_COLUMNS, *LOCAL_DATE_COLUMNS) if name in texts]
+    calendar = [name for name in texts if name not in FREE_TEXT_COLUMNS]
     aggregates = [F.count(F.lit(1)).alias("rows")]
     if "id" in columns:
         aggregates.append(F.countDistinct(F.col("id").cast("bigint")).alias("ids"))
@@ -259,22 +289,41 @@ def profile(bronze: DataFrame) -> Profile:
             F.sum(F.when(value.isNotNull() & ~value.rlike(INT_LIST_PATTERN), 1)).alias(f"n{number}")
         )
         aggregates.append(F.max(F.when(value.rlike(NON_EMPTY_LIST_PATTERN), 1)).alias(f"l{number}"))
+        aggregates.append(F.sum(F.when((value != "") & ~_is_string_list(value), 1)).alias(f"s{number}"))
+        aggregates.append(F.max(F.when(value.rlike(STRING_LIST_PATTERN), 1)).alias(f"t{number}"))
     for number, name in enumerate(dates):
         value = F.col(name)
         aggregates.append(
-            F.sum(F.when(value.isNotNull() & ~value.rlike(WORDPRESS_DATE_PATTERN), 1)).alias(f"d{number}")
+            F.sum(F.when((value != "") & ~value.rlike(WORDPRESS_DATE_PATTERN), 1)).alias(f"d{number}")
         )
+    for number, name in enumerate(calendar):
+        value = F.col(name)
+        aggregates.append(F.sum(F.when((value != "") & ~_is_calendar_date(value), 1)).alias(f"c{number}"))
+        aggregates.append(F.max(F.when(value.rlike(CALENDAR_DATE_PATTERN), 1)).alias(f"e{number}"))
     row = bronze.agg(*aggregates).collect()[0].asDict()
     int_lists = tuple(
         name
         for number, name in enumerate(texts)
         if not row[f"n{number}"] and (row[f"l{number}"] or name in ID_LIST_COLUMNS)
     )
+    date_columns = tuple(name for number, name in enumerate(dates) if not row[f"d{number}"])
     return Profile(
         bronze_rows=row["rows"],
         bronze_distinct_ids=row.get("ids"),
         int_list_columns=int_lists,
-        date_columns=tuple(name for number, name in enumerate(dates) if not row[f"d{number}"]),
+        date_columns=date_columns,
+        string_list_columns=tuple(
+            name
+            for number, name in enumerate(texts)
+            if not row[f"s{number}"]
+            and (row[f"t{number}"] or name in STRING_LIST_COLUMNS)
+            and name not in int_lists
+        ),
+        calendar_date_columns=tuple(
+            name
+            for number, name in enumerate(calendar)
+            if not row[f"c{number}"] and row[f"e{number}"] and name not in date_columns
+        ),
     )
 
 
@@ -328,6 +377,8 @@ def to_silver(bronze: DataFrame, found: Profile, name: str, run_id: str) -> Data
     columns = [c for c in bronze.columns if not c.startswith("_links_") and c != "_links"]
     selected = []
     taken = set(bronze.columns)
+    texts = set(string_columns(bronze)) - set(LINEAGE_COLUMNS)
+    terms = name in TERM_DATASETS or "taxonomy" in taken
     for column in columns:
         value = F.col(f"`{column}`")
         target = rendered_name(column, taken)
@@ -339,10 +390,16 @@ def to_silver(bronze: DataFrame, found: Profile, name: str, run_id: str) -> Data
             value = _utc_timestamp(value)
         elif column in found.date_columns and column in LOCAL_DATE_COLUMNS:
             value = _local_timestamp(value)
-        elif column == "title_rendered":
-            value = decode_entities(value)
-        elif column == "excerpt_rendered":
-            value = html_to_text(value)
+        elif column in found.string_list_columns:
+            value = F.from_json(value, ArrayType(StringType()))
+        elif column in found.calendar_date_columns:
+            value = F.to_date(value, CALENDAR_DATE_FORMAT)
+        elif column in texts:
+            if column == "title_rendered" or (column in TERM_TEXT_COLUMNS and terms):
+                value = decode_entities(value)
+            elif column == "excerpt_rendered":
+                value = html_to_text(value)
+            value = F.when(value != "", value)  # WordPress's '' for "none" (template, url, ...) -> NULL
         selected.append(value.alias(target))
     selected.append(F.lit(run_id).alias(RUN_ID_COLUMN))
     if name in PARTITIONED_DATASETS:
@@ -406,9 +463,9 @@ def key_rules(candidate: Candidate) -> list[FailedRule]:
     zero = F.lit(0)
     stats = silver.agg(
         F.count(F.lit(1)).alias("rows"),
-        F.sum(F.when(F.col("id").isNull(), 1).otherwise(0) if has_id else zero).alias("null_ids"),
+        (F.count(F.when(F.col("id").isNull(), 1)) if has_id else zero).alias("null_ids"),  # 0 when empty
         (F.countDistinct("id") if has_id else zero).alias("ids"),
-        F.sum(F.when(F.col("year").isNull(), 1).otherwise(0) if partitioned else zero).alias("no_date"),
+        (F.count(F.when(F.col("year").isNull(), 1)) if partitioned else zero).alias("no_date"),
         (F.countDistinct("year", "month") if partitioned else zero).alias("partitions"),
         (F.min("year") if partitioned else F.lit(None)).alias("first_year"),
         (F.max("year") if partitioned else F.lit(None)).alias("last_year"),
@@ -621,13 +678,10 @@ def put_json(s3: Any, bucket: str, key: str, document: dict[str, Any]) -> None:
 def write_table(df: DataFrame, name: str, spark_path: str, rows: int) -> None:
     """Parquet at ``spark_path`` (replaced): posts/pages one file per year/month, others by size."""
     if name in PARTITIONED_DATASETS:
-        (
-            df.repartition(*PARTITION_COLUMNS)
-            .sortWithinPartitions("id")
-            .write.mode("overwrite")
-            .partitionBy(*PARTITION_COLUMNS)
-            .parquet(spark_path)
-        )
+        by_year_month = df.repartition(*PARTITION_COLUMNS)
+        if "id" in df.columns:  # an empty endpoint's bronze object may hold the lineage columns only
+            by_year_month = by_year_month.sortWithinPartitions("id")
+        by_year_month.write.mode("overwrite").partitionBy(*PARTITION_COLUMNS).parquet(spark_path)
     else:
         df.coalesce(max(1, rows // 1_000_000)).write.mode("overwrite").parquet(spark_path)
 
@@ -681,8 +735,19 @@ def _folder_of(location: str | None, prefix_uri: str) -> str | None:
     return location[len(prefix_uri) :].strip("/").split("/")[0] or None
 
 
-def publish(candidate: Candidate, paths: Paths, s3: Any, glue: Any) -> dict[str, Any]:
-    """Write a passing table to a new run location and switch its Glue table there."""
+@dataclass(frozen=True)
+class Written:
+    """A passing table written to its new run location, its Glue table not switched yet."""
+
+    previous: str | None  # the live location (None: the table does not exist yet)
+    previous_folder: str | None
+    folder: str
+    location: str
+    files: list[tuple[str, int]]
+
+
+def write_new_run(candidate: Candidate, paths: Paths, s3: Any, glue: Any) -> Written:
+    """Write a passing table to a new run location (readers still see the live one)."""
     args, name = paths.args, candidate.name
     previous = current_location(glue, args.silver_database, name)
     prefix_uri = paths.silver_uri(paths.table_prefix(name))
@@ -695,6 +760,14 @@ def publish(candidate: Candidate, paths: Paths, s3: Any, glue: Any) -> dict[str,
     location = paths.silver_uri(paths.silver_key(name, folder))
     write_table(candidate.silver, name, paths.spark(location), candidate.silver_rows)
     files = written_files(paths, s3, location)
+    return Written(previous, previous_folder, folder, location, files)
+
+
+def publish(candidate: Candidate, written: Written, paths: Paths, s3: Any, glue: Any) -> dict[str, Any]:
+    """Switch a written table's Glue table to its new run location, then clean up."""
+    args, name = paths.args, candidate.name
+    previous, previous_folder, folder = written.previous, written.previous_folder, written.folder
+    location, files = written.location, written.files
     years = None
     if name in PARTITIONED_DATASETS:
         this_year = datetime.now(UTC).year
@@ -800,10 +873,14 @@ def run(spark: SparkSession, args: Arguments, s3: Any, glue: Any) -> dict[str, A
             candidate.silver_rows,
             [rule.rule for rule in candidate.failed_rules],
         )
+    # Every table is written before any Glue table is switched: a run that fails while writing
+    # (Spark) leaves every live table as it was, so none is live while the run is recorded FAILED.
+    written = {name: write_new_run(c, paths, s3, glue) for name, c in candidates.items() if c.passed}
+    quarantined = {name: quarantine(c, paths, s3) for name, c in candidates.items() if not c.passed}
     datasets = []
     for name, candidate in candidates.items():
         outcome = (
-            publish(candidate, paths, s3, glue) if candidate.passed else quarantine(candidate, paths, s3)
+            publish(candidate, written[name], paths, s3, glue) if candidate.passed else quarantined[name]
         )
         datasets.append(
             {

@@ -820,6 +820,17 @@ def configure_logging(log_file: Path, verbose: bool) -> Callable[[], None]:
     return restore
 
 
+def positive_int(text: str) -> int:
+    """``--posts``: a whole number of at least 1 (an empty site is not a sample)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is below 1: the sample site needs at least one post")
+    return value
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m local.run_pipeline",
@@ -828,7 +839,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--posts",
-        type=int,
+        type=positive_int,
         default=DEFAULT_SAMPLE_POSTS,
         help="posts on the built-in sample site (default %(default)s)",
     )

@@ -41,6 +41,11 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit
 
 NAMESPACE = "/wp/v2"
 DEFAULT_SEED = 20240101
+# Generated posts are dated from FIRST_POST_DATE, 7 hours apart, and never after LAST_POST_DATE (a
+# date in the past): a large site gets its posts closer together rather than dates in the future.
+FIRST_POST_DATE = datetime(2020, 1, 1, 7, 0, 0)
+LAST_POST_DATE = datetime(2025, 12, 31, 23, 0, 0)
+POST_INTERVAL = timedelta(hours=7)
 API_ROOT = "https://api.w.org/{rel}"
 
 _WORDS = (
@@ -108,16 +113,18 @@ def generate_posts(
     users: int = 4,
 ) -> list[dict[str, Any]]:
     """``count`` posts shaped like ``/wp/v2/posts`` records, newest first; same seed, same posts.
+    Dated 7 hours apart from 2020 (closer together for a large ``count``), all in the past.
 
     ``paragraphs`` sets the size of ``content.rendered`` (about 90 bytes per paragraph of
     words plus markup), so benchmarks can reach a target volume with fewer records.
     """
     rng = random.Random(seed)
-    start = datetime(2020, 1, 1, 7, 0, 0)
+    interval = min(POST_INTERVAL, (LAST_POST_DATE - FIRST_POST_DATE) / max(count + 1, 1))
+    jitter = max(1, min(60, int(interval.total_seconds() // 60)))  # minutes, within one interval
     posts = []
     for post_id in range(count, 0, -1):
-        date = start + timedelta(hours=post_id * 7, minutes=rng.randrange(60))
-        modified = date + timedelta(days=rng.randrange(30))
+        date = FIRST_POST_DATE + post_id * interval + timedelta(minutes=rng.randrange(jitter))
+        modified = min(date + timedelta(days=rng.randrange(30)), LAST_POST_DATE)
         slug = f"post-{post_id}-{rng.choice(_WORDS[:26])}"
         title = f"{_sentence(rng, 4).title()} {rng.choice(_TITLE_DECOR)} #{post_id}"
         body = "\n".join(f"<p>{_sentence(rng, 12)}</p>" for _ in range(paragraphs))

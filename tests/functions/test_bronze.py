@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from local.sample_wordpress import generate_posts, iter_json_array_chunks
+from local.sample_wordpress import generate_posts, generate_terms, generate_users, iter_json_array_chunks
 
 from .conftest import BRONZE_BUCKET, GLUE_DATABASE, RAW_BUCKET, Aws
 
@@ -156,6 +156,57 @@ def test_single_document_and_empty_array(aws: Aws, bronze_function) -> None:
     empty = read_parquet(aws, "empty")
     assert empty.num_rows == 0
     assert empty.column_names == ["_ingested_at", "_source_key"]
+
+
+def test_an_empty_wordpress_collection_gets_its_known_columns(aws: Aws, bronze_function) -> None:
+    # A new blog without pages: WordPress answers [], and bronze writes the columns of pages.
+    put_raw(aws, "pages", "[]")
+
+    summary = bronze_function.lambda_handler({}, None)
+
+    from wordpress_schema import KNOWN_COLUMNS
+
+    known = [column for column, _ in KNOWN_COLUMNS["pages"]]
+    pages = read_parquet(aws, "pages")
+    assert pages.num_rows == 0
+    assert pages.column_names == [*known, "_ingested_at", "_source_key"]
+    types = {field.name: field.type for field in pages.schema}
+    assert types["id"] == pa.int64() and types["author"] == pa.int64() and types["parent"] == pa.int64()
+    assert types["date_gmt"] == pa.string() and types["content_protected"] == pa.bool_()
+    assert types["_ingested_at"] == pa.timestamp("ms", tz="UTC")
+    table = aws.glue.get_table(DatabaseName=GLUE_DATABASE, Name="pages")["Table"]
+    glue_columns = {c["Name"]: c["Type"] for c in table["StorageDescriptor"]["Columns"]}
+    assert list(glue_columns) == pages.column_names
+    assert (glue_columns["id"], glue_columns["date_gmt"], glue_columns["_ingested_at"]) == (
+        "bigint",
+        "string",
+        "timestamp",
+    )
+    assert summary["objects"][0]["rows"] == 0
+    assert summary["objects"][0]["columns"] == len(known) + 2
+
+
+def test_known_columns_are_the_ones_bronze_writes_for_the_sample_site(aws: Aws, bronze_function) -> None:
+    from wordpress_schema import known_fields
+
+    records = {
+        "posts": generate_posts(30),
+        "categories": generate_terms(4, "category"),
+        "tags": generate_terms(4, "post_tag"),
+        "users": generate_users(3),
+    }
+    for name, items in records.items():
+        put_raw(aws, name, json.dumps(items))
+
+    bronze_function.lambda_handler({}, None)
+
+    for name in records:
+        schema = read_parquet(aws, name).schema
+        written = [
+            (f.name, f.type) for f in schema if not f.name.startswith(("_links", "_ingested", "_source"))
+        ]
+        known = [(f.name, f.type) for f in known_fields(name)]
+        assert known == written, name
 
 
 def test_malformed_object_fails_alone(aws: Aws, bronze_function) -> None:

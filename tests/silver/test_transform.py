@@ -4,7 +4,7 @@ functions/data_wordpressapi_bronze/src/bronze_parquet.py)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from types import ModuleType
 from typing import Any
 
@@ -154,7 +154,7 @@ def test_rendered_fields_named_plainly_with_entities_decoded_and_excerpt_as_text
     )
 
 
-def test_id_lists_become_bigint_arrays_other_json_stays_text(spark, job) -> None:
+def test_id_lists_become_bigint_arrays_string_lists_string_arrays_other_json_stays_text(spark, job) -> None:
     rows = [
         post(1, meta="[]", categories="[1, 2]", tags="[]"),
         post(
@@ -167,8 +167,9 @@ def test_id_lists_become_bigint_arrays_other_json_stays_text(spark, job) -> None
     result, found = silver(job, bronze(spark, rows))
     types = {f.name: f.dataType for f in result.schema.fields}
     assert types["categories"] == ArrayType(LongType()) and types["tags"] == ArrayType(LongType())
-    assert types["meta"] == StringType() and types["class_list"] == StringType()
+    assert types["meta"] == StringType() and types["class_list"] == ArrayType(StringType())
     assert set(found.int_list_columns) == {"categories", "tags"}
+    assert found.string_list_columns == ("class_list",)
     rows_by_id = by_id(result)
     assert rows_by_id[1]["categories"] == [1, 2] and rows_by_id[1]["tags"] == []
     assert rows_by_id[2]["tags"] == [12, 9007199254740993]
@@ -238,10 +239,128 @@ def test_custom_endpoint_gets_generic_rules_only(spark, job) -> None:
     result, found = silver(job, spark.createDataFrame(rows, schema), "statistics_pages")
     assert result.count() == 2  # no id: nothing to deduplicate on
     assert found.bronze_distinct_ids is None
-    assert dict(result.dtypes)["date"] == "string"  # not a WordPress timestamp: left as text
+    assert dict(result.dtypes)["date"] == "date"  # not a WordPress timestamp: a calendar date
+    assert result.collect()[0]["date"] == date(2024, 1, 1)
     assert result.columns == ["page_id", "uri", "count", "date", "_ingested_at", "_source_key", "_run_id"]
 
 
 def test_html_helpers_handle_null(job) -> None:
     assert job._decode_entities(None) is None and job._html_to_text(None) is None
     assert job._html_to_text("<p>a</p><p>b&nbsp;c</p>") == "a b c"  # \xa0 is whitespace too
+
+
+def test_calendar_dates_become_date_columns_other_text_stays_text(spark, job) -> None:
+    schema = StructType(
+        [
+            StructField("page_id", LongType()),
+            StructField("date", StringType()),  # statistics_pages: 2024-01-01
+            StructField("day", StringType()),
+            StructField("not_a_date", StringType()),
+            StructField("mixed", StringType()),
+            StructField("slug", StringType()),
+            StructField("always_null", StringType()),
+        ]
+    )
+    rows = [
+        (1, "2024-01-01", "2023-12-31", "2024-02-30", "2024-01-01", "2024-01-01", None),
+        (2, "2024-02-29", "", "2024-01-02", "soon", "2024-01-02", None),  # '' is no date
+        (3, None, None, None, None, "2024-01-03", None),
+    ]
+    result, found = silver(job, spark.createDataFrame(rows, schema), "statistics_pages")
+    types = dict(result.dtypes)
+    assert (types["date"], types["day"]) == ("date", "date")
+    assert found.calendar_date_columns == ("date", "day")
+    assert types["not_a_date"] == "string", "2024-02-30 is not a date: the column stays text"
+    assert types["mixed"] == "string"
+    assert types["slug"] == "string", "WordPress's free text stays text even when it looks like a date"
+    assert types["always_null"] == "string"
+    by_page = {row["page_id"]: row for row in result.collect()}
+    assert by_page[1]["date"] == date(2024, 1, 1) and by_page[2]["date"] == date(2024, 2, 29)
+    assert by_page[2]["day"] is None and by_page[3]["date"] is None
+
+
+TERM_SCHEMA = StructType(
+    [
+        StructField("id", LongType()),
+        StructField("count", LongType()),
+        StructField("description", StringType()),
+        StructField("link", StringType()),
+        StructField("name", StringType()),
+        StructField("slug", StringType()),
+        StructField("taxonomy", StringType()),
+        StructField("meta", StringType()),
+    ]
+)
+
+
+@pytest.mark.parametrize("name", ["categories", "tags"])
+def test_term_names_and_descriptions_have_html_entities_decoded_like_post_titles(spark, job, name) -> None:
+    rows = [
+        (
+            1,
+            3,
+            "About Tips &amp; Tricks &#8211; &lt;b&gt;",
+            "http://x/t/1/",
+            "Tips &amp; Tricks",
+            "tips",
+            "x",
+            "[]",
+        ),
+        (2, 0, "", "http://x/t/2/", "Caf&eacute; &#8220;Zo&euml;&#8221;", "cafe", "x", "[]"),
+    ]
+    result, _ = silver(job, spark.createDataFrame(rows, TERM_SCHEMA), name)
+    terms = by_id(result)
+    assert terms[1]["name"] == "Tips & Tricks"
+    assert terms[1]["description"] == "About Tips & Tricks – <b>"
+    assert terms[2]["name"] == "Café “Zoë”"
+    assert terms[1]["slug"] == "tips" and terms[1]["link"] == "http://x/t/1/", "other fields as they are"
+
+
+def test_empty_strings_where_wordpress_means_none_become_null(spark, job) -> None:
+    rows = [post(1, title_rendered="", excerpt_rendered="<p></p>", class_list="[]"), post(2)]
+    schema = StructType([*POST_SCHEMA.fields, StructField("template", StringType())])
+    frame = spark.createDataFrame(
+        [tuple({**row, "template": ""}.get(f.name) for f in schema.fields) for row in rows], schema
+    )
+    posts = by_id(silver(job, frame)[0])
+    assert posts[1]["template"] is None and posts[2]["template"] is None
+    assert posts[1]["title"] is None and posts[1]["excerpt"] is None
+    assert posts[2]["title"] == "Post 2" and posts[2]["excerpt"] == "Body"
+    assert posts[1]["meta"] == "[]", "JSON text is not empty"
+
+    users_schema = StructType([StructField(n, t) for n, t in (("id", LongType()), ("url", StringType()))])
+    users = silver(job, spark.createDataFrame([(1, ""), (2, "https://example.com")], users_schema), "users")[
+        0
+    ]
+    assert by_id(users) == {
+        1: {"id": 1, "url": None, "_run_id": "run-1"},
+        2: {"id": 2, "url": "https://example.com", "_run_id": "run-1"},
+    }
+
+
+def test_lists_of_strings_become_string_arrays(spark, job) -> None:
+    schema = StructType(
+        [
+            StructField("id", LongType()),
+            StructField("class_list", StringType()),
+            StructField("labels", StringType()),
+            StructField("mixed", StringType()),
+            StructField("objects", StringType()),
+            StructField("empty", StringType()),
+        ]
+    )
+    rows = [
+        (1, '["post-1","post","caf\u00e9 \\\\ \\"q\\""]', "[]", '["a",1]', '[{"a":"b"}]', "[]"),
+        (2, '["post-2"]', '["x"]', '["b"]', "[]", "[]"),
+        (3, None, None, None, None, None),
+    ]
+    result, found = silver(job, spark.createDataFrame(rows, schema), "custom")
+    types = dict(result.dtypes)
+    assert (types["class_list"], types["labels"]) == ("array<string>", "array<string>")
+    assert found.string_list_columns == ("class_list", "labels")
+    assert types["mixed"] == "string", "not only strings"
+    assert types["objects"] == "string"
+    assert types["empty"] == "string", "always [] says nothing about the items"
+    rows_by_id = by_id(result)
+    assert rows_by_id[1]["class_list"] == ["post-1", "post", 'caf\u00e9 \\ "q"']
+    assert rows_by_id[1]["labels"] == [] and rows_by_id[3]["class_list"] is None

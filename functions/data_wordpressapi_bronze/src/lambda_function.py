@@ -3,7 +3,9 @@
 Lists ``s3://<raw bucket>/wordpress_api/`` for ``.json`` objects and converts each into
 ``s3://<bronze bucket>/wordpress_api/<name>/<name>.parquet``: one row per record, nested objects
 flattened to ``a_b`` columns, lists and type-varying values as JSON strings, plus
-``_ingested_at`` (UTC) and ``_source_key``. Each Parquet file is written completely to local
+``_ingested_at`` (UTC) and ``_source_key``; an empty collection (``[]``) that WordPress documents
+(posts, pages, categories, tags, users) gets its known columns (:mod:`wordpress_schema`), any other
+empty endpoint the lineage columns alone. Each Parquet file is written completely to local
 storage first and uploaded once (AWS SDK for pandas), then its table is created or updated in
 the bronze Glue database so Athena can query it. A failed object never replaces its previous
 Parquet file; after all objects, failures are published in one SNS message and the handler
@@ -40,6 +42,7 @@ from lakehouse_common import (
     publish_failures,
     setup_logging,
 )
+from wordpress_schema import add_known_columns
 
 FUNCTION_NAME = "data_wordpressapi_bronze"
 
@@ -93,18 +96,21 @@ def convert_object(
         result = write_parquet(
             raw_path, parquet_path, source_key=key, ingested_at=datetime.now(UTC), workers=workers, pool=pool
         )
+        columns = result.columns
+        if result.rows == 0:  # an empty endpoint: the columns WordPress sends for it, when known
+            columns = add_known_columns(parquet_path, name, columns)
         size = os.path.getsize(parquet_path)
         wr.s3.upload(
             local_file=parquet_path, path=f"s3://{bronze_bucket}/{bronze_key}", boto3_session=session
         )
     location = f"s3://{bronze_bucket}/{DATA_SOURCE}/{name}/"
-    register_table(session, database, name, location, result.columns, f"s3://{raw_bucket}/{key}")
+    register_table(session, database, name, location, columns, f"s3://{raw_bucket}/{key}")
     summary = {
         "source_key": key,
         "key": bronze_key,
         "table": f"{database}.{name}",
         "rows": result.rows,
-        "columns": len(result.columns),
+        "columns": len(columns),
         "bytes": size,
     }
     logger.info("object converted", extra={**summary, "passes": result.passes})
