@@ -47,10 +47,28 @@ def test_a_trust_policy_naming_another_source(deployment: Deployment) -> None:
     broken = copy.deepcopy(deployment)
     role = next(r for r in broken.roles.values() if r.name == "WordPress_Raw_To_Bronze")
     for statement in role.trust["Statement"]:
-        statement["Condition"]["ArnLike"]["aws:SourceArn"] = statement["Condition"]["ArnLike"][
-            "aws:SourceArn"
-        ].replace("WordPress_Raw_To_Bronze", "GlueSession-WaitAndStop")
+        sources = statement["Condition"]["ArnLike"]["aws:SourceArn"]
+        statement["Condition"]["ArnLike"]["aws:SourceArn"] = [
+            arn.replace("WordPress_Raw_To_Bronze", "GlueSession-WaitAndStop")
+            for arn in (sources if isinstance(sources, list) else [sources])
+        ]
     with pytest.raises(AssertionError, match=r"role WordPress_Raw_To_Bronze: states.amazonaws.com"):
+        test_iam.test_trust_policies_let_the_services_assume_the_roles(broken)
+
+
+def test_a_trust_policy_naming_only_the_unqualified_state_machine(deployment: Deployment) -> None:
+    """Issue 15 item 4: the role must be assumable whichever ARN Step Functions presents for an
+    execution of a version or of the live alias."""
+    broken = copy.deepcopy(deployment)
+    role = next(r for r in broken.roles.values() if r.name == "WordPress_Raw_To_Bronze")
+    for statement in role.trust["Statement"]:
+        sources = statement["Condition"]["ArnLike"]["aws:SourceArn"]
+        assert isinstance(sources, list) and len(sources) == 2, sources
+        statement["Condition"]["ArnLike"]["aws:SourceArn"] = [a for a in sources if not a.endswith(":*")]
+    with pytest.raises(
+        AssertionError,
+        match=r"role WordPress_Raw_To_Bronze: states.amazonaws.com .*WordPress_Raw_To_Bronze:live",
+    ):
         test_iam.test_trust_policies_let_the_services_assume_the_roles(broken)
 
 
