@@ -188,6 +188,10 @@ data "aws_iam_policy_document" "silver_job" {
     resources = ["${var.silver_bucket_arn}/_runs/${local.data_source}/*"]
   }
 
+  # Spark lists what it writes: the existence check of a new run folder (S3 answers 404 only to a
+  # caller with s3:ListBucket), the committer's <folder>/_temporary/, and mkdirs' walk up the parents
+  # until one exists, which reaches quarantine/ itself on the first quarantine ("quarantine/" matches
+  # only a listing whose prefix is exactly that).
   statement {
     sid       = "ListSilverObjects"
     actions   = ["s3:ListBucket"]
@@ -196,7 +200,7 @@ data "aws_iam_policy_document" "silver_job" {
     condition {
       test     = "StringLike"
       variable = "s3:prefix"
-      values   = ["${local.data_source}/*", "quarantine/${local.data_source}/*", "_runs/${local.data_source}/*"]
+      values   = ["${local.data_source}/*", "quarantine/", "quarantine/${local.data_source}/*", "_runs/${local.data_source}/*"]
     }
   }
 

@@ -56,8 +56,8 @@ UNEXERCISED_GRANTS: dict[tuple[str, str, str], str] = {
     ("ListSparkTempDir", "*", "*"): "Glue lists --TempDir on AWS; local PySpark uses a local directory",
     ("UseGlueKey", "*", "*"): "Glue encrypts the job's CloudWatch logs and bookmarks with the security "
     "configuration's key on AWS; the emulator runs the script without Glue's logging and bookmarks",
-    ("WriteOwnJobLogs", "logs:*", "*"): "Glue's continuous logging creates the job's encrypted log group "
-    "and streams on AWS; the script logs locally",
+    ("WriteOwnJobLogs", "logs:*", "*"): "Glue 5.0 writes the job's logs to its two encrypted log groups "
+    "(streams, key association) on AWS; the script logs locally",
     ("PublishJobMetrics", "*", "*"): "--enable-metrics: Glue publishes the job's metrics on AWS",
 }
 # Roles whose code no emulator test can run (role name -> reason). None today: Lambda handlers and
