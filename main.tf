@@ -109,6 +109,8 @@ module "glue_cost_control" {
 
   name_prefix                    = var.name_prefix
   session_max_duration_seconds   = var.glue_session_max_duration_seconds
+  max_provisioning_looks         = var.glue_session_max_provisioning_looks
+  provisioning_look_seconds      = var.glue_session_provisioning_look_seconds
   success_stepfunction_topic_arn = module.alerting.success_stepfunction_topic_arn
   sns_kms_key_arn                = module.alerting.kms_key_arn
   log_retention_days             = var.log_retention_days

@@ -88,6 +88,11 @@ output "silver_job_name" {
   value       = module.pipeline.silver_job_name
 }
 
+output "silver_job_log_group_names" {
+  description = "Log groups the Glue job writes to (Glue 5.0): error (system, Spark, GlueLogger) and output (the script's standard output and error)."
+  value       = module.pipeline.silver_job_log_group_names
+}
+
 output "audit_table_name" {
   description = "DynamoDB table with one item per dataset per run (see the README for the query listing a dataset's last runs)."
   value       = module.pipeline.audit_table_name

@@ -147,6 +147,28 @@ variable "glue_session_max_duration_seconds" {
   }
 }
 
+variable "glue_session_max_provisioning_looks" {
+  description = "How many times the cost control looks at a Glue session (glue:GetSession) before a session still PROVISIONING ends the execution FAILED (1 to 1000; the default 21 looks glue_session_provisioning_look_seconds apart wait up to 10 minutes)."
+  type        = number
+  default     = 21
+
+  validation {
+    condition     = var.glue_session_max_provisioning_looks >= 1 && var.glue_session_max_provisioning_looks <= 1000 && floor(var.glue_session_max_provisioning_looks) == var.glue_session_max_provisioning_looks
+    error_message = "glue_session_max_provisioning_looks must be a whole number from 1 to 1000."
+  }
+}
+
+variable "glue_session_provisioning_look_seconds" {
+  description = "Seconds between two looks of the cost control at a Glue session that is still PROVISIONING (1 to 3600)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.glue_session_provisioning_look_seconds >= 1 && var.glue_session_provisioning_look_seconds <= 3600 && floor(var.glue_session_provisioning_look_seconds) == var.glue_session_provisioning_look_seconds
+    error_message = "glue_session_provisioning_look_seconds must be a whole number of seconds from 1 to 3600."
+  }
+}
+
 variable "failure_replay_schedule_expression" {
   description = "EventBridge Scheduler expression of the daily run that replays the pipeline's failed executions (default 13:00, six hours after the 07:00 run)."
   type        = string

@@ -658,13 +658,31 @@ def run_folders(s3: Any, bucket: str, prefix: str) -> list[str]:
     return folders
 
 
-def delete_prefix(s3: Any, bucket: str, prefix: str) -> int:
+def delete_prefix(s3: Any, bucket: str, prefix: str) -> list[dict[str, str]]:
+    """Delete every object under ``prefix``; returns those S3 could not delete (``key``, ``code``,
+    ``message``), each logged at ERROR. DeleteObjects answers 200 even when objects fail: the failures
+    are in its ``Errors``."""
     keys = [item["Key"] for item in list_objects(s3, bucket, prefix)]
+    failed: list[dict[str, str]] = []
     for start in range(0, len(keys), 1000):
-        s3.delete_objects(
+        response = s3.delete_objects(
             Bucket=bucket, Delete={"Objects": [{"Key": k} for k in keys[start : start + 1000]], "Quiet": True}
         )
-    return len(keys)
+        for error in response.get("Errors", []):
+            failure = {
+                "key": str(error.get("Key")),
+                "code": str(error.get("Code")),
+                "message": str(error.get("Message")),
+            }
+            logger.error(
+                "clean-up: could not delete s3://%s/%s: %s: %s",
+                bucket,
+                failure["key"],
+                failure["code"],
+                failure["message"],
+            )
+            failed.append(failure)
+    return failed
 
 
 def put_json(s3: Any, bucket: str, key: str, document: dict[str, Any]) -> None:
@@ -708,25 +726,32 @@ def written_files(paths: Paths, s3: Any, uri: str) -> list[tuple[str, int]]:
     ]
 
 
-def remove_superseded(s3: Any, paths: Paths, name: str, keep: set[str]) -> list[str]:
+def remove_superseded(
+    s3: Any, paths: Paths, name: str, keep: set[str]
+) -> tuple[list[str], list[dict[str, str]]]:
     """Delete this table's run folders other than ``keep`` (the new and the previous location),
-    in S3 and, in local mode, in the local mirror."""
+    in S3 and, in local mode, in the local mirror. Returns the folders removed and the objects S3
+    could not delete: their folders stay (in the mirror too) and the table's next publish tries again."""
     bucket = paths.args.silver_bucket
     prefix = paths.table_prefix(name)
-    removed = []
+    removed, failed, kept = [], [], set(keep)
     for folder in run_folders(s3, bucket, prefix):
         if folder in keep:
             continue
-        delete_prefix(s3, bucket, f"{prefix}{folder}/")
-        removed.append(folder)
+        errors = delete_prefix(s3, bucket, f"{prefix}{folder}/")
+        if errors:
+            failed.extend(errors)
+            kept.add(folder)
+        else:
+            removed.append(folder)
     local = paths.local(paths.silver_uri(prefix))
     if local is not None and os.path.isdir(local):
         for folder in os.listdir(local):
-            if folder.startswith("run_id=") and folder not in keep:
+            if folder.startswith("run_id=") and folder not in kept:
                 shutil.rmtree(os.path.join(local, folder))
                 if folder not in removed:
                     removed.append(folder)
-    return sorted(removed)
+    return sorted(removed), failed
 
 
 def _folder_of(location: str | None, prefix_uri: str) -> str | None:
@@ -775,7 +800,7 @@ def publish(candidate: Candidate, written: Written, paths: Paths, s3: Any, glue:
     definition = table_input(name, candidate.silver.schema, location, args.run_id, years)
     switch_table(glue, args.silver_database, definition, exists=previous is not None)
     keep = {folder} | ({previous_folder} if previous_folder else set())
-    removed = remove_superseded(s3, paths, name, keep)
+    removed, cleanup_errors = remove_superseded(s3, paths, name, keep)
     logger.info("published %s: %s rows at %s (removed %s)", name, candidate.silver_rows, location, removed)
     return {
         "state": "SILVER",
@@ -785,6 +810,7 @@ def publish(candidate: Candidate, written: Written, paths: Paths, s3: Any, glue:
         "files": len(files),
         "partitions": candidate.partitions,
         "removed_run_folders": removed,
+        "cleanup_errors": cleanup_errors,  # the table is published all the same (see jobs/README.md)
         "report_key": None,
     }
 
@@ -931,6 +957,15 @@ def main(argv: Sequence[str] | None = None, *, s3: Any = None, glue: Any = None)
     logger.info(
         "run %s: published %s, quarantined %s", args.run_id, result["published"], result["quarantined"]
     )
+    cleanup_failed = [d["dataset"] for d in result["datasets"] if d.get("cleanup_errors")]
+    if cleanup_failed:
+        logger.error(
+            "run %s: clean-up FAILED for %s: superseded run folders could not be deleted (the tables are "
+            "published; cleanup_errors in %s lists each object; the next publish tries again)",
+            args.run_id,
+            cleanup_failed,
+            f"s3://{args.silver_bucket}/{Paths(args).result_key()}",
+        )
     return result
 
 

@@ -484,6 +484,64 @@ def _read_since(root: Path, copied: dict[tuple[str, str], str]) -> list[tuple[st
     return read
 
 
+@contextmanager
+def _spark_output_paths(paths: list[str]) -> Iterator[None]:
+    """Record the path of every ``DataFrameWriter.parquet/save`` call the script makes meanwhile."""
+    try:
+        from pyspark.sql.readwriter import DataFrameWriter
+    except ImportError:  # a script without Spark
+        yield
+        return
+    originals = {name: getattr(DataFrameWriter, name) for name in ("parquet", "save")}
+
+    def recording(name: str) -> Callable[..., Any]:
+        original = originals[name]
+
+        def write(writer: Any, path: Any = None, *args: Any, **kwargs: Any) -> Any:
+            if isinstance(path, str):
+                paths.append(path)
+            return original(writer, path, *args, **kwargs)
+
+        return write
+
+    with ExitStack() as stack:
+        for name in originals:
+            stack.enter_context(mock.patch.object(DataFrameWriter, name, recording(name)))
+        yield
+
+
+def _bucket_key(path: str, root: Path) -> tuple[str, str] | None:
+    """file://<root>/<bucket>/<key> (or the plain local path) -> (bucket, key); None outside root."""
+    local = Path(path.removeprefix("file://")).resolve()
+    try:
+        relative = local.relative_to(root.resolve())
+    except ValueError:
+        return None
+    parts = relative.parts
+    return (parts[0], "/".join(parts[1:])) if len(parts) > 1 else None
+
+
+def spark_listings(
+    outputs: list[tuple[str, str]], before: dict[tuple[str, str], str]
+) -> list[tuple[str, str]]:
+    """(bucket, prefix) of the listings Spark's S3 connector makes to write each output directory
+    (Hadoop S3A, Spark 3.5's Hadoop 3.3): the existence check of the path (a HEAD answered 404 only to
+    a caller with s3:ListBucket, then a LIST of ``<path>/``), the committer's ``<path>/_temporary/``,
+    and mkdirs' walk up the parents (a LIST of each ``<parent>/``) until one already holds objects."""
+    listings: list[tuple[str, str]] = []
+    for bucket, key in outputs:
+        key = key.strip("/")
+        listings += [(bucket, key), (bucket, f"{key}/"), (bucket, f"{key}/_temporary/")]
+        parts = key.split("/")[:-1]
+        while parts:
+            parent = "/".join(parts) + "/"
+            listings.append((bucket, parent))
+            if any(b == bucket and k.startswith(parent) for b, k in before):
+                break
+            parts.pop()
+    return listings
+
+
 def run_glue_job(
     s3: Any,
     job_name: str,
@@ -498,7 +556,9 @@ def run_glue_job(
     `as_job` is entered while the script runs (the emulator attributes its boto3 calls to the job);
     `record_call` receives the S3 requests Glue's S3 connector would make for the script's Spark I/O,
     read off the local copies: GetObject (and a listing) of each object it read, PutObject of each it
-    wrote, DeleteObject of each it removed."""
+    wrote, DeleteObject of each it removed, and the listings (ListBucket with their prefix) that
+    Spark's existence checks, output committer and mkdirs make for each directory it wrote
+    (``spark_listings``)."""
     if not script_location.startswith("s3://"):
         raise ValueError(f"job {job_name}: ScriptLocation {script_location!r} is not an s3:// URI")
     script_bucket, script_key = script_location.removeprefix("s3://").split("/", 1)
@@ -524,8 +584,9 @@ def run_glue_job(
             session(small_data=True)
         saved = sys.argv
         sys.argv = argv
+        outputs: list[str] = []
         try:
-            with as_job():
+            with as_job(), _spark_output_paths(outputs):
                 runpy.run_path(str(script), run_name="__main__")
         except SystemExit as exit_:
             if exit_.code not in (0, None):
@@ -545,6 +606,9 @@ def run_glue_job(
                 record_call("s3", "PutObject", {"Bucket": bucket, "Key": key})
             for bucket, key in deleted:
                 record_call("s3", "DeleteObject", {"Bucket": bucket, "Key": key})
+            written_dirs = [found for found in (_bucket_key(path, root) for path in outputs) if found]
+            for bucket, prefix in spark_listings(written_dirs, before):
+                record_call("s3", "ListObjectsV2", {"Bucket": bucket, "Prefix": prefix})
 
 
 def fake_aws_environment(region: str = DEFAULT_REGION) -> dict[str, str]:

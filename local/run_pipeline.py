@@ -219,7 +219,7 @@ def read_job(
     """The aws_glue_job of modules/pipeline with its default arguments resolved for the default inputs."""
     job = next(body for rtype, _, body in resources(parse_dir(pipeline_dir)) if rtype == "aws_glue_job")
     references = {
-        "${aws_cloudwatch_log_group.silver_job.name}": f"/aws-glue/jobs/{names['job']}",
+        "${local.silver_job_log_name_prefix}": f"/aws-glue/jobs/{names['job']}",
         "${var.artifacts_bucket_name}": names["artifacts_bucket"],
         "${local.silver_job_temp_prefix}": f"temp/{names['job']}/",
         "${local.bronze_bucket_name}": names["bronze_bucket"],

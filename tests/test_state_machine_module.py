@@ -68,7 +68,9 @@ def test_role_is_assumable_only_by_step_functions_for_this_state_machine(tree: d
     conditions = {(c["test"], c["variable"]): c["values"] for c in blocks_of(statement, "condition")}
     assert conditions == {
         ("StringEquals", "aws:SourceAccount"): ["${local.account_id}"],
-        ("ArnLike", "aws:SourceArn"): ["${local.state_machine_arn}"],
+        # the state machine, and its versions and aliases (<arn>:<qualifier>), whichever Step
+        # Functions presents for an execution started through the live alias
+        ("ArnLike", "aws:SourceArn"): ["${local.state_machine_arn}", "${local.state_machine_arn}:*"],
     }
     assert module_locals(MODULE_DIR)["state_machine_arn"] == (
         "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${var.name}"

@@ -45,8 +45,12 @@ locals {
   EOT
 
   state_machine_definition_template = "${path.module}/../../statemachine/glue_session_wait_and_stop.asl.json"
+  # The look settings are rendered into the definition too, as the defaults of an execution started
+  # by hand without them (the EventBridge input always carries them).
   state_machine_definition_vars = {
-    success_topic_arn = var.success_stepfunction_topic_arn
+    success_topic_arn                 = var.success_stepfunction_topic_arn
+    default_provisioning_look_count   = var.max_provisioning_looks
+    default_provisioning_look_seconds = var.provisioning_look_seconds
   }
 }
 

@@ -124,8 +124,13 @@ output "silver_job_name" {
 }
 
 output "silver_job_log_group_name" {
-  description = "Log group of the Glue job's continuous (driver and executor) logs."
-  value       = aws_cloudwatch_log_group.silver_job.name
+  description = "Log group of the Glue job's standard output and error (the script's own log lines): <prefix>/<security configuration>-role/<role>/output, where Glue 5.0 writes them."
+  value       = aws_cloudwatch_log_group.silver_job["output"].name
+}
+
+output "silver_job_log_group_names" {
+  description = "Both log groups Glue 5.0 writes the job's logs to: error (system, Spark and GlueLogger logs) and output (standard output and error)."
+  value       = { for stream, group in aws_cloudwatch_log_group.silver_job : stream => group.name }
 }
 
 output "silver_job_script_location" {

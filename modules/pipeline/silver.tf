@@ -1,6 +1,7 @@
 # Bronze -> silver on AWS Glue (Spark), with a quality gate and a run-by-run audit trail:
 #   the Glue 5.0 job running jobs/wordpress_bronze_to_silver.py (uploaded to the artifacts bucket),
-#   its role, security configuration (encrypted S3 output, logs and bookmarks) and log group,
+#   its role, security configuration (encrypted S3 output, logs and bookmarks) and the two log groups
+#   Glue 5.0 writes the job's logs to,
 #   the DynamoDB audit table both state machines write to,
 #   and the WordPress_Bronze_To_Silver state machine (statemachine/wordpress_bronze_to_silver.asl.json),
 #   which WordPress_Raw_To_Bronze starts when bronze succeeded.
@@ -23,11 +24,22 @@ locals {
   silver_glue_tables_arn     = "arn:${local.partition}:glue:${local.region}:${local.account_id}:table/${var.silver_glue_database_name}/*"
   bronze_glue_database_arn   = "arn:${local.partition}:glue:${local.region}:${local.account_id}:database/${var.glue_database_name}"
   bronze_glue_tables_arn     = "arn:${local.partition}:glue:${local.region}:${local.account_id}:table/${var.glue_database_name}/*"
-  glue_job_log_group_pattern = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws-glue/jobs/${local.silver_security_config}-role/${local.silver_job_name}/*"
-  # The job's own log group and the ones Glue writes with its security configuration.
+  silver_job_log_name_prefix = "/aws-glue/jobs/${local.silver_job_name}"
+
+  # Glue 5.0 logs every job in real time ("Logging for AWS Glue jobs"): with --custom-logGroup-prefix
+  # to <prefix>/error (system, Spark, GlueLogger) and <prefix>/output (stdout, stderr: the script's
+  # own log lines); with a security configuration that encrypts CloudWatch logs, to
+  # <prefix>/<security configuration>-role/<job role>/error and .../output. The prefix
+  # (silver_job_log_name_prefix) carries the job's name, so name_prefix keeps deployments apart.
+  silver_job_role_name = local.silver_job_name
+  silver_job_log_group_names = {
+    for stream in ["error", "output"] :
+    stream => "${local.silver_job_log_name_prefix}/${local.silver_security_config}-role/${local.silver_job_role_name}/${stream}"
+  }
+  # Exactly those groups: the key policy's encryption context and the role's log grants name them.
   silver_job_log_group_arns = [
-    "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws-glue/jobs/${local.silver_job_name}",
-    local.glue_job_log_group_pattern,
+    for stream in ["error", "output"] :
+    "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:${local.silver_job_log_group_names[stream]}"
   ]
 
   # The silver state machine: same templatefile convention, under the "silver_" prefix.
@@ -89,8 +101,12 @@ resource "aws_s3_object" "silver_job_script" {
 
 # --- Job ---------------------------------------------------------------------------------------
 
+# Created here, before the first run, so that they have a retention and the key (Glue would create
+# them without either).
 resource "aws_cloudwatch_log_group" "silver_job" {
-  name              = "/aws-glue/jobs/${local.silver_job_name}"
+  for_each = local.silver_job_log_group_names
+
+  name              = each.value
   retention_in_days = var.log_retention_days
   kms_key_id        = module.glue_key.key_arn
 }
@@ -172,6 +188,10 @@ data "aws_iam_policy_document" "silver_job" {
     resources = ["${var.silver_bucket_arn}/_runs/${local.data_source}/*"]
   }
 
+  # Spark lists what it writes: the existence check of a new run folder (S3 answers 404 only to a
+  # caller with s3:ListBucket), the committer's <folder>/_temporary/, and mkdirs' walk up the parents
+  # until one exists, which reaches quarantine/ itself on the first quarantine ("quarantine/" matches
+  # only a listing whose prefix is exactly that).
   statement {
     sid       = "ListSilverObjects"
     actions   = ["s3:ListBucket"]
@@ -180,7 +200,7 @@ data "aws_iam_policy_document" "silver_job" {
     condition {
       test     = "StringLike"
       variable = "s3:prefix"
-      values   = ["${local.data_source}/*", "quarantine/${local.data_source}/*", "_runs/${local.data_source}/*"]
+      values   = ["${local.data_source}/*", "quarantine/", "quarantine/${local.data_source}/*", "_runs/${local.data_source}/*"]
     }
   }
 
@@ -201,19 +221,14 @@ data "aws_iam_policy_document" "silver_job" {
     ]
   }
 
-  statement {
-    sid       = "WriteOwnContinuousLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.silver_job.arn}:*"]
-  }
-
-  # With CloudWatch encryption in the security configuration, Glue writes the driver's standard
-  # output and error to /aws-glue/jobs/<security configuration>-role/<role>/{output,error}, which it
-  # creates and associates with the key on the first run.
+  # Glue writes the job's logs to its two groups (local.silver_job_log_group_names) with the job's
+  # role. Terraform creates them with the key; Glue still associates the security configuration's
+  # key (logs:AssociateKmsKey, without which the Glue guide says logging is disabled) and may try
+  # to create them.
   statement {
     sid       = "WriteOwnJobLogs"
     actions   = ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents", "logs:AssociateKmsKey"]
-    resources = [local.glue_job_log_group_pattern]
+    resources = flatten([for arn in local.silver_job_log_group_arns : [arn, "${arn}:*"]])
   }
 
   statement {
@@ -237,7 +252,7 @@ data "aws_iam_policy_document" "silver_job" {
 }
 
 resource "aws_iam_role" "silver_job" {
-  name               = local.silver_job_name
+  name               = local.silver_job_role_name
   description        = "Role of the ${local.silver_job_name} Glue job: reads bronze ${local.data_source}/*, writes its silver prefixes and tables."
   assume_role_policy = data.aws_iam_policy_document.glue_assume_role.json
 }
@@ -272,18 +287,19 @@ resource "aws_glue_job" "silver" {
   }
 
   default_arguments = {
-    "--job-language"                     = "python"
-    "--enable-continuous-cloudwatch-log" = "true"
-    "--continuous-log-logGroup"          = aws_cloudwatch_log_group.silver_job.name
-    "--enable-metrics"                   = "true"
-    "--TempDir"                          = "s3://${var.artifacts_bucket_name}/${local.silver_job_temp_prefix}"
-    "--bronze_bucket"                    = local.bronze_bucket_name
-    "--silver_bucket"                    = var.silver_bucket_name
-    "--silver_database"                  = var.silver_glue_database_name
-    "--data_source"                      = local.data_source
+    "--job-language" = "python"
+    # Glue 5.0 logging (the 4.0 continuous-logging arguments do nothing here): the groups are
+    # local.silver_job_log_group_names.
+    "--custom-logGroup-prefix" = local.silver_job_log_name_prefix
+    "--enable-metrics"         = "true"
+    "--TempDir"                = "s3://${var.artifacts_bucket_name}/${local.silver_job_temp_prefix}"
+    "--bronze_bucket"          = local.bronze_bucket_name
+    "--silver_bucket"          = var.silver_bucket_name
+    "--silver_database"        = var.silver_glue_database_name
+    "--data_source"            = local.data_source
   }
 
-  depends_on = [aws_iam_role_policy.silver_job]
+  depends_on = [aws_iam_role_policy.silver_job, aws_cloudwatch_log_group.silver_job]
 }
 
 # --- Audit table ---------------------------------------------------------------------------------

@@ -36,7 +36,9 @@ data "aws_iam_policy_document" "assume_role" {
       identifiers = ["states.amazonaws.com"]
     }
 
-    # Confused-deputy guard: only this state machine of this account may use the role.
+    # Confused-deputy guard: only this state machine of this account may use the role. Executions
+    # run through a published version or the live alias, so the ARN Step Functions presents may be
+    # qualified (<arn>:<version> or <arn>:<alias>): both forms are accepted, nothing else.
     condition {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
@@ -46,7 +48,7 @@ data "aws_iam_policy_document" "assume_role" {
     condition {
       test     = "ArnLike"
       variable = "aws:SourceArn"
-      values   = [local.state_machine_arn]
+      values   = [local.state_machine_arn, "${local.state_machine_arn}:*"]
     }
   }
 }

@@ -81,6 +81,22 @@ def variable_default(name: str) -> Any:
     raise AssertionError(f"{MODULE_DIR.name} declares no variable {name}")
 
 
+def definition_variables(success_topic_arn: str) -> dict[str, Any]:
+    """What the module passes to templatefile for the definition, with the variables' defaults: the
+    look settings an execution started without them falls back to (locals.state_machine_definition_vars
+    maps each template variable to the module variable it renders)."""
+    mapping = module_locals(MODULE_DIR)["state_machine_definition_vars"]
+    values: dict[str, Any] = {}
+    for name, expression in mapping.items():
+        match = re.fullmatch(r"\$\{var\.(\w+)\}", str(_unwrap(expression)))
+        assert match, f"state_machine_definition_vars.{name} must be a module variable, got {expression}"
+        variable = match.group(1)
+        values[name] = (
+            success_topic_arn if variable == "success_stepfunction_topic_arn" else variable_default(variable)
+        )
+    return values
+
+
 @cache  # a Terraform run per rendering: the same variables give the same template
 def execution_input_template(
     session_max_duration_seconds: int,
@@ -252,6 +268,10 @@ def execution_input_fields_read(definition: dict[str, Any]) -> set[str]:
 
     def scan(node: Any, reading: bool = False) -> None:
         if isinstance(node, dict):
+            if "Parameters" in node and "OutputPath" in node:
+                # A state that builds its output in Parameters and selects part of it with OutputPath
+                # reads that part from its own result, not from the input.
+                written.update(str(key).removesuffix(".$") for key in node["Parameters"])
             for key, value in node.items():
                 if key == "ResultPath":
                     written.update(_INPUT_FIELD.findall(value or ""))

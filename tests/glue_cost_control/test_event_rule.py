@@ -11,6 +11,7 @@ from moto.events.models import EventPattern
 from local.terraform import MODULES_DIR, render_state_machine
 from tests.glue_cost_control.module import (
     create_session_record,
+    definition_variables,
     event_pattern,
     execution_input_fields_read,
     execution_input_template,
@@ -82,7 +83,7 @@ def test_the_transformed_input_is_exactly_what_the_definition_reads(
     )
 
     definition = render_state_machine(
-        MODULES_DIR / "glue-cost-control", {"success_topic_arn": SUCCESS_TOPIC_ARN}
+        MODULES_DIR / "glue-cost-control", definition_variables(SUCCESS_TOPIC_ARN)
     )
     assert set(execution_input) == execution_input_fields_read(definition)
     assert execution_input == {

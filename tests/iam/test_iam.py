@@ -56,8 +56,8 @@ UNEXERCISED_GRANTS: dict[tuple[str, str, str], str] = {
     ("ListSparkTempDir", "*", "*"): "Glue lists --TempDir on AWS; local PySpark uses a local directory",
     ("UseGlueKey", "*", "*"): "Glue encrypts the job's CloudWatch logs and bookmarks with the security "
     "configuration's key on AWS; the emulator runs the script without Glue's logging and bookmarks",
-    ("WriteOwnJobLogs", "logs:*", "*"): "Glue's continuous logging creates the job's encrypted log group "
-    "and streams on AWS; the script logs locally",
+    ("WriteOwnJobLogs", "logs:*", "*"): "Glue 5.0 writes the job's logs to its two encrypted log groups "
+    "(streams, key association) on AWS; the script logs locally",
     ("PublishJobMetrics", "*", "*"): "--enable-metrics: Glue publishes the job's metrics on AWS",
 }
 # Roles whose code no emulator test can run (role name -> reason). None today: Lambda handlers and
@@ -226,6 +226,16 @@ def _as_list(value: object) -> list:
     return value if isinstance(value, list) else [value]
 
 
+def _source_arns(deployment: Deployment, user: User) -> list[str | None]:
+    """Every aws:SourceArn the service may present when it assumes the role for `user`: a state
+    machine's executions run through a published version or an alias, so Step Functions may present
+    the unqualified ARN or a qualified one (<arn>:<version>, <arn>:<alias>)."""
+    source = _source_arn(deployment, user)
+    if user.resource_type == "aws_sfn_state_machine":
+        return [source, f"{source}:1", f"{source}:live"]
+    return [source]
+
+
 def _source_arn(deployment: Deployment, user: User) -> str | None:
     if user.resource_type == "aws_sfn_state_machine":
         return user.arn
@@ -243,14 +253,15 @@ def test_trust_policies_let_the_services_assume_the_roles(deployment: Deployment
     problems = []
     for role in deployment.roles.values():
         for user in role.users:
-            source = _source_arn(deployment, user)
-            context = {"aws:SourceAccount": deployment.account, "aws:SourceArn": source} if source else {}
-            request = Request("sts:AssumeRole", "*", context, {"Service": user.service})
-            decision = decide([role.trust], request)
-            if decision != ALLOW:
-                problems.append(
-                    f"role {role.name}: {user.service} assuming it for {user.address} ({context}): {decision}"
-                )
+            for source in _source_arns(deployment, user):
+                context = {"aws:SourceAccount": deployment.account, "aws:SourceArn": source} if source else {}
+                request = Request("sts:AssumeRole", "*", context, {"Service": user.service})
+                decision = decide([role.trust], request)
+                if decision != ALLOW:
+                    problems.append(
+                        f"role {role.name}: {user.service} assuming it for {user.address} ({context}): "
+                        f"{decision}"
+                    )
     assert not problems, "\n".join(problems)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 
+from tests.offline_plan import glue_logging
 from tests.offline_plan.plan import PlanResult
 from tests.offline_plan.reference_kinds import mismatches
 from tests.offline_validate.terraform_offline import copy_project
@@ -67,3 +68,53 @@ def test_a_name_through_a_for_each_index_is_reported(offline_plans: dict[str, Pl
         "aws_lambda_function.this: role takes an ARN but is given aws_iam_role.function.name" in m
         for m in found
     ), found
+
+
+def _silver_job(plan: dict) -> dict:
+    [job] = [r for r in glue_logging.all_resources(plan) if r["type"] == "aws_glue_job"]
+    return job
+
+
+def test_glue_4_continuous_logging_on_a_glue_5_job_is_reported(offline_plans: dict[str, PlanResult]) -> None:
+    """The silver job as it was before issue 15: Glue 4.0's continuous-logging arguments and no
+    --custom-logGroup-prefix, so Glue 5.0 wrote to /aws-glue/jobs/<security configuration>-role/<role>/
+    {error,output}, groups nothing managed."""
+    plan = copy.deepcopy(offline_plans["root-resolved"].plan)
+    job = _silver_job(plan)
+    arguments = job["values"]["default_arguments"]
+    del arguments["--custom-logGroup-prefix"]
+    arguments["--enable-continuous-cloudwatch-log"] = "true"
+    arguments["--continuous-log-logGroup"] = f"/aws-glue/jobs/{job['values']['name']}"
+    found = glue_logging.problems(plan)
+    configuration = job["values"]["security_configuration"]
+    expected = "with --enable-continuous-cloudwatch-log, a continuous-logging argument"
+    assert any(expected in m for m in found), found
+    assert any("with --continuous-log-logGroup" in m for m in found), found
+    for stream in ("error", "output"):
+        unmanaged = f"/aws-glue/jobs/{configuration}-role/{job['values']['name']}/{stream}, which no"
+        assert any(unmanaged in m for m in found), found
+
+
+def test_a_glue_log_group_without_retention_or_key_is_reported(offline_plans: dict[str, PlanResult]) -> None:
+    plan = copy.deepcopy(offline_plans["root-resolved"].plan)
+    groups = {
+        r["values"]["name"]: r
+        for r in glue_logging.all_resources(plan)
+        if r["type"] == "aws_cloudwatch_log_group"
+    }
+    job = _silver_job(plan)["values"]
+    written = glue_logging.log_groups_of(job, {job["security_configuration"]: _configuration(plan)})
+    groups[written["output"]]["values"]["retention_in_days"] = None
+    groups[written["error"]]["values"]["kms_key_id"] = None
+    found = glue_logging.problems(plan)
+    assert any(f"output log group {written['output']}" in m and "has no retention" in m for m in found), found
+    assert any(f"error log group {written['error']}" in m and "not encrypted" in m for m in found), found
+
+
+def _configuration(plan: dict) -> dict:
+    [configuration] = [
+        r["values"]
+        for r in glue_logging.all_resources(plan)
+        if r["type"] == "aws_glue_security_configuration"
+    ]
+    return configuration

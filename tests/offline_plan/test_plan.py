@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.offline_plan.glue_logging import STREAMS, all_resources, log_groups_of, problems
 from tests.offline_plan.plan import PlanResult
 from tests.offline_plan.reference_kinds import mismatches
 from tests.offline_plan.runs import PLANS
@@ -45,3 +46,27 @@ def test_the_custom_inputs_change_what_is_planned(offline_plans: dict[str, PlanR
     assert any(a.startswith("module.glue_cost_control") for a in addresses)
     assert not any(a.startswith("module.glue_cost_control") for a in custom_addresses)
     assert any("aws_sns_topic_subscription" in a for a in custom_addresses - addresses)
+
+
+def test_glue_5_jobs_log_where_glue_5_writes_to_groups_with_retention(
+    offline_plans: dict[str, PlanResult],
+) -> None:
+    """No Glue 4.0 continuous-logging argument on a 5.0 job, and every group the job writes to (by the
+    Glue guide's rule, glue_logging.py) managed with a retention and the security configuration's key."""
+    result = offline_plans["root-resolved"]
+    assert result.ok, result.report
+    assert not problems(result.plan), "\n".join(problems(result.plan))
+
+
+def test_the_silver_job_logs_to_its_own_prefixed_groups(offline_plans: dict[str, PlanResult]) -> None:
+    """The groups derived from the planned job are the module's outputs, and carry the job's name."""
+    result = offline_plans["root-resolved"]
+    assert result.ok, result.report
+    resources = list(all_resources(result.plan))
+    [job] = [r["values"] for r in resources if r["type"] == "aws_glue_job"]
+    configurations = {
+        r["values"]["name"]: r["values"] for r in resources if r["type"] == "aws_glue_security_configuration"
+    }
+    name = job["name"]
+    expected = {stream: f"/aws-glue/jobs/{name}/{name}-encrypted-role/{name}/{stream}" for stream in STREAMS}
+    assert log_groups_of(job, configurations) == expected

@@ -70,7 +70,10 @@ def test_glue_job_is_glue_5_spark_on_two_g1x_workers_without_retries(tree: dict[
     assert job["max_retries"] == 0, "no automatic retries: a failed run is alerted and rerun on purpose"
     assert job["security_configuration"] == "${aws_glue_security_configuration.silver.name}"
     arguments = one(job["default_arguments"])
-    assert arguments["--enable-continuous-cloudwatch-log"] == "true"
+    # Glue 5.0 logging: the groups Glue writes to carry this prefix (the 4.0 continuous-logging
+    # arguments are gone: Glue 5.0 ignores them).
+    assert arguments["--custom-logGroup-prefix"] == "${local.silver_job_log_name_prefix}"
+    assert not [name for name in arguments if "continuous" in name], arguments
     assert arguments["--enable-metrics"] == "true"
     assert arguments["--job-language"] == "python"
     assert arguments["--TempDir"].startswith("s3://${var.artifacts_bucket_name}/")
@@ -132,10 +135,15 @@ def test_job_role_reads_bronze_writes_only_its_silver_prefixes_and_tables(tree: 
         "${local.silver_glue_tables_arn}",
     }, "only the silver database's tables"
     assert not [action for action in job if action.startswith("glue:Delete")]
-    assert job["logs:PutLogEvents"] == [
-        "${aws_cloudwatch_log_group.silver_job.arn}:*",
-        "${local.glue_job_log_group_pattern}",
+    # Logs: exactly the two groups Glue 5.0 writes to (and their streams), nothing else.
+    document = resource(tree, "aws_iam_policy_document", "silver_job", "data")
+    log_statements = [
+        s for s in blocks_of(document, "statement") if any(a.startswith("logs:") for a in s["actions"])
     ]
+    assert [s["sid"] for s in log_statements] == ["WriteOwnJobLogs"]
+    assert log_statements[0]["resources"] == (
+        '${flatten([for arn in local.silver_job_log_group_arns : [arn, "${arn}:*"]])}'
+    )
 
 
 def test_state_machines_run_only_their_job_table_and_child(tree: dict[str, list[Any]]) -> None:
