@@ -93,10 +93,13 @@ def stop_local_spark() -> bool:
     from pyspark import SparkContext
 
     context = SparkContext._active_spark_context
-    if context is None:
+    if context is None or getattr(context, "_jsc", None) is None:  # none, or still starting: not yet
         return False
-    context.cancelAllJobs()
-    context.stop()
+    try:
+        context.cancelAllJobs()
+        context.stop()
+    except Exception as error:  # noqa: BLE001 - the JVM may be going already; stopping is best effort
+        spark_logger.warning("stopping Spark failed", extra={"error": f"{type(error).__name__}: {error}"})
     return True
 
 
