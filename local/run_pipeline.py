@@ -1007,13 +1007,15 @@ def stop_after_interrupt(emulator: Emulator, output_dir: Path, out: TextIO) -> i
         file=out,
         flush=True,
     )
-    stopped = [
-        execution["name"]
-        for machine in emulator.client("stepfunctions").list_state_machines()["stateMachines"]
-        for execution in emulator.client("stepfunctions").list_executions(
-            stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING"
-        )["executions"]
-    ]
+    stopped = sorted(
+        {
+            execution["name"]
+            for machine in emulator.client("stepfunctions").list_state_machines()["stateMachines"]
+            for execution in emulator.client("stepfunctions").list_executions(
+                stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING"
+            )["executions"]
+        }
+    )
     stop_running_executions(emulator.client("stepfunctions"))
     # The job's script may still be starting its SparkSession: stop it again until the job ends.
     spark_stopped = False
@@ -1026,7 +1028,7 @@ def stop_after_interrupt(emulator: Emulator, output_dir: Path, out: TextIO) -> i
         "run interrupted", extra={"stopped_executions": stopped, "spark_job_stopped": spark_stopped}
     )
     print(
-        f"Stopped: {', '.join(sorted(set(stopped))) or 'no execution was running'}"
+        f"Stopped: {', '.join(stopped) or 'no execution was running'}"
         + ("; the silver job's Spark work was cancelled" if spark_stopped else "")
         + f". What the run wrote is in {output_dir / FAILED_DIR}; the previous output in {output_dir} "
         "is unchanged.",
