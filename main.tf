@@ -45,6 +45,7 @@ module "lakehouse_buckets" {
   name_prefix                        = var.name_prefix
   raw_bucket_name                    = var.raw_bucket_name
   bronze_bucket_name                 = var.bronze_bucket_name
+  silver_bucket_name                 = var.silver_bucket_name
   noncurrent_version_expiration_days = var.noncurrent_version_expiration_days
   glue_database_name                 = local.glue_database_name
   raw_bucket_parameter_name          = local.parameter_names.raw_bucket
@@ -101,6 +102,10 @@ module "pipeline" {
   schedule_timezone        = var.pipeline_schedule_timezone
   pandas_layer_arn         = var.pandas_layer_arn
   log_retention_days       = var.log_retention_days
+
+  bronze_function_memory_size  = var.bronze_function_memory_size
+  silver_job_worker_type       = var.silver_job_worker_type
+  silver_job_number_of_workers = var.silver_job_number_of_workers
 }
 
 module "glue_cost_control" {

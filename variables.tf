@@ -130,6 +130,50 @@ variable "pandas_layer_arn" {
   }
 }
 
+variable "bronze_function_memory_size" {
+  description = "Memory of the bronze function, in MB (Lambda gives CPU in proportion: 1769 MB is one full vCPU). The default suits endpoints up to about 300 MB of raw JSON; 3538 gives two worker processes for a faster conversion at about 1.5x the cost per run (README, Performance)."
+  type        = number
+  default     = 1769
+
+  validation {
+    condition     = var.bronze_function_memory_size >= 128 && var.bronze_function_memory_size <= 10240 && floor(var.bronze_function_memory_size) == var.bronze_function_memory_size
+    error_message = "bronze_function_memory_size must be a whole number of MB from 128 to 10240 (Lambda's limits)."
+  }
+}
+
+variable "silver_job_worker_type" {
+  description = "Glue worker type of the silver job: G.1X (4 vCPU, 16 GB, 1 DPU) suits a WordPress site; G.2X, G.4X and G.8X double memory and cost per worker at each step (README, Cost of a daily run)."
+  type        = string
+  default     = "G.1X"
+
+  validation {
+    condition     = contains(["G.1X", "G.2X", "G.4X", "G.8X"], var.silver_job_worker_type)
+    error_message = "silver_job_worker_type must be one of G.1X, G.2X, G.4X, G.8X."
+  }
+}
+
+variable "silver_job_number_of_workers" {
+  description = "Workers of the silver job, the driver included (Glue's minimum is 2). Each is billed per second with a 1-minute minimum: below that minimum a third worker adds 50% to the bill and saves nothing (README, Cost of a daily run)."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.silver_job_number_of_workers >= 2 && var.silver_job_number_of_workers <= 100 && floor(var.silver_job_number_of_workers) == var.silver_job_number_of_workers
+    error_message = "silver_job_number_of_workers must be a whole number from 2 to 100."
+  }
+}
+
+variable "silver_bucket_name" {
+  description = "Name of the silver bucket. Null gives [<name_prefix>-]data-lakehouse-silver-<account id>-<region>, unique out of the box."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.silver_bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.silver_bucket_name))
+    error_message = "silver_bucket_name must be null or a valid S3 bucket name: 3-63 lower-case letters, digits, '.' and '-', starting and ending with a letter or digit."
+  }
+}
+
 variable "enable_glue_cost_control" {
   description = "Deploy the Glue interactive-session cost control (stops every session after glue_session_max_duration_seconds)."
   type        = bool

@@ -28,6 +28,8 @@ One place for every adaptation of moto the project relies on, shared by the test
   buckets its arguments name (``--local_s3_root``; mirrored from the emulator and back, since
   Spark's s3a connector is not installable here), then ends SUCCEEDED, or FAILED with the
   script's error as ``ErrorMessage``. Sync tasks poll every 0.05 s instead of 0.5 s.
+- A Choice rule's ``Variable`` (``IsPresent`` on an absent path) is evaluated without moto's
+  ERROR log of the missing path: the rule expects it, and a good run logs nothing at ERROR level.
 - On exit, executions still RUNNING are stopped so their threads do not outlive the emulator.
 """
 
@@ -655,6 +657,7 @@ def aws_emulator(region: str = DEFAULT_REGION, time_scale: float = 0.0) -> Itera
     from moto.glue.models import FakeJob, FakeJobRun
     from moto.moto_api import state_manager
     from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+    from moto.stepfunctions.parser.asl.component.state.choice.comparison import variable as choice_variable
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
         state_task_service_aws_sdk,
         state_task_service_callback,
@@ -746,6 +749,17 @@ def aws_emulator(region: str = DEFAULT_REGION, time_scale: float = 0.0) -> Itera
     def sfn_normalise_response(service: Any, response: Any, *args: Any, **kwargs: Any) -> None:
         _to_integration_names(response)
 
+    def choice_variable_body(variable: Any, env: Any) -> None:
+        # moto's Variable runs its path through EvalComponent.eval, which logs the NoSuchJsonPathError
+        # it then turns into "absent" at ERROR level; the path's own evaluation, without that log.
+        sampler = variable.string_sampler
+        try:
+            sampler._eval_body(env)
+            value = env.stack.pop()
+        except Exception as error:  # noqa: BLE001 - an absent or unreadable path is "no such variable"
+            value = choice_variable.NoSuchVariable(f"{sampler.literal_value}, {error}")
+        env.stack.append(value)
+
     retry_time = types.SimpleNamespace(sleep=emulator._sleep_retry, time=time.time, monotonic=time.monotonic)
     error_names = {**state_task_service_aws_sdk._SERVICE_ERROR_NAMES, **AWS_SERVICE_ERROR_NAMES}
 
@@ -767,6 +781,7 @@ def aws_emulator(region: str = DEFAULT_REGION, time_scale: float = 0.0) -> Itera
             )
         )
         stack.enter_context(mock.patch.object(WaitFunction, "_wait_interval", wait_interval))
+        stack.enter_context(mock.patch.object(choice_variable.Variable, "_eval_body", choice_variable_body))
         stack.enter_context(mock.patch.object(retrier_decl, "time", retry_time))
         stack.enter_context(mock.patch.dict(state_task_service_aws_sdk._SERVICE_ERROR_NAMES, error_names))
         stack.enter_context(mock.patch.object(BaseClient, "_make_api_call", recording_api_call))

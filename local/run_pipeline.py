@@ -13,8 +13,14 @@ categories, tags and users are pulled).
 It prints each step as the execution history reports it, a summary table, the silver summary
 (rows, partitions, quality per table) and the run's audit trail, and copies the raw JSON, the bronze
 Parquet files, the published silver tables and the audit items to ``local-output/``. Exit status 0
-when the execution SUCCEEDED, 1 when it did not (with the error, its cause and the alerts that were
-published).
+when the execution SUCCEEDED, 1 when it did not (with the error, its cause, the silver job's own
+error message and the alerts that were published), 2 for a bad option, 130 after Ctrl-C (which stops
+the execution and its Spark job).
+
+The run writes into a staging folder inside ``--output``; only a run that succeeded replaces the
+previous output there (``raw/``, ``bronze/``, ``silver/``, ``audit.json``, ``pipeline.log``). What a
+failed or interrupted run wrote is kept in ``--output``/``failed/`` instead, and the previous good
+output stays as it was.
 """
 
 from __future__ import annotations
@@ -26,7 +32,9 @@ import logging
 import os
 import re
 import shutil
+import signal
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -46,9 +54,11 @@ from local.emulator import (  # noqa: E402
     aws_emulator,
     execution_events,
     sns_messages,
+    stop_running_executions,
 )
 from local.functions import COMMON_LAYER_DIR, load_handler  # noqa: E402
 from local.hcl import labelled, parse_dir, resources  # noqa: E402
+from local.java import JavaNotFound, java_home, java_version  # noqa: E402
 from local.sample_wordpress import SampleWordPress  # noqa: E402
 from local.terraform import MODULES_DIR, render_state_machine  # noqa: E402
 
@@ -59,6 +69,11 @@ DATA_SOURCE = "wordpress_api"
 JOB_SCRIPT = REPO_ROOT / "jobs" / "wordpress_bronze_to_silver.py"
 EXECUTION_TIMEOUT_SECONDS = 900.0
 MESSAGE_PREVIEW_CHARACTERS = 300
+STAGING_DIR = ".run-in-progress"  # inside --output: where a run writes until it has succeeded
+FAILED_DIR = "failed"  # inside --output: what the last failed or interrupted run wrote
+RUN_ENTRIES = ("raw", "bronze", "silver", "audit.json", "pipeline.log")  # what a run replaces
+INTERRUPTED_STATUS = 130  # 128 + SIGINT, as shells report Ctrl-C
+JOB_STOP_SECONDS = 60.0
 
 logger = logging.getLogger("run_pipeline")
 
@@ -697,7 +712,7 @@ def format_audit(items: list[dict[str, Any]]) -> str:
             cell(item.get("raw_records")),
             cell(item.get("bronze_rows")),
             cell(item.get("silver_rows")),
-            shorten(str(item.get("reason", "")), 80),
+            shorten(plain_cause(str(item.get("reason", ""))), 80),
         )
         for item in items
     ]
@@ -751,25 +766,97 @@ def shorten(text: str, limit: int = MESSAGE_PREVIEW_CHARACTERS) -> str:
 _STEP_CAUSE = re.compile(r'^Step "(?P<step>[^"]*)" failed with (?P<error>[^:]*): (?P<cause>.*)$', re.DOTALL)
 
 
+def plain_cause(cause: str, depth: int = 0) -> str:
+    """The readable message inside an error cause: a handler's ``errorMessage``, a Glue job run's
+    ``ErrorMessage``, or ``<Error>: <Cause>`` of a nested failure (a child execution, a Catch's
+    result), unwrapped from their JSON however deeply they are escaped."""
+    try:
+        document = json.loads(cause)
+    except (TypeError, ValueError):
+        return cause
+    if isinstance(document, str) and depth < 5:
+        return plain_cause(document, depth + 1)
+    if not isinstance(document, dict) or depth >= 5:
+        return cause
+    for key in ("errorMessage", "ErrorMessage"):
+        if isinstance(document.get(key), str) and document[key]:
+            return document[key]
+    error = document.get("Error") or document.get("error")
+    inner = document.get("Cause") or document.get("cause")
+    if isinstance(inner, str) and inner:
+        inner = plain_cause(inner, depth + 1)
+        return f"{error}: {inner}" if error else inner
+    return str(error) if error else cause
+
+
 def _cause_message(cause: str) -> str:
     """The readable part of an execution's cause: the failed step, the original error and the
-    handler's errorMessage rather than its whole JSON error payload."""
+    handler's errorMessage (or the nested failure's message) rather than its whole JSON payload."""
     prefix = ""
     match = _STEP_CAUSE.match(cause)
     if match:
         prefix = f'step "{match["step"]}" failed with {match["error"]}: '
         cause = match["cause"]
-    try:
-        return prefix + (json.loads(cause).get("errorMessage") or cause)
-    except (ValueError, AttributeError):
-        return prefix + cause
+    return prefix + plain_cause(cause)
+
+
+def failed_job_runs(glue: Any, job_name: str) -> list[dict[str, Any]]:
+    """The job's runs that did not succeed, oldest first (GetJobRuns lists the newest first)."""
+    runs = glue.get_job_runs(JobName=job_name).get("JobRuns", [])
+    return [run for run in reversed(runs) if run.get("JobRunState") in ("FAILED", "ERROR", "TIMEOUT")]
+
+
+def report_job_failures(glue: Any, job_name: str, out: TextIO) -> None:
+    """Print (and log) the Glue job's own error message for each failed run, in plain text."""
+    for run in failed_job_runs(glue, job_name):
+        message = run.get("ErrorMessage") or "(no error message)"
+        print(
+            f"\nThe silver job {job_name} (run {run.get('Id')}) ended {run.get('JobRunState')}:",
+            file=out,
+        )
+        print("\n".join("  " + line for line in message.splitlines() or [""]), file=out)
+        logger.error(
+            "silver job failed",
+            extra={
+                "job_name": job_name,
+                "job_run_id": run.get("Id"),
+                "job_run_state": run.get("JobRunState"),
+                "error_message": message,
+            },
+        )
+
+
+def raw_summary_from_history(sfn: Any, execution_arn: str) -> dict[str, Any]:
+    """The raw function's result (its endpoints, pages, records, bytes) from the execution history:
+    what the summary shows when the execution failed after raw succeeded (no execution output)."""
+    for event in execution_events(sfn, execution_arn):
+        details = event.get("taskSucceededEventDetails")
+        if not details:
+            continue
+        try:
+            payload = json.loads(details.get("output") or "{}").get("Payload")
+        except (ValueError, AttributeError):
+            continue
+        endpoints = payload.get("endpoints") if isinstance(payload, dict) else None
+        if isinstance(endpoints, list) and all(
+            isinstance(item, dict) and "records" in item for item in endpoints
+        ):
+            return payload
+    return {}
 
 
 def report_silver_and_audit(
-    emulator: Emulator, deployment: Deployment, execution_arn: str, output_dir: Path, out: TextIO
-) -> None:
+    emulator: Emulator,
+    deployment: Deployment,
+    execution_arn: str,
+    output_dir: Path,
+    out: TextIO,
+    shown_dir: Path | None = None,
+) -> dict[str, Path]:
     """Print the silver summary and the audit trail of the run; copy the published silver tables and
-    the run's audit items to output_dir."""
+    the run's audit items to output_dir (named as `shown_dir`, where they end up); returns the silver
+    tables copied."""
+    shown_dir = shown_dir or output_dir
     s3, glue = emulator.client("s3"), emulator.client("glue")
     items = audit_items(emulator.client("dynamodb"), deployment.audit_table, execution_arn)
     audit_file = output_dir / "audit.json"
@@ -782,12 +869,13 @@ def report_silver_and_audit(
         print(format_silver(result), file=out)
     copied = copy_silver(s3, glue, deployment.silver_database, output_dir / "silver")
     if copied:
-        print(f"Published silver tables copied to {output_dir / 'silver' / DATA_SOURCE}/<name>/:", file=out)
+        print(f"Published silver tables copied to {shown_dir / 'silver' / DATA_SOURCE}/<name>/:", file=out)
         print("  " + ", ".join(sorted(copied)), file=out)
     if items:
         print(f"\nAudit trail ({deployment.audit_table}, run {', '.join(run_ids)})", file=out)
         print(format_audit(items), file=out)
-        print(f"Audit items written to {audit_file}", file=out)
+        print(f"Audit items written to {shown_dir / audit_file.name}", file=out)
+    return copied
 
 
 # --------------------------------------------------------------------------- entry point
@@ -850,31 +938,141 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="folder for the Parquet and JSON copies (default local-output/)",
     )
     parser.add_argument("--verbose", action="store_true", help="also print the handlers' logs")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    problem = output_problem(args.output)
+    if problem is not None:
+        parser.error(problem)  # exits with status 2, like any other bad option
+    return args
+
+
+def output_problem(output: Path) -> str | None:
+    """What is wrong with an --output folder (a file, under a file, not writable), or None."""
+    path = output.expanduser().absolute()
+    if path.exists() and not path.is_dir():
+        return f"--output {output}: {path} is a file, not a folder"
+    existing = path
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        return f"--output {output}: {existing} is a file, so no folder can be made under it"
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return f"--output {output}: {existing} is not writable"
+    return None
 
 
 def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     args = parse_args(argv)
     out = out or sys.stdout
-    output_dir: Path = args.output.resolve()
-    restore_logging = configure_logging(output_dir / "pipeline.log", args.verbose)
+    output_dir: Path = args.output.expanduser().resolve()
+    if not check_java(out):
+        return 1
+    staging = output_dir / STAGING_DIR
+    shutil.rmtree(staging, ignore_errors=True)  # left by a run that was killed
+    restore_logging = configure_logging(staging / "pipeline.log", args.verbose)
     site_url = os.environ.get("WORDPRESS_URL", "").strip()
+    status = 1
     try:
         with aws_emulator(region=DEFAULT_REGION) as emulator:
-            deployment = read_deployment(emulator.account_id, emulator.region)
-            if site_url:
-                return run(emulator, deployment, site_endpoints(site_url), site_url, output_dir, out)
-            with SampleWordPress(posts=args.posts) as site:
-                return run(
-                    emulator,
-                    deployment,
-                    sample_endpoints(site),
-                    f"built-in sample WordPress at {site.base_url}",
-                    output_dir,
-                    out,
-                )
+            try:
+                deployment = read_deployment(emulator.account_id, emulator.region)
+                if site_url:
+                    endpoints, source = site_endpoints(site_url), site_url
+                    status = run(emulator, deployment, endpoints, source, staging, out, output_dir)
+                else:
+                    with SampleWordPress(posts=args.posts) as site:
+                        source = f"built-in sample WordPress at {site.base_url}"
+                        status = run(
+                            emulator, deployment, sample_endpoints(site), source, staging, out, output_dir
+                        )
+            except KeyboardInterrupt:
+                status = stop_after_interrupt(emulator, output_dir, out)
+    except KeyboardInterrupt:  # before the emulator ran anything, or while it shut down
+        print("\nInterrupted (Ctrl-C).", file=out, flush=True)
+        status = INTERRUPTED_STATUS
     finally:
         restore_logging()
+        keep_output(staging, output_dir, succeeded=status == 0)
+    return status
+
+
+def check_java(out: TextIO) -> bool:
+    """Say which Java the silver job's local Spark will use (one line), or why there is none."""
+    try:
+        home = java_home()
+    except JavaNotFound as error:
+        print(f"Cannot run the silver job locally: {error}", file=out)
+        return False
+    print(f"Java for local Spark (the silver job): {home} (Java {java_version(home)})", file=out)
+    return True
+
+
+def stop_after_interrupt(emulator: Emulator, output_dir: Path, out: TextIO) -> int:
+    """The first Ctrl-C: stop the running executions and the silver job's Spark work, say so."""
+    from local.spark import stop_local_spark
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _quit_now)  # a second Ctrl-C quits without cleaning up
+    print(
+        "\nInterrupted (Ctrl-C): stopping the execution and the silver job's Spark work "
+        "(Ctrl-C again quits at once) ...",
+        file=out,
+        flush=True,
+    )
+    stopped = sorted(
+        {
+            execution["name"]
+            for machine in emulator.client("stepfunctions").list_state_machines()["stateMachines"]
+            for execution in emulator.client("stepfunctions").list_executions(
+                stateMachineArn=machine["stateMachineArn"], statusFilter="RUNNING"
+            )["executions"]
+        }
+    )
+    stop_running_executions(emulator.client("stepfunctions"))
+    # The job's script may still be starting its SparkSession: stop it again until the job ends.
+    spark_stopped = False
+    deadline = time.monotonic() + JOB_STOP_SECONDS
+    while any(thread.is_alive() for thread in emulator._job_threads) and time.monotonic() < deadline:
+        spark_stopped = stop_local_spark() or spark_stopped
+        emulator.wait_for_jobs(timeout_seconds=0.5)
+    spark_stopped = stop_local_spark() or spark_stopped
+    logger.warning(
+        "run interrupted", extra={"stopped_executions": stopped, "spark_job_stopped": spark_stopped}
+    )
+    print(
+        f"Stopped: {', '.join(stopped) or 'no execution was running'}"
+        + ("; the silver job's Spark work was cancelled" if spark_stopped else "")
+        + f". What the run wrote is in {output_dir / FAILED_DIR}; the previous output in {output_dir} "
+        "is unchanged.",
+        file=out,
+        flush=True,
+    )
+    return INTERRUPTED_STATUS
+
+
+def _quit_now(signum: int, frame: Any) -> None:
+    os._exit(INTERRUPTED_STATUS)
+
+
+def keep_output(staging: Path, output_dir: Path, succeeded: bool) -> None:
+    """A run that succeeded replaces the previous output (each of RUN_ENTRIES); a failed or interrupted
+    one is kept in output_dir/failed/ and the previous output is left as it was."""
+    if not staging.exists():
+        return
+    if not succeeded:
+        shutil.rmtree(output_dir / FAILED_DIR, ignore_errors=True)
+        staging.rename(output_dir / FAILED_DIR)
+        return
+    previous = output_dir / ".previous-run"
+    shutil.rmtree(previous, ignore_errors=True)
+    previous.mkdir()
+    for name in RUN_ENTRIES:
+        if (output_dir / name).exists():
+            (output_dir / name).rename(previous / name)
+        if (staging / name).exists():
+            (staging / name).rename(output_dir / name)
+    shutil.rmtree(previous, ignore_errors=True)
+    shutil.rmtree(output_dir / FAILED_DIR, ignore_errors=True)
+    shutil.rmtree(staging, ignore_errors=True)
 
 
 def run(
@@ -884,7 +1082,12 @@ def run(
     source: str,
     output_dir: Path,
     out: TextIO,
+    destination: Path | None = None,
 ) -> int:
+    """Deploy, run the pipeline once and report; files go to output_dir, which main() then moves to
+    `destination` (default output_dir itself) or, for a failed run, to destination/failed/: the
+    report names them where they end up."""
+    destination = destination or output_dir
     print(f"WordPress source: {source}", file=out)
     for url in endpoints:
         print(f"  {url}", file=out)
@@ -902,40 +1105,62 @@ def run(
         emulator.client("stepfunctions"), pipeline.alias_arn, {"trigger": "local-run"}, out
     )
     status = description["status"]
+    succeeded = status == "SUCCEEDED"
+    shown = destination if succeeded else destination / FAILED_DIR
     output = json.loads(description.get("output") or "{}")
-    rows = collect_results(
-        emulator.client("s3"), deployment, (output.get("raw") or {}).get("summary") or {}, output_dir
+    raw_summary = (output.get("raw") or {}).get("summary") or raw_summary_from_history(
+        emulator.client("stepfunctions"), description["executionArn"]
     )
+    rows = collect_results(emulator.client("s3"), deployment, raw_summary, output_dir)
     if rows:
         print("\nSummary", file=out)
         print(format_table(rows), file=out)
     tables = glue_tables(emulator.client("glue"), deployment.glue_database)
     if tables:
         print(f"\nGlue tables in {deployment.glue_database} (for Athena): {', '.join(tables)}", file=out)
-    report_silver_and_audit(emulator, deployment, description["executionArn"], output_dir, out)
-    if status == "SUCCEEDED":
-        print(f"\nBronze Parquet files copied to {output_dir / 'bronze'}:", file=out)
+    silver = report_silver_and_audit(
+        emulator, deployment, description["executionArn"], output_dir, out, shown_dir=shown
+    )
+    if succeeded:
+        print(f"\nBronze Parquet files copied to {shown / 'bronze'}:", file=out)
         for row in rows:
             if row.parquet_path is not None:
-                print(f"  {row.parquet_path}", file=out)
-        print(
-            f"Raw JSON copied to {output_dir / 'raw'}; handler logs in {output_dir / 'pipeline.log'}",
-            file=out,
-        )
+                print(f"  {shown / row.parquet_path.relative_to(output_dir)}", file=out)
+        print(f"Raw JSON copied to {shown / 'raw'}; handler logs in {shown / 'pipeline.log'}", file=out)
         return 0
 
     print(f"\nThe pipeline FAILED: {description.get('error', status)}", file=out)
     if description.get("cause"):
         print(f"  {shorten(_cause_message(description['cause']))}", file=out)
+    report_job_failures(emulator.client("glue"), deployment.job.name, out)
     for key, topic_arn in pipeline.topic_arns.items():
         for message in sns_messages(topic_arn, emulator.region, emulator.account_id):
             print(f"\nAlert published to {deployment.topics[key]}: {message['subject']}", file=out)
             lines = message["message"].splitlines() or [""]
             print("\n".join("  " + shorten(line) for line in lines), file=out)
-    print(
-        f"\nWhatever was written is in {output_dir}; handler logs in {output_dir / 'pipeline.log'}", file=out
-    )
+    print(f"\n{written_summary(rows, silver, shown)}", file=out)
+    if destination.exists() and any((destination / name).exists() for name in RUN_ENTRIES):
+        print(f"The previous output in {destination} is unchanged.", file=out)
     return 1
+
+
+def written_summary(rows: list[EndpointRow], silver: dict[str, Path], shown: Path) -> str:
+    """What a failed run wrote, layer by layer: nothing claimed that was not written."""
+    raw = sorted(row.name for row in rows if row.records is not None or row.pages is not None)
+    bronze = sorted(row.name for row in rows if row.parquet_path is not None)
+
+    def listed(names: list[str]) -> str:
+        return ", ".join(names) if names else "none"
+
+    return "\n".join(
+        [
+            f"What this run wrote is in {shown}:",
+            f"  raw JSON ({len(raw)}): {listed(raw)}",
+            f"  bronze Parquet ({len(bronze)}): {listed(bronze)}",
+            f"  silver tables published ({len(silver)}): {listed(sorted(silver))}",
+            f"  audit items: {shown / 'audit.json'}; handler logs: {shown / 'pipeline.log'}",
+        ]
+    )
 
 
 if __name__ == "__main__":

@@ -4,17 +4,53 @@
 (see :mod:`local.java`). ``small_data=True`` (the test suite) turns Spark's code generation
 off: for tables of a few rows compiling generated code costs more than it saves (about 2x
 faster here); the job's logic is the same either way, and benchmarks keep the defaults.
+
+What the JVM prints (Spark's start-up lines such as ``Setting default log level``, log4j's
+warnings, the Python workers' stderr) goes to the ``spark`` logger, one record per line, rather
+than to the console: ``make run-local`` keeps it in ``pipeline.log``. ``stop_local_spark()`` cancels
+and stops the session's jobs (Ctrl-C in the local run).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import logging
+import re
+import subprocess
 import sys
+import threading
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import IO, Any
 
 from local.java import use_for_spark
+
+spark_logger = logging.getLogger("spark")
+# log4j's console pattern: "26/12/07 06:05:04 WARN NativeCodeLoader: ..."
+_LOG4J_LEVEL = re.compile(r"^\d\d/\d\d/\d\d \d\d:\d\d:\d\d (TRACE|DEBUG|INFO|WARN|ERROR|FATAL) ")
+_LEVELS = {"WARN": logging.WARNING, "ERROR": logging.ERROR, "FATAL": logging.CRITICAL}
+
+
+def _log_lines(stream: IO[bytes]) -> None:
+    """Each line the JVM prints, as a record of the `spark` logger at log4j's level (INFO otherwise)."""
+    for raw in iter(stream.readline, b""):
+        line = raw.decode("utf-8", errors="replace").rstrip()
+        if line:
+            level = _LOG4J_LEVEL.match(line)
+            spark_logger.log(_LEVELS.get(level.group(1), logging.INFO) if level else logging.INFO, line)
+
+
+def _launch_gateway(settings: dict[str, str]) -> None:
+    """Start Spark's JVM (py4j gateway) with its stdout and stderr read into the `spark` logger."""
+    from pyspark import SparkConf, SparkContext
+    from pyspark.java_gateway import launch_gateway
+
+    if SparkContext._gateway is not None:  # a JVM is already running in this process
+        return
+    conf = SparkConf(loadDefaults=False).setAll(list(settings.items()))
+    gateway = launch_gateway(conf, {"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT})
+    threading.Thread(target=_log_lines, args=(gateway.proc.stdout,), name="spark-output", daemon=True).start()
+    SparkContext._ensure_initialized(gateway=gateway)
 
 
 def session(
@@ -23,27 +59,48 @@ def session(
     use_for_spark()
     from pyspark.sql import SparkSession
 
-    builder = (
-        SparkSession.builder.master(f"local[{cores}]")
-        .appName("serverless-lakehouse-local")
-        .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
-        .config("spark.default.parallelism", str(cores))
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.driver.memory", driver_memory)
-    )
+    settings = {
+        "spark.master": f"local[{cores}]",
+        "spark.app.name": "serverless-lakehouse-local",
+        "spark.sql.shuffle.partitions": str(shuffle_partitions),
+        "spark.default.parallelism": str(cores),
+        "spark.driver.host": "127.0.0.1",
+        "spark.driver.bindAddress": "127.0.0.1",
+        "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.driver.memory": driver_memory,
+    }
     if small_data:
-        builder = (
-            builder.config("spark.sql.adaptive.enabled", "false")
-            .config("spark.sql.codegen.wholeStage", "false")
-            .config("spark.sql.codegen.factoryMode", "NO_CODEGEN")
-        )
+        settings |= {
+            "spark.sql.adaptive.enabled": "false",
+            "spark.sql.codegen.wholeStage": "false",
+            "spark.sql.codegen.factoryMode": "NO_CODEGEN",
+        }
+    _launch_gateway(settings)
+    builder = SparkSession.builder
+    for key, value in settings.items():
+        builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+def stop_local_spark() -> bool:
+    """Cancel the running Spark jobs of this process and stop its SparkContext; False when none runs."""
+    if "pyspark" not in sys.modules:
+        return False
+    from pyspark import SparkContext
+
+    context = SparkContext._active_spark_context
+    if context is None or getattr(context, "_jsc", None) is None:  # none, or still starting: not yet
+        return False
+    try:
+        context.cancelAllJobs()
+        context.stop()
+    except Exception as error:  # noqa: BLE001 - the JVM may be going already; stopping is best effort
+        spark_logger.warning("stopping Spark failed", extra={"error": f"{type(error).__name__}: {error}"})
+    return True
 
 
 JOBS_DIR = Path(__file__).resolve().parents[1] / "jobs"

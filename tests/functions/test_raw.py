@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from local.sample_wordpress import generate_posts
+from local.sample_wordpress import SampleSite, SampleWordPress, generate_posts
 
 from .conftest import RAW_BUCKET, Aws
 
@@ -248,3 +248,80 @@ def test_duplicate_object_names_are_rejected(raw_function) -> None:
     )
     assert [e.name for e in endpoints] == ["posts"]
     assert [f.item for f in failures] == ["https://b.example/?rest_route=/wp/v2/posts", "ftp://x/posts"]
+
+
+# --------------------------------------------------------------------------- answers that are not data
+
+WP_ERROR = {"code": "rest_no_route", "message": "No route was found.", "data": {"status": 404}}
+
+
+def _site(collections: dict | None = None, documents: dict | None = None) -> SampleWordPress:
+    return SampleWordPress(SampleSite(collections=collections or {}, documents=documents or {}))
+
+
+@pytest.mark.parametrize(
+    ("answer", "reason"),
+    [
+        (WP_ERROR, "WordPress error rest_no_route: No route was found. (status 404)"),
+        (["a", "b"], "record 1 of the answer is a JSON str, expected an object with an id"),
+        ([{"id": 1, "name": "a"}, {"name": "no id"}], "record 2 of the answer has no id"),
+        ({"id": 1, "name": "one object"}, "a JSON object, expected an array of records"),
+    ],
+)
+def test_a_collection_that_answers_200_with_something_else_fails_and_writes_nothing(
+    aws: Aws, raw_function, answer, reason: str
+) -> None:
+    # A 200 without pagination headers at a /wp/v2/ collection route (a proxy, a plugin, a wrong
+    # route) used to be stored as that collection, overwriting the previous good object.
+    aws.s3.put_object(Bucket=RAW_BUCKET, Key="wordpress_api/categories/categories.json", Body=b'[{"id": 7}]')
+    with _site(documents={"categories": answer}, collections={"tags": [{"id": 1}]}) as site:
+        categories = site.url("categories", pretty=False)
+        aws.set_endpoints([categories, site.url("tags")])
+
+        with pytest.raises(raw_function.PipelineStepFailed) as raised:
+            run_raw(raw_function)
+
+    failures = {failure.item: failure.reason for failure in raised.value.failures}
+    assert list(failures) == [categories]
+    assert reason in failures[categories]
+    assert aws.get_bytes("wordpress_api/categories/categories.json", RAW_BUCKET) == b'[{"id": 7}]'
+    assert aws.get_json("wordpress_api/tags/tags.json") == [{"id": 1}], "the other endpoints are written"
+    [(_, message)] = aws.messages(aws.raw_topic_arn)
+    assert reason in message
+
+
+def test_a_paginated_collection_of_records_without_id_fails(aws: Aws, raw_function) -> None:
+    with _site(collections={"users": [{"name": "Ann"}, {"name": "Bob"}]}) as site:
+        aws.set_endpoints([site.url("users")])
+
+        with pytest.raises(raw_function.PipelineStepFailed, match="record 1 of page 1 has no id"):
+            run_raw(raw_function)
+
+    assert aws.keys(RAW_BUCKET) == []
+
+
+def test_a_custom_document_is_exempt_but_a_wordpress_error_in_it_is_not(aws: Aws, raw_function) -> None:
+    document = [{"uri": "/about", "views": 3}]  # a custom, non-paginated endpoint: no id needed
+    with _site(
+        documents={"statistics_pages": document, "visitors": {**WP_ERROR, "code": "rest_forbidden"}}
+    ) as site:
+        statistics = site.url("statistics_pages", namespace="/wp-statistics/v2")
+        visitors = site.url("visitors", namespace="/wp-statistics/v2")
+        aws.set_endpoints([statistics, visitors])
+
+        with pytest.raises(raw_function.PipelineStepFailed) as raised:
+            run_raw(raw_function)
+
+    assert {failure.item for failure in raised.value.failures} == {visitors}
+    assert "WordPress error rest_forbidden" in raised.value.failures[0].reason
+    assert aws.get_json("wordpress_api/statistics_pages/statistics_pages.json") == document
+    assert "wordpress_api/visitors/visitors.json" not in aws.keys(RAW_BUCKET)
+
+
+def test_an_empty_collection_is_data(aws: Aws, raw_function) -> None:
+    with _site(collections={"pages": []}) as site:
+        aws.set_endpoints([site.url("pages")])
+        summary = run_raw(raw_function)
+
+    assert summary["endpoints"][0]["records"] == 0
+    assert aws.get_json("wordpress_api/pages/pages.json") == []

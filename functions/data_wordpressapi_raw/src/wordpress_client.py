@@ -1,5 +1,12 @@
 """Fetch every record of a WordPress REST API endpoint, as validated JSON bytes.
 
+What counts as data: a *collection* (an answer with WordPress's pagination headers, or one of the
+core ``/wp/v2/`` collections in :data:`CORE_COLLECTIONS`, whatever headers it sends) must answer JSON
+arrays of objects that each have an ``id``; any other endpoint answering without pagination headers
+(a plugin's custom route such as ``/wp-statistics/v2/statistics_pages``) is a *document*, stored as
+it is. A WordPress error object (``code``, ``message``, ``data.status``) is a
+failure naming its code, whatever the HTTP status and the kind of endpoint.
+
 HTTP goes through urllib3 (shipped with the Lambda runtime, as botocore's dependency): one
 thread-safe connection pool, keep-alive, timeouts. Retries with exponential backoff on
 connection errors, timeouts, 429 and 5xx, honouring ``Retry-After``. A :class:`Fetcher` bounds
@@ -29,6 +36,11 @@ MAX_PER_PAGE = 100
 MAX_RETRY_AFTER_SECONDS = 60.0
 MAX_BACKOFF_SECONDS = 30.0
 MAX_LINK_PAGES = 10_000  # safety stop when following rel="next" without X-WP-TotalPages
+CORE_NAMESPACE = "/wp/v2/"
+# WordPress core's /wp/v2/ collections whose records have a numeric id.
+CORE_COLLECTIONS = frozenset(
+    {"posts", "pages", "media", "categories", "tags", "users", "comments", "blocks", "menus", "menu-items"}
+)
 _RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504, 520, 521, 522, 523, 524})
 
 
@@ -142,6 +154,42 @@ def parse_json(response: Response) -> Any:
         ) from None
 
 
+def is_core_collection(url: str) -> bool:
+    """True for a core ``/wp/v2/<name>`` collection route (posts, pages, categories, tags, users, ...)."""
+    route = endpoint_route(url).rstrip("/")
+    return route.startswith(CORE_NAMESPACE) and route.removeprefix(CORE_NAMESPACE) in CORE_COLLECTIONS
+
+
+def wordpress_error(document: Any) -> str | None:
+    """``"<code>: <message> (status <n>)"`` when a document is a WordPress error object, else None."""
+    if not isinstance(document, dict) or not isinstance(document.get("code"), str):
+        return None
+    data = document.get("data")
+    if "message" not in document or not isinstance(data, dict) or "status" not in data:
+        return None
+    return f"{document['code']}: {document['message']} (status {data['status']})"
+
+
+def check_records(url: str, where: str, document: Any) -> int:
+    """The number of records of one answer of a collection: a JSON array of objects with an ``id``;
+    anything else is an :class:`EndpointError` saying what came instead."""
+    error = wordpress_error(document)
+    if error is not None:
+        raise EndpointError(f"{url}: {where} is a WordPress error {error}")
+    if not isinstance(document, list):
+        kind = "object" if isinstance(document, dict) else type(document).__name__
+        raise EndpointError(f"{url}: {where} is a JSON {kind}, expected an array of records")
+    for number, record in enumerate(document, start=1):
+        if not isinstance(record, dict):
+            kind = "array" if isinstance(record, list) else type(record).__name__
+            raise EndpointError(
+                f"{url}: record {number} of {where} is a JSON {kind}, expected an object with an id"
+            )
+        if "id" not in record:
+            raise EndpointError(f"{url}: record {number} of {where} has no id")
+    return len(document)
+
+
 def array_items(body: bytes) -> bytes:
     """The bytes between the brackets of a JSON array body (already validated as a list)."""
     text = body.removeprefix(b"\xef\xbb\xbf").strip()
@@ -248,17 +296,19 @@ def fetch_all_pages(fetcher: Fetcher, url: str) -> EndpointData:
     next_link = parse_link_header(first.headers.get("link", "")).get("next")
 
     if total_pages_header is None and next_link is None:
-        # A plain JSON document (custom endpoint): fetched once, stored as is.
+        body = first.body.removeprefix(b"\xef\xbb\xbf")
+        if is_core_collection(url):  # one page of a collection, without pagination headers
+            records = check_records(first.url, "the answer", document)
+            return EndpointData(url=url, body=body, records=records, pages=1, paginated=False)
+        # A plain JSON document (custom endpoint): fetched once, stored as is, unless WordPress erred.
+        error = wordpress_error(document)
+        if error is not None:
+            raise EndpointError(f"{first.url}: the answer is a WordPress error {error}")
         records = len(document) if isinstance(document, list) else 1
-        return EndpointData(
-            url=url, body=first.body.removeprefix(b"\xef\xbb\xbf"), records=records, pages=1, paginated=False
-        )
+        return EndpointData(url=url, body=body, records=records, pages=1, paginated=False)
 
     def page_count(page: int, response: Response, page_document: Any) -> tuple[bytes, int]:
-        if not isinstance(page_document, list):
-            kind = type(page_document).__name__
-            raise EndpointError(f"{response.url}: page {page} is a JSON {kind}, expected an array of records")
-        return response.body, len(page_document)
+        return response.body, check_records(response.url, f"page {page}", page_document)
 
     def fetch_page(page: int) -> tuple[bytes, int]:  # parsed in the worker; only bytes and counts are kept
         response = fetcher.get(with_query(first_url, page=page))
