@@ -28,6 +28,16 @@ PIPELINE_ERROR = (
     "WordPressPipelineFailed"  # the project's own error name: a Fail state may not raise States.*
 )
 FAILURE_PATH = ["Failure has a cause?", "Describe failure", "Publish failure alert", "Pipeline failed"]
+# What a raw failure adds between describing and alerting: FAILED for every bronze table in the audit.
+RAW_FAILED_AUDIT = ["Which datasets failed?", "List the bronze tables", "Record FAILED for every dataset"]
+BRONZE_FAILED_AUDIT = ["Which datasets failed?", "Use the raw datasets", "Record FAILED for every dataset"]
+
+
+def failure_path(audit: list[str]) -> list[str]:
+    """FAILURE_PATH with the audit of the failed run's datasets after "Describe failure"."""
+    return [*FAILURE_PATH[:2], *audit, *FAILURE_PATH[2:]]
+
+
 RUN_ID_STEPS = ["Name the run", "Set the run id"]
 RAW_AUDIT, BRONZE_AUDIT = "Record RAW in the audit table", "Record BRONZE in the audit table"
 # No real backoff between HTTP attempts in tests; everything else as Terraform sets it.
@@ -55,7 +65,14 @@ def endpoints(site: SampleWordPress) -> list[str]:
 
 
 # States inside the audit Map states' iterations (entered once per dataset).
-ITERATION_STATES = {"Record RAW", "RAW already superseded", "Record BRONZE", "BRONZE already superseded"}
+ITERATION_STATES = {
+    "Record RAW",
+    "RAW already superseded",
+    "Record BRONZE",
+    "BRONZE already superseded",
+    "Record FAILED",
+    "FAILED already superseded",
+}
 
 
 def top_level(states: list[str]) -> list[str]:
@@ -77,6 +94,16 @@ def run(emulator: Emulator, pipeline: DeployedPipeline, name: str) -> dict[str, 
     description = run_execution(sfn, pipeline.alias_arn, {"trigger": "test"}, name=name, timeout_seconds=600)
     description["states"] = entered_states(sfn, description["executionArn"])
     return description
+
+
+def run_id_of(emulator: Emulator, execution: dict[str, Any]) -> str:
+    """The run id an execution named itself ("Set the run id" state's output)."""
+    events = emulator.client("stepfunctions").get_execution_history(executionArn=execution["executionArn"])
+    for event in events["events"]:
+        details = event.get("stateExitedEventDetails") or {}
+        if details.get("name") == "Set the run id":
+            return json.loads(details["output"])["run"]["id"]
+    raise AssertionError("the execution never named its run")
 
 
 def test_success_writes_all_three_layers_the_audit_reaches_silver_and_silver_alone_rebuilds(
@@ -165,11 +192,19 @@ def test_raw_failure_ends_failed_alerts_with_error_and_cause_and_never_runs_bron
 ) -> None:
     site.fail("tags", "html")  # a maintenance page instead of JSON, on every request
     pipeline = deploy(emulator, deployment, endpoints(site), FAST)
+    # The datasets the lakehouse holds from earlier runs: the bronze tables.
+    for name in ("posts", "tags"):
+        emulator.client("glue").create_table(DatabaseName=deployment.glue_database, TableInput={"Name": name})
 
     execution = run(emulator, pipeline, "raw-failure")
 
     assert execution["status"] == "FAILED"
-    assert execution["states"] == [*RUN_ID_STEPS, RAW_STEP, "Raw step failed", *FAILURE_PATH]
+    assert top_level(execution["states"]) == [
+        *RUN_ID_STEPS,
+        RAW_STEP,
+        "Raw step failed",
+        *failure_path(RAW_FAILED_AUDIT),
+    ]
     # The project's error name; the cause carries the step, the original error and its cause.
     assert execution["error"] == PIPELINE_ERROR
     tags_url = site.url("tags", pretty=False)
@@ -192,6 +227,16 @@ def test_raw_failure_ends_failed_alerts_with_error_and_cause_and_never_runs_bron
     assert objects(emulator, deployment.bronze_bucket) == {}
     assert "wordpress_api/tags/tags.json" not in objects(emulator, deployment.raw_bucket)
 
+    # The audit: every dataset of the run (the bronze tables) FAILED with the reason, the final cause.
+    run_id = run_id_of(emulator, execution)
+    items = audit(emulator, deployment, run_id)
+    assert set(items) == {"posts", "tags"}
+    for item in items.values():
+        assert item["state"] == "FAILED", item
+        assert item["reason"] == execution["cause"], "the reason names the step, the error and its cause"
+        assert item["execution_arn"] == execution["executionArn"]
+        assert item["failed_at"]
+
 
 def test_bronze_failure_is_reported_as_the_bronze_step(
     emulator: Emulator, site: SampleWordPress, deployment: Deployment
@@ -210,13 +255,21 @@ def test_bronze_failure_is_reported_as_the_bronze_step(
         RAW_AUDIT,
         BRONZE_STEP,
         "Bronze step failed",
-        *FAILURE_PATH,
+        *failure_path(BRONZE_FAILED_AUDIT),
     ]
     assert execution["error"] == PIPELINE_ERROR and f'Step "{BRONZE_STEP}"' in execution["cause"]
     alerts = sns_messages(pipeline.topic_arns["failure_stepfunction"])
     assert len(alerts) == 1 and f'step "{BRONZE_STEP}"' in alerts[0]["message"]
     assert "wordpress_api/broken/broken.json" in alerts[0]["message"]
     assert len(sns_messages(pipeline.topic_arns["bronze"])) == 1, "the bronze function alerted its topic once"
+
+    # The audit: every dataset the raw step stored moved from RAW to FAILED with the reason.
+    items = audit(emulator, deployment, run_id_of(emulator, execution))
+    assert set(items) == {"posts"}
+    assert items["posts"]["state"] == "FAILED"
+    assert items["posts"]["reason"] == execution["cause"]
+    assert "wordpress_api/broken/broken.json" in items["posts"]["reason"]
+    assert items["posts"]["raw_records"] == 150, "the raw counts of the run stay on the item"
 
 
 def test_an_alert_that_cannot_be_published_still_ends_failed_with_the_step_error(
@@ -266,9 +319,20 @@ def test_a_task_that_times_out_alerts_once_and_fails_with_the_project_error(
         released.set()
 
     assert execution["status"] == "FAILED"
-    assert execution["states"] == [*RUN_ID_STEPS, RAW_STEP, "Raw step failed", *FAILURE_PATH]
+    assert top_level(execution["states"]) == [
+        *RUN_ID_STEPS,
+        RAW_STEP,
+        "Raw step failed",
+        "Failure has a cause?",
+        "No cause given",
+        *failure_path(RAW_FAILED_AUDIT)[1:],
+    ]
     assert execution["error"] == PIPELINE_ERROR
-    assert f'Step "{RAW_STEP}" failed with States.Timeout' in execution["cause"]
+    # A timeout reports no cause: the cause says so rather than ending in ": ".
+    assert execution["cause"] == f'Step "{RAW_STEP}" failed with States.Timeout: (no cause given)'
+    assert (
+        "Cause: (no cause given)" in sns_messages(pipeline.topic_arns["failure_stepfunction"])[0]["message"]
+    )
     alerts = sns_messages(pipeline.topic_arns["failure_stepfunction"])
     assert len(alerts) == 1
     assert RAW_STEP in alerts[0]["subject"]
@@ -276,30 +340,43 @@ def test_a_task_that_times_out_alerts_once_and_fails_with_the_project_error(
     assert invoked(emulator) == ["data_wordpressapi_raw"], "bronze never runs"
 
 
+NO_CAUSE = {
+    "absent": {"Error": "States.Timeout"},
+    "empty": {"Error": "States.Timeout", "Cause": ""},
+    "null": {"Error": "States.Timeout", "Cause": None},
+}
+
+
+@pytest.mark.parametrize("cause", sorted(NO_CAUSE))
 @pytest.mark.parametrize(
     ("failed_state", "step"), [("Raw step failed", RAW_STEP), ("Bronze step failed", BRONZE_STEP)]
 )
 def test_an_error_without_a_cause_alerts_once_and_fails_with_the_project_error(
-    emulator: Emulator, site: SampleWordPress, deployment: Deployment, failed_state: str, step: str
+    emulator: Emulator,
+    site: SampleWordPress,
+    deployment: Deployment,
+    failed_state: str,
+    step: str,
+    cause: str,
 ) -> None:
-    # What a Catch hands on for an error that carries no Cause (a task timeout on AWS can): moto
-    # always binds a Cause, so the execution enters the definition's failure handling with that output.
+    # What a Catch hands on for an error that carries no Cause, or an empty or null one (a task
+    # timeout): the execution enters the definition's failure handling with that output.
     def start_at_failure(definition: dict[str, Any]) -> dict[str, Any]:
         definition["StartAt"] = failed_state
         return definition
 
     pipeline = deploy(emulator, deployment, endpoints(site), FAST, start_at_failure)
     sfn = emulator.client("stepfunctions")
-    execution = run_execution(
-        sfn, pipeline.alias_arn, {"failure": {"Error": "States.Timeout"}}, name="no-cause"
-    )
+    execution = run_execution(sfn, pipeline.alias_arn, {"failure": NO_CAUSE[cause]}, name="no-cause")
 
     assert execution["status"] == "FAILED"
+    # No dataset is known here (no raw summary, no bronze table), so nothing is recorded.
+    audit_path = RAW_FAILED_AUDIT if step == RAW_STEP else ["Which datasets failed?"]
     assert entered_states(sfn, execution["executionArn"]) == [
         failed_state,
         "Failure has a cause?",
         "No cause given",
-        *FAILURE_PATH[1:],
+        *failure_path(audit_path)[1:],
     ]
     assert execution["error"] == PIPELINE_ERROR
     assert execution["cause"] == f'Step "{step}" failed with States.Timeout: (no cause given)'
