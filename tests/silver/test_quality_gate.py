@@ -215,6 +215,58 @@ def test_a_failing_table_is_quarantined_alone_and_its_silver_table_kept(
     assert lake.json(f"_runs/wordpress_api/{run_id}/result.json")["quarantined"] == ["posts"]
 
 
+def with_empty_tags(records: dict[str, Any]) -> None:
+    records["tags"] = []  # the endpoint returned no record
+
+
+def with_tags_without_id(records: dict[str, Any]) -> None:
+    records["tags"] = [{key: value for key, value in tag.items() if key != "id"} for tag in records["tags"]]
+
+
+REFERENCED_WITHOUT_IDS = pytest.mark.parametrize(
+    "referenced", [with_empty_tags, with_tags_without_id], ids=["empty", "no-id-column"]
+)
+
+
+@REFERENCED_WITHOUT_IDS
+def test_references_to_an_empty_or_id_less_table_quarantine_naming_the_ids(lake: Lake, referenced) -> None:
+    records = site_records()
+    referenced(records)
+    references = [tag for post in records["posts"] for tag in post["tags"]]
+    assert references, "the sample's posts reference tags"
+    run_id = f"run-references-{referenced.__name__.replace('_', '-')}"
+
+    result = lake.run(run_id, records, ("posts", "tags"))
+
+    assert "posts" in result["quarantined"], "a rule never passes by skipping"
+    entry = next(d for d in result["datasets"] if d["dataset"] == "posts")
+    (rule,) = [r for r in entry["failed_rules"] if r["rule"] == "tags_in_tags"]
+    assert rule["count"] == len(references), "every reference is an orphan"
+    missing = sorted(set(references))
+    assert f"name {len(missing)} ids missing from tags.id" in rule["detail"]
+    assert rule["detail"].endswith(
+        ": " + ", ".join(str(tag) for tag in missing[:10]) + (", ..." if len(missing) > 10 else "")
+    )
+    if referenced is with_tags_without_id:
+        assert "(the table has no id column)" in rule["detail"]
+    assert lake.json(entry["report_key"])["failed_rules"] == entry["failed_rules"]
+
+
+@REFERENCED_WITHOUT_IDS
+def test_an_empty_or_id_less_table_nothing_references_lets_the_rule_pass(lake: Lake, referenced) -> None:
+    records = site_records()
+    referenced(records)
+    for post in records["posts"]:
+        post["tags"] = []
+    run_id = f"run-unreferenced-{referenced.__name__.replace('_', '-')}"
+
+    result = lake.run(run_id, records, ("posts", "tags"))
+
+    entry = next(d for d in result["datasets"] if d["dataset"] == "posts")
+    assert (entry["state"], entry["failed_rules"]) == ("SILVER", [])
+    assert lake.table("posts")["StorageDescriptor"]["Location"].endswith(f"/posts/run_id={run_id}/")
+
+
 def test_missing_bronze_object_fails_the_job_naming_the_dataset_before_publishing(lake: Lake) -> None:
     before = lake.table("users")
     with pytest.raises(
