@@ -409,3 +409,49 @@ def test_lambda_tasks_time_out_only_after_the_function_itself_would(deployment: 
         assert state["TimeoutSeconds"] > LAMBDA_MAX_TIMEOUT_SECONDS, name
         for spec in deployment.functions.values():
             assert spec.timeout < state["TimeoutSeconds"]
+
+
+def test_a_silver_workflow_that_cannot_be_started_fails_the_run_in_the_audit_and_alerts_once(
+    emulator: Emulator, site: SampleWordPress, deployment: Deployment
+) -> None:
+    # What the Catch of "Bronze to silver" hands on when StartExecution itself fails (AWS names the
+    # service error, e.g. StepFunctions.StateMachineDoesNotExistException; moto reports it as
+    # States.TaskFailed), entered directly: the run's datasets are those bronze wrote.
+    def start_at_silver_failure(definition: dict[str, Any]) -> dict[str, Any]:
+        definition["StartAt"] = "Silver step failed"
+        return definition
+
+    pipeline = deploy(emulator, deployment, endpoints(site), FAST, start_at_silver_failure)
+    sfn = emulator.client("stepfunctions")
+    run_id = "20261201T070000Z-silver-not-started"
+    caught = {
+        "run": {"id": run_id},
+        "datasets": ["posts", "tags"],
+        "failure": {
+            "Error": "StepFunctions.StateMachineDoesNotExistException",
+            "Cause": "State Machine Does Not Exist: 'arn:aws:states:eu-west-2:123456789012:stateMachine:x'",
+        },
+    }
+
+    execution = run_execution(sfn, pipeline.alias_arn, caught, name="silver-not-started")
+
+    assert execution["status"] == "FAILED"
+    assert top_level(entered_states(sfn, execution["executionArn"])) == [
+        "Silver step failed",
+        "Failure has a cause?",
+        "Describe failure",
+        "Which datasets failed?",
+        "Use the bronze datasets",
+        "Record FAILED for every dataset",
+        "Publish failure alert",
+        "Pipeline failed",
+    ]
+    assert execution["error"] == PIPELINE_ERROR
+    assert execution["cause"].startswith(
+        'Step "Bronze to silver" failed with StepFunctions.StateMachineDoesNotExistException: '
+    )
+    alerts = sns_messages(pipeline.topic_arns["failure_stepfunction"])
+    assert len(alerts) == 1 and 'step "Bronze to silver"' in alerts[0]["message"]
+    items = audit(emulator, deployment, run_id)
+    assert {name: item["state"] for name, item in items.items()} == {"posts": "FAILED", "tags": "FAILED"}
+    assert all(item["reason"] == execution["cause"] for item in items.values())
