@@ -200,3 +200,22 @@ def test_a_silver_run_that_failed_on_one_table_ends_silver_when_retried_with_the
         assert item["silver_location"] == tables[name]["location"], "the audit names the live location"
         assert item["bronze_rows"] == item["silver_rows"] > 0, "the run's bronze counts stay on the item"
     assert len(sns_messages(pipeline.topic_arns["failure_stepfunction"])) == 1, "the failure alerted once"
+
+
+def test_a_silver_alert_that_cannot_be_published_still_ends_failed_with_the_project_error(
+    emulator: Emulator, deployment: Deployment
+) -> None:
+    # Started on its own, silver lists the bronze tables: the database is gone, so that fails; the
+    # failure topic is gone too, so the alert cannot be published after its retries.
+    pipeline = deploy(emulator, deployment, ["https://example.com/wp-json/wp/v2/posts"], FAST)
+    emulator.client("glue").delete_database(Name=deployment.glue_database)
+    emulator.client("sns").delete_topic(TopicArn=pipeline.topic_arns["failure_stepfunction"])
+    sfn = emulator.client("stepfunctions")
+
+    silver = run_execution(sfn, pipeline.silver_alias_arn, {}, name="alert-lost", timeout_seconds=600)
+
+    assert (silver["status"], silver["error"]) == ("FAILED", "SilverJobFailed")
+    states = entered_states(sfn, silver["executionArn"])
+    assert states[-3:] == ["List the bronze tables", "Publish failure alert", "Silver job failed"]
+    assert emulator.retry_intervals, "publishing was retried before giving up"
+    assert emulator.job_runs == [], "no job ran"
