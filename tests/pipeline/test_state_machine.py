@@ -19,7 +19,14 @@ import pyarrow.parquet as pq
 import pytest
 
 from local.emulator import Emulator, entered_states, run_execution, sns_messages
-from local.run_pipeline import DeployedPipeline, Deployment, deploy, read_deployment, render_definition
+from local.run_pipeline import (
+    DeployedPipeline,
+    Deployment,
+    deploy,
+    read_deployment,
+    render_definition,
+    render_silver_definition,
+)
 from local.sample_wordpress import SampleWordPress
 from tests.pipeline.silver_helpers import audit, read_silver, silver_tables
 
@@ -455,3 +462,39 @@ def test_a_silver_workflow_that_cannot_be_started_fails_the_run_in_the_audit_and
     items = audit(emulator, deployment, run_id)
     assert {name: item["state"] for name, item in items.items()} == {"posts": "FAILED", "tags": "FAILED"}
     assert all(item["reason"] == execution["cause"] for item in items.values())
+
+
+LAMBDA_TRANSIENT_ERRORS = {
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+}
+
+
+def test_lambda_service_errors_are_retried_with_backoff_and_handler_errors_are_not() -> None:
+    """The README's promise: Lambda's transient service errors are retried by the state machine, a
+    handler error (the function has alerted its topic) is not, and neither is a timeout."""
+    definition = json.loads(render_definition("arn:raw", "arn:bronze", "arn:topic"))
+    for step in (RAW_STEP, BRONZE_STEP):
+        (retrier,) = definition["States"][step]["Retry"]
+        assert set(retrier["ErrorEquals"]) == LAMBDA_TRANSIENT_ERRORS, step
+        assert retrier["MaxAttempts"] > 1 and retrier["BackoffRate"] > 1, step
+
+
+def test_the_silver_job_start_is_retried_only_for_concurrency_and_glue_service_errors() -> None:
+    """The README's promise: no automatic retry of a failed job run; ConcurrentRunsExceeded and Glue's
+    throttling and service errors are retried with backoff."""
+    definition = json.loads(render_silver_definition("job", "silver", "bronze_db", "audit", "arn:topic"))
+    retried = {
+        error: retrier
+        for retrier in definition["States"]["Run the silver job"]["Retry"]
+        for error in retrier["ErrorEquals"]
+    }
+    assert set(retried) == {
+        "Glue.ConcurrentRunsExceededException",
+        "Glue.ThrottlingException",
+        "Glue.InternalServiceException",
+        "Glue.OperationTimeoutException",
+    }, "a failed job run (States.TaskFailed) is never retried"
+    assert all(retrier["MaxAttempts"] > 1 and retrier["BackoffRate"] > 1 for retrier in retried.values())
