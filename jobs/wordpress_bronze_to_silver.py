@@ -29,7 +29,8 @@ the silver rows (rules below; the module README ``jobs/README.md`` explains them
 
 Quality gate per table: ``id`` non-null and unique, silver rows == bronze's distinct ids (bronze
 rows for tables without ``id``), and ``posts.author``/``categories``/``tags`` found in
-``users``/``categories``/``tags`` when both tables are in the run. Every table that passes is
+``users``/``categories``/``tags`` when both tables are in the run (an empty or id-less referenced
+table names no id: the rule then passes only when no row references it). Every table that passes is
 written to ``s3://<silver>/<data_source>/<name>/run_id=<run_id>/`` first; then each Glue table is
 switched there by one ``UpdateTable`` (partitions by projection); the location before the switch is kept,
 older ones are deleted. A failing table goes to ``quarantine/<data_source>/<name>/run_id=<run_id>/``
@@ -518,14 +519,13 @@ def key_rules(candidate: Candidate) -> list[FailedRule]:
 def reference_rules(candidate: Candidate, candidates: dict[str, Candidate]) -> list[FailedRule]:
     """``posts.author`` ⊆ ``users.id``, ``posts.categories`` ⊆ ``categories.id``, ``posts.tags`` ⊆
     ``tags.id``, each when both tables are in the run (checked against this run's rows); all of a
-    table's references in one query."""
-    failures, missing = [], []
+    table's references in one query. A referenced table that is empty or has no ``id`` column names
+    no id: the rule passes only when no row references it, and every referenced id is an orphan."""
+    failures, missing, without_ids = [], [], set()
     for dataset, column, target in REFERENCES:
         if candidate.name != dataset or target not in candidates or column not in candidate.silver.columns:
             continue
         referenced = candidates[target].silver
-        if "id" not in referenced.columns:
-            continue
         rule = f"{column}_in_{target}"
         data_type = candidate.silver.schema[column].dataType
         if isinstance(data_type, ArrayType):
@@ -535,8 +535,13 @@ def reference_rules(candidate: Candidate, candidates: dict[str, Candidate]) -> l
             continue
         else:
             values = candidate.silver.select(F.col(column).cast("bigint").alias("value"))
-        ids = referenced.select(F.col("id").alias("value")).where(F.col("value").isNotNull()).distinct()
-        orphans = values.where(F.col("value").isNotNull()).join(ids, "value", "left_anti")
+        references = values.where(F.col("value").isNotNull())
+        if "id" in referenced.columns:
+            ids = referenced.select(F.col("id").alias("value")).where(F.col("value").isNotNull()).distinct()
+            orphans = references.join(ids, "value", "left_anti")
+        else:  # no id column (an empty endpoint, or records without id): nothing can be referenced
+            without_ids.add(target)
+            orphans = references
         missing.append(orphans.select(F.lit(rule).alias("rule"), F.lit(target).alias("target"), "value"))
     if not missing:
         return failures
@@ -555,7 +560,9 @@ def reference_rules(candidate: Candidate, candidates: dict[str, Candidate]) -> l
                 row["rule"],
                 row["rows"],
                 f"{row['rows']} {candidate.name}.{column} values name {row['ids']} ids missing from "
-                f"{row['target']}.id: {_examples(row['some'], row['ids'])}",
+                f"{row['target']}.id"
+                + (" (the table has no id column)" if row["target"] in without_ids else "")
+                + f": {_examples(row['some'], row['ids'])}",
             )
         )
     return failures

@@ -279,6 +279,7 @@ def render_definition(
     failure_topic_arn: str,
     audit_table_name: str = "data-lakehouse-audit",
     silver_state_machine_arn: str = "arn:aws:states:eu-west-2:123456789012:stateMachine:silver",
+    bronze_database_name: str = "data_lakehouse_bronze",
 ) -> str:
     """The pipeline module's WordPress_Raw_To_Bronze definition, rendered by real Terraform templatefile."""
     values = {
@@ -287,6 +288,7 @@ def render_definition(
         "failure_topic_arn": failure_topic_arn,
         "audit_table_name": audit_table_name,
         "silver_state_machine_arn": silver_state_machine_arn,
+        "bronze_database_name": bronze_database_name,
     }
     return json.dumps(render_state_machine(MODULES_DIR / "pipeline", values))
 
@@ -420,6 +422,7 @@ def deploy(
         topic_arns["failure_stepfunction"],
         deployment.audit_table,
         silver_alias_arn,
+        deployment.glue_database,
     )
     if definition_transform is not None:
         definition = json.dumps(definition_transform(json.loads(definition)))

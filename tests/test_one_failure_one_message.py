@@ -170,3 +170,30 @@ def test_lambda_errors_alarm_on_failure_lambda_only() -> None:
     )
     assert alarm["alarm_actions"] == ['${aws_sns_topic.this["failure_lambda"].arn}']
     assert not FAILURE_TOPIC & set(alarm.get("ok_actions") or [])
+
+
+SILVER_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:WordPress_Bronze_To_Silver"
+
+
+@pytest.mark.parametrize(("status", "routed_messages"), [("FAILED", 0), ("TIMED_OUT", 1), ("ABORTED", 1)])
+def test_a_silver_execution_that_times_out_or_is_aborted_is_routed_once_and_a_failed_one_alerts_itself(
+    tmp_path: Path, status: str, routed_messages: int
+) -> None:
+    """modules/pipeline/README.md: the silver workflow alerts for its own failures (its Catch paths,
+    proven once each by tests/pipeline/test_silver_failures.py); a silver execution that times out or
+    is aborted is reported by the alerting module's failure routing, once."""
+    call = labelled(parse_dir(REPO_ROOT)["module"])["alerting"]
+    assert "module.pipeline.silver_state_machine_arn" in json.dumps(call["self_alerting_state_machine_arns"])
+    assert "silver" not in json.dumps(call.get("state_machine_arns", ""))
+    routes = rendered_routes(tmp_path, [], [ARNS["pipeline"], SILVER_ARN])
+    event = status_event("pipeline", status)
+    detail = json.loads(event["Detail"])
+    detail.update(
+        stateMachineArn=SILVER_ARN,
+        executionArn=detail["executionArn"].replace(MACHINES["pipeline"], "WordPress_Bronze_To_Silver"),
+    )
+
+    with failure_inbox(routes) as send:
+        routed = send({**event, "Detail": json.dumps(detail)})
+
+    assert len(routed) == routed_messages

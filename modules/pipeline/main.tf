@@ -82,6 +82,8 @@ locals {
     audit_table_name    = aws_dynamodb_table.audit.name
     # The silver state machine's `live` alias: a run starts the published silver version.
     silver_state_machine_arn = module.silver_state_machine.alias_arn
+    # After a raw failure the run's datasets are the bronze tables (FAILED in the audit).
+    bronze_database_name = var.glue_database_name
   }
 }
 
@@ -370,6 +372,13 @@ data "aws_iam_policy_document" "state_machine" {
     sid       = "RecordAudit"
     actions   = ["dynamodb:UpdateItem"]
     resources = [aws_dynamodb_table.audit.arn]
+  }
+
+  # After a raw failure the workflow records FAILED for every bronze table (the run's datasets).
+  statement {
+    sid       = "ListBronzeTables"
+    actions   = ["glue:GetTables"]
+    resources = [local.silver_glue_catalog_arn, local.bronze_glue_database_arn, local.bronze_glue_tables_arn]
   }
 
   # startExecution.sync:2 starts the silver workflow, follows its execution and stops it when this

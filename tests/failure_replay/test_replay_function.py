@@ -6,11 +6,13 @@ them, and the real handler loaded as Lambda loads it."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
 from local.emulator import Emulator, run_execution, sns_messages, wait_for_execution
 from local.functions import load_function_module
@@ -326,6 +328,69 @@ def test_a_message_that_cannot_be_handled_reaches_the_dead_letter_queue_by_redri
 
     assert setup.queue_bodies(setup.dead_letter_queue_url) == ["not json at all"]
     assert setup.queue_bodies(setup.queue_url) == []
+
+
+class FailingStepFunctions:
+    """boto3 as the replay module sees it, with every Step Functions client it makes failing one
+    operation with a service error (raised before the request is sent, as botocore raises a
+    ClientError once its own retries are spent)."""
+
+    def __init__(self, real: Any, operation: str, code: str) -> None:
+        self.real, self.operation, self.code, self.failures = real, operation, code, 0
+
+    def client(self, service: str, *args: Any, **kwargs: Any) -> Any:
+        made = self.real.client(service, *args, **kwargs)
+        if service == "stepfunctions":
+            made.meta.events.register(f"before-call.sfn.{self.operation}", self.fail)
+        return made
+
+    def fail(self, **_: Any) -> None:
+        self.failures += 1
+        raise ClientError(
+            {
+                "Error": {"Code": self.code, "Message": "injected"},
+                "ResponseMetadata": {"HTTPStatusCode": 400},
+            },
+            self.operation,
+        )
+
+
+@pytest.mark.parametrize("code", ["ThrottlingException", "InternalFailure"], ids=["throttled", "failed"])
+@pytest.mark.parametrize("operation", ["DescribeExecution", "ListExecutions", "StartExecution"])
+def test_a_service_error_leaves_the_message_for_the_next_run_until_the_redrive_dead_letters_it(
+    setup: Setup, replay_module: Any, monkeypatch: pytest.MonkeyPatch, operation: str, code: str
+) -> None:
+    failing = FailingStepFunctions(replay_module.boto3, operation, code)
+    monkeypatch.setattr(replay_module, "boto3", failing)
+    # Visible again one second after each receive (the module sets the function's timeout), so each
+    # run of the function receives it once; maxReceiveCount is 3, as the fixture's redrive policy.
+    setup.sqs.set_queue_attributes(QueueUrl=setup.queue_url, Attributes={"VisibilityTimeout": "1"})
+    failed = setup.fail(setup.pipeline_arn, "daily-2026-12-01")
+
+    first = setup.run_handler()
+
+    assert failing.failures == 1, f"{operation} was called and failed"
+    assert (first["received"], first["left_in_queue"], first["replayed"]) == (1, 1, [])
+    assert in_flight(setup) == 1, "not deleted: the message waits for the next run"
+    assert setup.queue_bodies(setup.dead_letter_queue_url) == []
+    assert set(setup.executions(setup.pipeline_arn)) == {failed["name"]}, "nothing was replayed"
+
+    for _ in range(3):
+        time.sleep(1.1)
+        setup.run_handler()
+
+    assert failing.failures == 3, "received and retried maxReceiveCount times, then dead-lettered"
+    [event] = setup.queue_bodies(setup.dead_letter_queue_url)
+    assert json.loads(event)["detail"]["executionArn"] == failed["executionArn"], "kept for a person"
+    assert setup.queue_bodies(setup.queue_url) == []
+    assert set(setup.executions(setup.pipeline_arn)) == {failed["name"]}
+
+
+def in_flight(setup: Setup) -> int:
+    attributes = setup.sqs.get_queue_attributes(
+        QueueUrl=setup.queue_url, AttributeNames=["ApproximateNumberOfMessagesNotVisible"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessagesNotVisible"])
 
 
 def test_aborted_execution_is_not_replayed(setup: Setup) -> None:

@@ -149,3 +149,73 @@ def test_a_job_failure_fails_both_executions_with_one_alert_and_the_reason_in_th
         assert "data-lakehouse-bronze-missing" in item["reason"], "the reason is the job's error"
         assert item["bronze_rows"] > 0, "the bronze counts of the run stay on the item"
     assert silver_tables(emulator, deployment) == {}
+
+
+def test_a_silver_run_that_failed_on_one_table_ends_silver_when_retried_with_the_same_run_id(
+    emulator: Emulator, site: SampleWordPress, deployment: Deployment
+) -> None:
+    pipeline = deploy(emulator, deployment, [site.url("posts"), site.url("tags")], FAST)
+    # The tags bronze object goes missing after bronze wrote it (the run's other table is fine), so
+    # the silver job raises on that one table.
+    s3, bronze_name = emulator.client("s3"), deployment.functions["bronze"].name
+    write_bronze, tags_key, kept = emulator.handlers[bronze_name], "wordpress_api/tags/tags.parquet", {}
+
+    def bronze_then_tags_goes_missing(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        result = write_bronze(event, context)
+        kept["tags"] = s3.get_object(Bucket=deployment.bronze_bucket, Key=tags_key)["Body"].read()
+        s3.delete_object(Bucket=deployment.bronze_bucket, Key=tags_key)
+        return result
+
+    emulator.register_handler(bronze_name, bronze_then_tags_goes_missing)
+
+    daily, silver = run_daily(emulator, pipeline, "one-table")
+
+    assert (daily["status"], daily["error"]) == ("FAILED", "SilverLayerFailed")
+    assert (silver["status"], silver["error"]) == ("FAILED", "SilverJobFailed")
+    run_id = json.loads(silver["input"])["run_id"]
+    failed = audit(emulator, deployment, run_id)
+    assert {name: item["state"] for name, item in failed.items()} == {"posts": "FAILED", "tags": "FAILED"}
+    assert "tags" in failed["tags"]["reason"]
+
+    # The cause is fixed; the run is retried with the same run id: what a redrive of the silver
+    # execution does (same execution, same input), emulated as the replay function starts a retry: a
+    # new execution named replay-<name> with the failed execution's input (moto has no redrive).
+    s3.put_object(Bucket=deployment.bronze_bucket, Key=tags_key, Body=kept["tags"])
+    sfn = emulator.client("stepfunctions")
+    retry = run_execution(
+        sfn,
+        pipeline.silver_alias_arn,
+        json.loads(silver["input"]),
+        name=f"replay-{silver['name']}",
+        timeout_seconds=600,
+    )
+
+    assert retry["status"] == "SUCCEEDED", retry.get("cause")
+    items = audit(emulator, deployment, run_id)
+    assert {name: item["state"] for name, item in items.items()} == {"posts": "SILVER", "tags": "SILVER"}
+    tables = silver_tables(emulator, deployment)
+    for name, item in items.items():
+        assert "reason" not in item and "failed_at" not in item, "the failure no longer describes the item"
+        assert item["silver_execution_arn"] == retry["executionArn"]
+        assert item["silver_location"] == tables[name]["location"], "the audit names the live location"
+        assert item["bronze_rows"] == item["silver_rows"] > 0, "the run's bronze counts stay on the item"
+    assert len(sns_messages(pipeline.topic_arns["failure_stepfunction"])) == 1, "the failure alerted once"
+
+
+def test_a_silver_alert_that_cannot_be_published_still_ends_failed_with_the_project_error(
+    emulator: Emulator, deployment: Deployment
+) -> None:
+    # Started on its own, silver lists the bronze tables: the database is gone, so that fails; the
+    # failure topic is gone too, so the alert cannot be published after its retries.
+    pipeline = deploy(emulator, deployment, ["https://example.com/wp-json/wp/v2/posts"], FAST)
+    emulator.client("glue").delete_database(Name=deployment.glue_database)
+    emulator.client("sns").delete_topic(TopicArn=pipeline.topic_arns["failure_stepfunction"])
+    sfn = emulator.client("stepfunctions")
+
+    silver = run_execution(sfn, pipeline.silver_alias_arn, {}, name="alert-lost", timeout_seconds=600)
+
+    assert (silver["status"], silver["error"]) == ("FAILED", "SilverJobFailed")
+    states = entered_states(sfn, silver["executionArn"])
+    assert states[-3:] == ["List the bronze tables", "Publish failure alert", "Silver job failed"]
+    assert emulator.retry_intervals, "publishing was retried before giving up"
+    assert emulator.job_runs == [], "no job ran"

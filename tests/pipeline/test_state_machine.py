@@ -19,7 +19,14 @@ import pyarrow.parquet as pq
 import pytest
 
 from local.emulator import Emulator, entered_states, run_execution, sns_messages
-from local.run_pipeline import DeployedPipeline, Deployment, deploy, read_deployment, render_definition
+from local.run_pipeline import (
+    DeployedPipeline,
+    Deployment,
+    deploy,
+    read_deployment,
+    render_definition,
+    render_silver_definition,
+)
 from local.sample_wordpress import SampleWordPress
 from tests.pipeline.silver_helpers import audit, read_silver, silver_tables
 
@@ -28,6 +35,16 @@ PIPELINE_ERROR = (
     "WordPressPipelineFailed"  # the project's own error name: a Fail state may not raise States.*
 )
 FAILURE_PATH = ["Failure has a cause?", "Describe failure", "Publish failure alert", "Pipeline failed"]
+# What a raw failure adds between describing and alerting: FAILED for every bronze table in the audit.
+RAW_FAILED_AUDIT = ["Which datasets failed?", "List the bronze tables", "Record FAILED for every dataset"]
+BRONZE_FAILED_AUDIT = ["Which datasets failed?", "Use the raw datasets", "Record FAILED for every dataset"]
+
+
+def failure_path(audit: list[str]) -> list[str]:
+    """FAILURE_PATH with the audit of the failed run's datasets after "Describe failure"."""
+    return [*FAILURE_PATH[:2], *audit, *FAILURE_PATH[2:]]
+
+
 RUN_ID_STEPS = ["Name the run", "Set the run id"]
 RAW_AUDIT, BRONZE_AUDIT = "Record RAW in the audit table", "Record BRONZE in the audit table"
 # No real backoff between HTTP attempts in tests; everything else as Terraform sets it.
@@ -55,7 +72,14 @@ def endpoints(site: SampleWordPress) -> list[str]:
 
 
 # States inside the audit Map states' iterations (entered once per dataset).
-ITERATION_STATES = {"Record RAW", "RAW already superseded", "Record BRONZE", "BRONZE already superseded"}
+ITERATION_STATES = {
+    "Record RAW",
+    "RAW already superseded",
+    "Record BRONZE",
+    "BRONZE already superseded",
+    "Record FAILED",
+    "FAILED already superseded",
+}
 
 
 def top_level(states: list[str]) -> list[str]:
@@ -77,6 +101,16 @@ def run(emulator: Emulator, pipeline: DeployedPipeline, name: str) -> dict[str, 
     description = run_execution(sfn, pipeline.alias_arn, {"trigger": "test"}, name=name, timeout_seconds=600)
     description["states"] = entered_states(sfn, description["executionArn"])
     return description
+
+
+def run_id_of(emulator: Emulator, execution: dict[str, Any]) -> str:
+    """The run id an execution named itself ("Set the run id" state's output)."""
+    events = emulator.client("stepfunctions").get_execution_history(executionArn=execution["executionArn"])
+    for event in events["events"]:
+        details = event.get("stateExitedEventDetails") or {}
+        if details.get("name") == "Set the run id":
+            return json.loads(details["output"])["run"]["id"]
+    raise AssertionError("the execution never named its run")
 
 
 def test_success_writes_all_three_layers_the_audit_reaches_silver_and_silver_alone_rebuilds(
@@ -165,11 +199,19 @@ def test_raw_failure_ends_failed_alerts_with_error_and_cause_and_never_runs_bron
 ) -> None:
     site.fail("tags", "html")  # a maintenance page instead of JSON, on every request
     pipeline = deploy(emulator, deployment, endpoints(site), FAST)
+    # The datasets the lakehouse holds from earlier runs: the bronze tables.
+    for name in ("posts", "tags"):
+        emulator.client("glue").create_table(DatabaseName=deployment.glue_database, TableInput={"Name": name})
 
     execution = run(emulator, pipeline, "raw-failure")
 
     assert execution["status"] == "FAILED"
-    assert execution["states"] == [*RUN_ID_STEPS, RAW_STEP, "Raw step failed", *FAILURE_PATH]
+    assert top_level(execution["states"]) == [
+        *RUN_ID_STEPS,
+        RAW_STEP,
+        "Raw step failed",
+        *failure_path(RAW_FAILED_AUDIT),
+    ]
     # The project's error name; the cause carries the step, the original error and its cause.
     assert execution["error"] == PIPELINE_ERROR
     tags_url = site.url("tags", pretty=False)
@@ -192,6 +234,16 @@ def test_raw_failure_ends_failed_alerts_with_error_and_cause_and_never_runs_bron
     assert objects(emulator, deployment.bronze_bucket) == {}
     assert "wordpress_api/tags/tags.json" not in objects(emulator, deployment.raw_bucket)
 
+    # The audit: every dataset of the run (the bronze tables) FAILED with the reason, the final cause.
+    run_id = run_id_of(emulator, execution)
+    items = audit(emulator, deployment, run_id)
+    assert set(items) == {"posts", "tags"}
+    for item in items.values():
+        assert item["state"] == "FAILED", item
+        assert item["reason"] == execution["cause"], "the reason names the step, the error and its cause"
+        assert item["execution_arn"] == execution["executionArn"]
+        assert item["failed_at"]
+
 
 def test_bronze_failure_is_reported_as_the_bronze_step(
     emulator: Emulator, site: SampleWordPress, deployment: Deployment
@@ -210,13 +262,21 @@ def test_bronze_failure_is_reported_as_the_bronze_step(
         RAW_AUDIT,
         BRONZE_STEP,
         "Bronze step failed",
-        *FAILURE_PATH,
+        *failure_path(BRONZE_FAILED_AUDIT),
     ]
     assert execution["error"] == PIPELINE_ERROR and f'Step "{BRONZE_STEP}"' in execution["cause"]
     alerts = sns_messages(pipeline.topic_arns["failure_stepfunction"])
     assert len(alerts) == 1 and f'step "{BRONZE_STEP}"' in alerts[0]["message"]
     assert "wordpress_api/broken/broken.json" in alerts[0]["message"]
     assert len(sns_messages(pipeline.topic_arns["bronze"])) == 1, "the bronze function alerted its topic once"
+
+    # The audit: every dataset the raw step stored moved from RAW to FAILED with the reason.
+    items = audit(emulator, deployment, run_id_of(emulator, execution))
+    assert set(items) == {"posts"}
+    assert items["posts"]["state"] == "FAILED"
+    assert items["posts"]["reason"] == execution["cause"]
+    assert "wordpress_api/broken/broken.json" in items["posts"]["reason"]
+    assert items["posts"]["raw_records"] == 150, "the raw counts of the run stay on the item"
 
 
 def test_an_alert_that_cannot_be_published_still_ends_failed_with_the_step_error(
@@ -266,9 +326,20 @@ def test_a_task_that_times_out_alerts_once_and_fails_with_the_project_error(
         released.set()
 
     assert execution["status"] == "FAILED"
-    assert execution["states"] == [*RUN_ID_STEPS, RAW_STEP, "Raw step failed", *FAILURE_PATH]
+    assert top_level(execution["states"]) == [
+        *RUN_ID_STEPS,
+        RAW_STEP,
+        "Raw step failed",
+        "Failure has a cause?",
+        "No cause given",
+        *failure_path(RAW_FAILED_AUDIT)[1:],
+    ]
     assert execution["error"] == PIPELINE_ERROR
-    assert f'Step "{RAW_STEP}" failed with States.Timeout' in execution["cause"]
+    # A timeout reports no cause: the cause says so rather than ending in ": ".
+    assert execution["cause"] == f'Step "{RAW_STEP}" failed with States.Timeout: (no cause given)'
+    assert (
+        "Cause: (no cause given)" in sns_messages(pipeline.topic_arns["failure_stepfunction"])[0]["message"]
+    )
     alerts = sns_messages(pipeline.topic_arns["failure_stepfunction"])
     assert len(alerts) == 1
     assert RAW_STEP in alerts[0]["subject"]
@@ -276,30 +347,43 @@ def test_a_task_that_times_out_alerts_once_and_fails_with_the_project_error(
     assert invoked(emulator) == ["data_wordpressapi_raw"], "bronze never runs"
 
 
+NO_CAUSE = {
+    "absent": {"Error": "States.Timeout"},
+    "empty": {"Error": "States.Timeout", "Cause": ""},
+    "null": {"Error": "States.Timeout", "Cause": None},
+}
+
+
+@pytest.mark.parametrize("cause", sorted(NO_CAUSE))
 @pytest.mark.parametrize(
     ("failed_state", "step"), [("Raw step failed", RAW_STEP), ("Bronze step failed", BRONZE_STEP)]
 )
 def test_an_error_without_a_cause_alerts_once_and_fails_with_the_project_error(
-    emulator: Emulator, site: SampleWordPress, deployment: Deployment, failed_state: str, step: str
+    emulator: Emulator,
+    site: SampleWordPress,
+    deployment: Deployment,
+    failed_state: str,
+    step: str,
+    cause: str,
 ) -> None:
-    # What a Catch hands on for an error that carries no Cause (a task timeout on AWS can): moto
-    # always binds a Cause, so the execution enters the definition's failure handling with that output.
+    # What a Catch hands on for an error that carries no Cause, or an empty or null one (a task
+    # timeout): the execution enters the definition's failure handling with that output.
     def start_at_failure(definition: dict[str, Any]) -> dict[str, Any]:
         definition["StartAt"] = failed_state
         return definition
 
     pipeline = deploy(emulator, deployment, endpoints(site), FAST, start_at_failure)
     sfn = emulator.client("stepfunctions")
-    execution = run_execution(
-        sfn, pipeline.alias_arn, {"failure": {"Error": "States.Timeout"}}, name="no-cause"
-    )
+    execution = run_execution(sfn, pipeline.alias_arn, {"failure": NO_CAUSE[cause]}, name="no-cause")
 
     assert execution["status"] == "FAILED"
+    # No dataset is known here (no raw summary, no bronze table), so nothing is recorded.
+    audit_path = RAW_FAILED_AUDIT if step == RAW_STEP else ["Which datasets failed?"]
     assert entered_states(sfn, execution["executionArn"]) == [
         failed_state,
         "Failure has a cause?",
         "No cause given",
-        *FAILURE_PATH[1:],
+        *failure_path(audit_path)[1:],
     ]
     assert execution["error"] == PIPELINE_ERROR
     assert execution["cause"] == f'Step "{step}" failed with States.Timeout: (no cause given)'
@@ -332,3 +416,85 @@ def test_lambda_tasks_time_out_only_after_the_function_itself_would(deployment: 
         assert state["TimeoutSeconds"] > LAMBDA_MAX_TIMEOUT_SECONDS, name
         for spec in deployment.functions.values():
             assert spec.timeout < state["TimeoutSeconds"]
+
+
+def test_a_silver_workflow_that_cannot_be_started_fails_the_run_in_the_audit_and_alerts_once(
+    emulator: Emulator, site: SampleWordPress, deployment: Deployment
+) -> None:
+    # What the Catch of "Bronze to silver" hands on when StartExecution itself fails (AWS names the
+    # service error, e.g. StepFunctions.StateMachineDoesNotExistException; moto reports it as
+    # States.TaskFailed), entered directly: the run's datasets are those bronze wrote.
+    def start_at_silver_failure(definition: dict[str, Any]) -> dict[str, Any]:
+        definition["StartAt"] = "Silver step failed"
+        return definition
+
+    pipeline = deploy(emulator, deployment, endpoints(site), FAST, start_at_silver_failure)
+    sfn = emulator.client("stepfunctions")
+    run_id = "20261201T070000Z-silver-not-started"
+    caught = {
+        "run": {"id": run_id},
+        "datasets": ["posts", "tags"],
+        "failure": {
+            "Error": "StepFunctions.StateMachineDoesNotExistException",
+            "Cause": "State Machine Does Not Exist: 'arn:aws:states:eu-west-2:123456789012:stateMachine:x'",
+        },
+    }
+
+    execution = run_execution(sfn, pipeline.alias_arn, caught, name="silver-not-started")
+
+    assert execution["status"] == "FAILED"
+    assert top_level(entered_states(sfn, execution["executionArn"])) == [
+        "Silver step failed",
+        "Failure has a cause?",
+        "Describe failure",
+        "Which datasets failed?",
+        "Use the bronze datasets",
+        "Record FAILED for every dataset",
+        "Publish failure alert",
+        "Pipeline failed",
+    ]
+    assert execution["error"] == PIPELINE_ERROR
+    assert execution["cause"].startswith(
+        'Step "Bronze to silver" failed with StepFunctions.StateMachineDoesNotExistException: '
+    )
+    alerts = sns_messages(pipeline.topic_arns["failure_stepfunction"])
+    assert len(alerts) == 1 and 'step "Bronze to silver"' in alerts[0]["message"]
+    items = audit(emulator, deployment, run_id)
+    assert {name: item["state"] for name, item in items.items()} == {"posts": "FAILED", "tags": "FAILED"}
+    assert all(item["reason"] == execution["cause"] for item in items.values())
+
+
+LAMBDA_TRANSIENT_ERRORS = {
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+}
+
+
+def test_lambda_service_errors_are_retried_with_backoff_and_handler_errors_are_not() -> None:
+    """The README's promise: Lambda's transient service errors are retried by the state machine, a
+    handler error (the function has alerted its topic) is not, and neither is a timeout."""
+    definition = json.loads(render_definition("arn:raw", "arn:bronze", "arn:topic"))
+    for step in (RAW_STEP, BRONZE_STEP):
+        (retrier,) = definition["States"][step]["Retry"]
+        assert set(retrier["ErrorEquals"]) == LAMBDA_TRANSIENT_ERRORS, step
+        assert retrier["MaxAttempts"] > 1 and retrier["BackoffRate"] > 1, step
+
+
+def test_the_silver_job_start_is_retried_only_for_concurrency_and_glue_service_errors() -> None:
+    """The README's promise: no automatic retry of a failed job run; ConcurrentRunsExceeded and Glue's
+    throttling and service errors are retried with backoff."""
+    definition = json.loads(render_silver_definition("job", "silver", "bronze_db", "audit", "arn:topic"))
+    retried = {
+        error: retrier
+        for retrier in definition["States"]["Run the silver job"]["Retry"]
+        for error in retrier["ErrorEquals"]
+    }
+    assert set(retried) == {
+        "Glue.ConcurrentRunsExceededException",
+        "Glue.ThrottlingException",
+        "Glue.InternalServiceException",
+        "Glue.OperationTimeoutException",
+    }, "a failed job run (States.TaskFailed) is never retried"
+    assert all(retrier["MaxAttempts"] > 1 and retrier["BackoffRate"] > 1 for retrier in retried.values())

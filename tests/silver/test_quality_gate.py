@@ -1,6 +1,7 @@
-"""The quality gate through the job's main(), against moto in process (result/report JSON in S3,
-the Glue catalog) with Spark's I/O on a local mirror (``--local_s3_root``). Bronze inputs are
-written by the bronze Lambda's own converter from the sample WordPress site's records."""
+"""The quality gate and the publication order through the job's main(), against moto in process
+(result/report JSON in S3, the Glue catalog) with Spark's I/O on a local mirror
+(``--local_s3_root``). Bronze inputs are written by the bronze Lambda's own converter from the sample
+WordPress site's records."""
 
 from __future__ import annotations
 
@@ -215,6 +216,58 @@ def test_a_failing_table_is_quarantined_alone_and_its_silver_table_kept(
     assert lake.json(f"_runs/wordpress_api/{run_id}/result.json")["quarantined"] == ["posts"]
 
 
+def with_empty_tags(records: dict[str, Any]) -> None:
+    records["tags"] = []  # the endpoint returned no record
+
+
+def with_tags_without_id(records: dict[str, Any]) -> None:
+    records["tags"] = [{key: value for key, value in tag.items() if key != "id"} for tag in records["tags"]]
+
+
+REFERENCED_WITHOUT_IDS = pytest.mark.parametrize(
+    "referenced", [with_empty_tags, with_tags_without_id], ids=["empty", "no-id-column"]
+)
+
+
+@REFERENCED_WITHOUT_IDS
+def test_references_to_an_empty_or_id_less_table_quarantine_naming_the_ids(lake: Lake, referenced) -> None:
+    records = site_records()
+    referenced(records)
+    references = [tag for post in records["posts"] for tag in post["tags"]]
+    assert references, "the sample's posts reference tags"
+    run_id = f"run-references-{referenced.__name__.replace('_', '-')}"
+
+    result = lake.run(run_id, records, ("posts", "tags"))
+
+    assert "posts" in result["quarantined"], "a rule never passes by skipping"
+    entry = next(d for d in result["datasets"] if d["dataset"] == "posts")
+    (rule,) = [r for r in entry["failed_rules"] if r["rule"] == "tags_in_tags"]
+    assert rule["count"] == len(references), "every reference is an orphan"
+    missing = sorted(set(references))
+    assert f"name {len(missing)} ids missing from tags.id" in rule["detail"]
+    assert rule["detail"].endswith(
+        ": " + ", ".join(str(tag) for tag in missing[:10]) + (", ..." if len(missing) > 10 else "")
+    )
+    if referenced is with_tags_without_id:
+        assert "(the table has no id column)" in rule["detail"]
+    assert lake.json(entry["report_key"])["failed_rules"] == entry["failed_rules"]
+
+
+@REFERENCED_WITHOUT_IDS
+def test_an_empty_or_id_less_table_nothing_references_lets_the_rule_pass(lake: Lake, referenced) -> None:
+    records = site_records()
+    referenced(records)
+    for post in records["posts"]:
+        post["tags"] = []
+    run_id = f"run-unreferenced-{referenced.__name__.replace('_', '-')}"
+
+    result = lake.run(run_id, records, ("posts", "tags"))
+
+    entry = next(d for d in result["datasets"] if d["dataset"] == "posts")
+    assert (entry["state"], entry["failed_rules"]) == ("SILVER", [])
+    assert lake.table("posts")["StorageDescriptor"]["Location"].endswith(f"/posts/run_id={run_id}/")
+
+
 def test_missing_bronze_object_fails_the_job_naming_the_dataset_before_publishing(lake: Lake) -> None:
     before = lake.table("users")
     with pytest.raises(
@@ -222,6 +275,90 @@ def test_missing_bronze_object_fails_the_job_naming_the_dataset_before_publishin
     ):
         lake.job.main(arguments(lake.root, "run-missing", ("users", "comments")), s3=lake.s3, glue=lake.glue)
     assert lake.table("users") == before
+
+
+def parquet_files(folder: Path) -> dict[str, bytes]:
+    """The Parquet files under a run folder (partition folders included), by relative path."""
+    return {path.relative_to(folder).as_posix(): path.read_bytes() for path in folder.rglob("*.parquet")}
+
+
+def test_a_write_that_fails_part_way_leaves_the_previous_run_served_and_untouched(
+    lake: Lake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = lake.table("posts")
+    previous = lake.local(before["StorageDescriptor"]["Location"])
+    previous_files = parquet_files(previous)
+    assert previous_files
+    real_write = lake.job.write_table
+    failing_id = site_records()["posts"][POSTS // 2]["id"]
+
+    def write_that_fails_part_way(df, name, spark_path, rows):
+        # A Spark task dies on one row while the others write their files: the write job aborts.
+        from pyspark.sql import functions as F  # noqa: N812
+
+        dies = F.udf(lambda value: 1 // 0 if value == failing_id else value, "bigint")
+        return real_write(df.withColumn("id", dies("id")), name, spark_path, rows)
+
+    monkeypatch.setattr(lake.job, "write_table", write_that_fails_part_way)
+
+    with pytest.raises(Exception, match="ZeroDivisionError"):
+        lake.run("run-write-fails", site_records(), ("posts",))
+
+    after = lake.table("posts")
+    assert after["StorageDescriptor"]["Location"] == before["StorageDescriptor"]["Location"]
+    assert after["StorageDescriptor"]["Columns"] == before["StorageDescriptor"]["Columns"], "schema"
+    assert after["Parameters"] == before["Parameters"], "projection and location template"
+    assert after == before
+    assert parquet_files(previous) == previous_files, "the previous run's folder is untouched"
+
+
+class SwitchObserver:
+    """The Glue client, noting at each UpdateTable/CreateTable what the new folder and the catalog
+    hold at that moment."""
+
+    def __init__(self, lake: Lake) -> None:
+        self.lake, self.glue, self.switches = lake, lake.glue, {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.glue, name)
+
+    def _observe(self, DatabaseName: str, TableInput: dict[str, Any]) -> None:  # noqa: N803 - boto3's names
+        import pyarrow.parquet as pq
+
+        folder = self.lake.local(TableInput["StorageDescriptor"]["Location"])
+        files = sorted(path for path in folder.rglob("*") if path.is_file())
+        self.switches[TableInput["Name"]] = {
+            "files": [path.relative_to(folder).as_posix() for path in files],
+            "rows": sum(
+                pq.ParquetFile(path).metadata.num_rows for path in files if path.suffix == ".parquet"
+            ),
+            "served": self.glue.get_table(DatabaseName=DatabaseName, Name=TableInput["Name"])["Table"][
+                "StorageDescriptor"
+            ]["Location"],
+        }
+
+    def update_table(self, **kwargs: Any) -> Any:
+        self._observe(kwargs["DatabaseName"], kwargs["TableInput"])
+        return self.glue.update_table(**kwargs)
+
+
+def test_a_table_is_switched_only_after_every_file_of_its_new_folder_exists(lake: Lake) -> None:
+    before = {name: lake.table(name)["StorageDescriptor"]["Location"] for name in ("posts", "users")}
+    observer = SwitchObserver(lake)
+    write_bronze(lake.root, site_records())
+
+    result = lake.job.main(arguments(lake.root, "run-switch", ("posts", "users")), s3=lake.s3, glue=observer)
+
+    assert result["published"] == ["posts", "users"]
+    for entry in result["datasets"]:
+        name, location = entry["dataset"], entry["location"]
+        seen = observer.switches[name]
+        assert seen["served"] == before[name], "until the switch the catalog serves the previous run"
+        folder = lake.local(location)
+        final = sorted(path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file())
+        assert seen["files"] == final, "every file of the new folder existed at the switch, none came later"
+        assert seen["rows"] == entry["silver_rows"] > 0, "and held every row"
+        assert lake.table(name)["StorageDescriptor"]["Location"] == location
 
 
 def folders(lake: Lake, name: str) -> list[str]:
