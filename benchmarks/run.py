@@ -1,5 +1,6 @@
-"""Benchmarks: bronze throughput and memory, raw fetch concurrency, package size, import time, and
-the silver Glue job on local Spark (``--silver-only`` runs just that).
+"""Benchmarks: bronze throughput and memory, bronze side by side with its ijson rewrite and the
+seed's conversion on one core and two (``--compare-only`` runs just that), raw fetch concurrency,
+package size, import time, and the silver Glue job on local Spark (``--silver-only`` runs just that).
 
 ``make bench`` (or ``.venv/bin/python benchmarks/run.py``) writes ``benchmarks/results/results.md``
 and ``results.json`` and prints the table. Everything runs on 127.0.0.1: moto's server stands in
