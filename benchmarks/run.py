@@ -796,12 +796,15 @@ def run(settings: Settings, out_dir: Path) -> dict[str, Any]:
 
 
 def compare_only(settings: Settings, out_dir: Path) -> int:
-    results: dict[str, Any] = {"header": header(), "settings": settings.__dict__}
+    results: dict[str, Any] = {"header": header(), "settings": settings.__dict__, "checks": []}
     with moto_server() as endpoint:
         env = aws_environment(endpoint)
         _, s3, _ = provision(env)
         results["bronze_compare"] = bench_bronze_compare(settings, env, s3, results["checks"])
-    results["targets"] = compare_targets(results)
+    results["targets"] = compare_targets(results) + [
+        _target(f"output check: {check['check']}", check["detail"], check["ok"])
+        for check in results["checks"]
+    ]
     results["load_average_end"] = [round(value, 2) for value in os.getloadavg()]
     head = results["header"]
     lines = [
