@@ -1,6 +1,7 @@
 """One measured run in its own process: the real handler or the naive baseline.
 
-Usage: ``python benchmarks/child.py <kind> <result.json> [arguments]``: ``bronze``, ``raw``,
+Usage: ``python benchmarks/child.py <kind> <result.json> [arguments]``: ``bronze`` (with
+``BENCH_BRONZE_MODULE_DIR`` set: the ``bronze_parquet.py`` in that directory), ``raw``,
 ``baseline <raw key> <bronze key>``, ``convert <raw path> <parquet path>``, ``baseline_convert``
 (same arguments), ``silver <bronze mirror root> <bronze bucket> <datasets>`` (the Glue job on local
 Spark).
@@ -26,10 +27,21 @@ RAW_KEY = "wordpress_api/posts/posts.json"
 def run_handler(name: str) -> dict:
     from local.functions import load_handler
 
+    other = os.environ.get("BENCH_BRONZE_MODULE_DIR")
+    if other:  # another bronze_parquet.py (e.g. the implementation before a rewrite) for the handler
+        sys.path.insert(0, other)
+        import bronze_parquet  # noqa: F401 - cached: the handler's own import gets this one
+
     handler = load_handler(name)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds()
     summary = handler({}, None)
-    return {"seconds": time.perf_counter() - started, "summary": summary}
+    return {"seconds": time.perf_counter() - started, "cpu_seconds": cpu_seconds() - cpu, "summary": summary}
+
+
+def cpu_seconds() -> float:
+    """User + system CPU time of this process and of its finished (waited-for) child processes."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def run_baseline(raw_bucket: str, raw_key: str, bronze_bucket: str, bronze_key: str) -> dict:
@@ -37,7 +49,7 @@ def run_baseline(raw_bucket: str, raw_key: str, bronze_bucket: str, bronze_key: 
     import boto3
     import pandas as pd
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), cpu_seconds()
     s3 = boto3.client("s3")  # timed, like the clients the handler creates
     with tempfile.TemporaryDirectory(prefix="baseline-") as workdir:
         raw_path, parquet_path = os.path.join(workdir, "raw.json"), os.path.join(workdir, "out.parquet")
@@ -48,7 +60,11 @@ def run_baseline(raw_bucket: str, raw_key: str, bronze_bucket: str, bronze_key: 
         frame.to_parquet(parquet_path, index=False)
         s3.upload_file(parquet_path, bronze_bucket, bronze_key)
         rows = len(frame)
-    return {"seconds": time.perf_counter() - started, "summary": {"rows": rows}}
+    return {
+        "seconds": time.perf_counter() - started,
+        "cpu_seconds": cpu_seconds() - cpu,
+        "summary": {"rows": rows},
+    }
 
 
 def run_convert(raw_path: str, parquet_path: str) -> dict:

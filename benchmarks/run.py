@@ -1,5 +1,6 @@
-"""Benchmarks: bronze throughput and memory, raw fetch concurrency, package size, import time, and
-the silver Glue job on local Spark (``--silver-only`` runs just that).
+"""Benchmarks: bronze throughput and memory, bronze side by side with its ijson rewrite and the
+seed's conversion on one core and two (``--compare-only`` runs just that), raw fetch concurrency,
+package size, import time, and the silver Glue job on local Spark (``--silver-only`` runs just that).
 
 ``make bench`` (or ``.venv/bin/python benchmarks/run.py``) writes ``benchmarks/results/results.md``
 and ``results.json`` and prints the table. Everything runs on 127.0.0.1: moto's server stands in
@@ -28,6 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
+from statistics import median
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -73,6 +75,10 @@ class Settings:
     convert_only_at: tuple[float, ...] = (100,)  # sizes also timed without S3 (local file to file)
     reference_at: float = 10  # size whose bronze output is compared with the reference flattening
     silver_posts: tuple[int, ...] = (10_000, 100_000)  # the silver Glue job on local Spark
+    # bronze against its implementation before the ijson rewrite and the seed's conversion:
+    compare_sizes: tuple[float, ...] = (50, 200)
+    compare_cpus: tuple[str, ...] = ("0", "0,1")  # taskset -c: one core, two
+    compare_repeats: int = 3  # interleaved rounds (timings on a shared machine are noisy)
 
 
 SMOKE = Settings(
@@ -87,6 +93,9 @@ SMOKE = Settings(
     convert_only_at=(),
     reference_at=0.3,
     silver_posts=(),  # Spark's start (a JVM) would double the smoke test's time; make bench runs it
+    compare_sizes=(0.3,),
+    compare_cpus=("0",),
+    compare_repeats=1,
 )
 SILVER_DATASETS = "posts,categories,tags,users"
 # AWS Glue list prices (us-east-1): Spark jobs $0.44 per DPU-hour, billed per second with a 1-minute
@@ -166,13 +175,15 @@ def clear_prefix(s3: Any, bucket: str, prefix: str = "") -> None:
 # --------------------------------------------------------------------------- measured runs
 
 
-def measure(kind: str, env: dict[str, str], *args: str) -> dict[str, Any]:
-    """Run ``child.py kind`` with ``env``; its own timing plus the sampled peak RSS of its tree."""
+def measure(kind: str, env: dict[str, str], *args: str, cpus: str | None = None) -> dict[str, Any]:
+    """Run ``child.py kind`` with ``env`` (on the CPUs ``cpus`` names, e.g. ``"0"``, when given:
+    ``taskset -c``); its own timing plus the sampled peak RSS of its tree."""
+    pinned = ["taskset", "-c", cpus] if cpus else []
     with tempfile.TemporaryDirectory(prefix="bench-") as workdir:
         result_path = Path(workdir) / "result.json"
         started = time.perf_counter()
         process = subprocess.Popen(  # noqa: S603 - our own script
-            [sys.executable, str(CHILD), kind, str(result_path), *args],
+            [*pinned, sys.executable, str(CHILD), kind, str(result_path), *args],
             env={**os.environ, **env},
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -239,6 +250,165 @@ def bench_bronze(
             )
         print(f"  bronze {size:g} MB done", file=sys.stderr)
     return rows
+
+
+# The bronze conversion rewritten on ijson (issue 17 item 3), run by the handler in its place.
+IJSON_CANDIDATE_DIR = REPO_ROOT / "benchmarks" / "bronze_ijson"
+COMPARED = ("bronze", "bronze_ijson", "seed_replica")
+
+
+def available_cpus(cpus: tuple[str, ...]) -> tuple[str, ...]:
+    """The ``taskset -c`` CPU lists of ``cpus`` whose CPUs this process may use."""
+    allowed = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else set()
+    return tuple(c for c in cpus if {int(n) for n in c.split(",")} <= allowed)
+
+
+def bench_bronze_compare(
+    settings: Settings, env: dict[str, str], s3: Any, checks: list[dict[str, Any]]
+) -> list[dict]:
+    """The handler with the function's ``bronze_parquet`` (hand-written scanner) vs with the ijson
+    rewrite vs the seed's conversion (pandas ``read_json`` -> ``to_parquet``, what the seed's two
+    awswrangler calls do), each size on one core and on two, in interleaved rounds (the order
+    rotates every round). The first round also checks that both handlers write the same Parquet."""
+    runs = {
+        "bronze": lambda cpus: measure("bronze", env, cpus=cpus),
+        "bronze_ijson": lambda cpus: measure(
+            "bronze", {**env, "BENCH_BRONZE_MODULE_DIR": str(IJSON_CANDIDATE_DIR)}, cpus=cpus
+        ),
+        "seed_replica": lambda cpus: measure("baseline", env, RAW_KEY, BASELINE_KEY, cpus=cpus),
+    }
+    rows: list[dict] = []
+    for size in settings.compare_sizes:
+        path = ensure_data(size, settings.seed)
+        clear_prefix(s3, RAW_BUCKET)
+        s3.upload_file(str(path), RAW_BUCKET, RAW_KEY)
+        for cpus in available_cpus(settings.compare_cpus):
+            for repeat in range(settings.compare_repeats):
+                shift = repeat % len(COMPARED)
+                outputs = {}
+                for name in COMPARED[shift:] + COMPARED[:shift]:
+                    run = runs[name](cpus)
+                    if name != "seed_replica" and not checks_done(checks, size):
+                        outputs[name] = s3.get_object(Bucket=BRONZE_BUCKET, Key=BRONZE_KEY)["Body"].read()
+                    rows.append(
+                        {
+                            "size_mb": size,
+                            "raw_bytes": path.stat().st_size,
+                            "cpus": cpus,
+                            "run": name,
+                            "round": repeat,
+                            "seconds": run["seconds"],
+                            "cpu_seconds": run["cpu_seconds"],
+                            "peak_rss_mb": run["peak_rss_tree_mb"],
+                            "peak_processes": run["peak_processes"],
+                        }
+                    )
+                if len(outputs) == 2:
+                    difference = compare(
+                        _parquet(outputs["bronze"]).drop_columns(["_ingested_at"]),
+                        _parquet(outputs["bronze_ijson"]).drop_columns(["_ingested_at"]),
+                    )
+                    checks.append(_check(f"bronze {size:g} MB: ijson rewrite == function", difference))
+            print(f"  bronze comparison {size:g} MB on CPUs {cpus} done", file=sys.stderr)
+    return rows
+
+
+def checks_done(checks: list[dict[str, Any]], size: float) -> bool:
+    return any(check["check"] == f"bronze {size:g} MB: ijson rewrite == function" for check in checks)
+
+
+def compare_summary(rows: list[dict]) -> list[dict]:
+    """Per size, CPUs and implementation: median, min and max of time and peak RSS over the rounds."""
+    groups: dict[tuple[float, str, str], list[dict]] = {}
+    for row in rows:
+        groups.setdefault((row["size_mb"], row["cpus"], row["run"]), []).append(row)
+    summary = []
+    for (size, cpus, name), runs in groups.items():
+        seconds = [r["seconds"] for r in runs]
+        cpu = [r["cpu_seconds"] for r in runs]
+        memory = [r["peak_rss_mb"] for r in runs]
+        summary.append(
+            {
+                "size_mb": size,
+                "cpus": cpus,
+                "run": name,
+                "rounds": len(runs),
+                "seconds_median": median(seconds),
+                "seconds_min": min(seconds),
+                "seconds_max": max(seconds),
+                "cpu_seconds_median": median(cpu),
+                "peak_rss_mb_median": median(memory),
+                "peak_rss_mb_max": max(memory),
+            }
+        )
+    return summary
+
+
+def compare_markdown(results: dict[str, Any]) -> list[str]:
+    summary = compare_summary(results.get("bronze_compare", []))
+    if not summary:
+        return []
+    by_key = {(row["size_mb"], row["cpus"], row["run"]): row for row in summary}
+    lines = [
+        "",
+        "## Bronze: hand-written scanner vs ijson rewrite vs the seed's conversion",
+        "",
+        "The handler end to end (moto S3, Glue table) with the function's `bronze_parquet.py` (`bronze`, "
+        "hand-written scanner), with its rewrite on ijson (`bronze_ijson`, benchmarks/bronze_ijson), and "
+        "the seed's conversion (`seed_replica`: download, pandas `read_json` -> `to_parquet`, upload), "
+        "each pinned with `taskset -c` to one core or two, in interleaved rounds. Time: median (min-max) "
+        "over the "
+        "rounds; CPU s: user + system time of the work in the whole process tree, median (steadier than "
+        "wall time when other processes share the cores); peak RSS of the process tree (workers "
+        "included): median (max).",
+        "",
+        "| raw MB | CPUs | run | rounds | seconds | vs bronze | CPU s | vs bronze "
+        "| peak RSS MB | vs bronze |",
+        "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in summary:
+        before = by_key.get((row["size_mb"], row["cpus"], "bronze"))
+        time_ratio = f"{row['seconds_median'] / before['seconds_median']:.2f}x" if before else "-"
+        cpu_ratio = f"{row['cpu_seconds_median'] / before['cpu_seconds_median']:.2f}x" if before else "-"
+        rss_ratio = f"{row['peak_rss_mb_median'] / before['peak_rss_mb_median']:.2f}x" if before else "-"
+        lines.append(
+            f"| {row['size_mb']:g} | {row['cpus']} | {row['run']} | {row['rounds']} | "
+            f"{row['seconds_median']:.2f} ({row['seconds_min']:.2f}-{row['seconds_max']:.2f}) | "
+            f"{time_ratio} | {row['cpu_seconds_median']:.2f} | {cpu_ratio} | "
+            f"{row['peak_rss_mb_median']:.0f} ({row['peak_rss_mb_max']:.0f}) | {rss_ratio} |"
+        )
+    return lines
+
+
+def compare_targets(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue 17 item 3's rule: the ijson rewrite replaces the hand-written scanner only if it is no
+    slower on one core and within 1.1x its peak memory (a FAIL keeps the hand-written one)."""
+    summary = {
+        (r["size_mb"], r["cpus"], r["run"]): r for r in compare_summary(results.get("bronze_compare", []))
+    }
+    targets = []
+    for (size, cpus, name), row in sorted(summary.items()):
+        own = summary.get((size, cpus, "bronze"))
+        if name != "bronze_ijson" or own is None:
+            continue
+        if cpus == "0":
+            ratio = row["seconds_median"] / own["seconds_median"]
+            targets.append(
+                _target(
+                    f"(decision) ijson rewrite {size:g} MB, 1 CPU: time <= bronze's",
+                    f"{ratio:.2f}x",
+                    ratio <= 1,
+                )
+            )
+        ratio = row["peak_rss_mb_median"] / own["peak_rss_mb_median"]
+        targets.append(
+            _target(
+                f"(decision) ijson rewrite {size:g} MB, CPUs {cpus}: peak RSS <= 1.1x bronze's",
+                f"{ratio:.2f}x",
+                ratio <= 1.1,
+            )
+        )
+    return targets
 
 
 def _parquet(data: bytes) -> Any:
@@ -511,6 +681,7 @@ def evaluate(settings: Settings, results: dict[str, Any]) -> list[dict[str, Any]
                 row["zip_bytes"] < ZIP_LIMIT_KB * 1024,
             )
         )
+    targets += compare_targets(results)
     for check in results["checks"]:
         targets.append(_target(f"output check: {check['check']}", check["detail"], check["ok"]))
     return targets
@@ -559,6 +730,7 @@ def markdown(results: dict[str, Any]) -> str:
             f"| {row['raw_bytes'] / MB:.1f} | {row['records']} | {row['run']} | {row['seconds']:.2f} | "
             f"{row['mb_per_s']:.1f} | {ratio:.2f}x | {row['peak_rss_mb']:.0f} | {row['peak_processes']} |"
         )
+    lines += compare_markdown(results)
     raw = results["raw"]
     lines += [
         "",
@@ -602,6 +774,7 @@ def run(settings: Settings, out_dir: Path) -> dict[str, Any]:
         env = aws_environment(endpoint)
         _, s3, ssm = provision(env)
         results["bronze"] = bench_bronze(settings, env, s3, results["checks"])
+        results["bronze_compare"] = bench_bronze_compare(settings, env, s3, results["checks"])
         results["raw"] = bench_raw(settings, env, ssm)
     results["packages"] = bench_packages()
     results["imports"] = bench_imports(settings)
@@ -622,6 +795,37 @@ def run(settings: Settings, out_dir: Path) -> dict[str, Any]:
     return results
 
 
+def compare_only(settings: Settings, out_dir: Path) -> int:
+    results: dict[str, Any] = {"header": header(), "settings": settings.__dict__, "checks": []}
+    with moto_server() as endpoint:
+        env = aws_environment(endpoint)
+        _, s3, _ = provision(env)
+        results["bronze_compare"] = bench_bronze_compare(settings, env, s3, results["checks"])
+    results["targets"] = compare_targets(results) + [
+        _target(f"output check: {check['check']}", check["detail"], check["ok"])
+        for check in results["checks"]
+    ]
+    results["load_average_end"] = [round(value, 2) for value in os.getloadavg()]
+    head = results["header"]
+    lines = [
+        "# Bronze comparison",
+        "",
+        f"{head['date']} · {head['cpus']} CPUs · load average at start {head['load_average']}, "
+        f"at end {results['load_average_end']}",
+        *compare_markdown(results),
+        "",
+        "| target | value | result |",
+        "|---|---|---|",
+        *(f"| {t['target']} | {t['value']} | {t['result']} |" for t in results["targets"]),
+        "",
+    ]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "compare.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    (out_dir / "compare.md").write_text("\n".join(lines))
+    print((out_dir / "compare.md").read_text())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, no latency (for the smoke test)")
@@ -631,8 +835,21 @@ def main(argv: list[str] | None = None) -> int:
         "--silver-only", action="store_true", help="only the silver job (writes silver.md/json)"
     )
     parser.add_argument("--silver-posts", type=int, nargs="+", help="post counts (default 10000 100000)")
+    parser.add_argument(
+        "--compare-only",
+        action="store_true",
+        help="only bronze vs its ijson rewrite vs the seed's conversion (writes compare.md/json)",
+    )
+    parser.add_argument("--compare-sizes", type=float, nargs="+", help="raw MB for the comparison (50 200)")
+    parser.add_argument("--compare-rounds", type=int, help="interleaved rounds of the comparison (3)")
     args = parser.parse_args(argv)
     settings = SMOKE if args.smoke else Settings()
+    if args.compare_sizes:
+        settings = Settings(**{**settings.__dict__, "compare_sizes": tuple(args.compare_sizes)})
+    if args.compare_rounds:
+        settings = Settings(**{**settings.__dict__, "compare_repeats": args.compare_rounds})
+    if args.compare_only:
+        return compare_only(settings, args.out)
     if args.silver_posts:
         settings = Settings(**{**settings.__dict__, "silver_posts": tuple(args.silver_posts)})
     if args.silver_only:

@@ -40,8 +40,25 @@ def test_smoke_run_writes_results(tmp_path) -> None:
     targets = {row["target"]: row["result"] for row in results["targets"]}
     assert all(result in ("PASS", "FAIL") for result in targets.values())
     assert any(name.startswith("raw time <= 0.3x") for name in targets)
-    # the optimised bronze output matched the reference flattening, whatever the timings
-    assert [r for name, r in targets.items() if name.startswith("output check")] == ["PASS"]
-    for heading in ("## Targets", "## Bronze", "## Raw", "## Packages"):
+    # the optimised bronze output matched the reference flattening, and its ijson rewrite matched it
+    checks = {name: r for name, r in targets.items() if name.startswith("output check")}
+    assert list(checks.values()) == ["PASS", "PASS"]
+    assert any("ijson rewrite == function" in name for name in checks)
+    # bronze, its ijson rewrite and the seed's conversion, side by side on one core
+    compared = results["bronze_compare"]
+    assert {(row["run"], row["cpus"]) for row in compared} == {
+        ("bronze", "0"),
+        ("bronze_ijson", "0"),
+        ("seed_replica", "0"),
+    }
+    assert all(row["seconds"] > 0 and row["cpu_seconds"] > 0 and row["peak_rss_mb"] > 0 for row in compared)
+    assert any(name.startswith("(decision) ijson rewrite") for name in targets)
+    for heading in (
+        "## Targets",
+        "## Bronze",
+        "## Bronze: hand-written scanner vs ijson",
+        "## Raw",
+        "## Packages",
+    ):
         assert heading in markdown
     assert "| target | value | result |" in markdown

@@ -266,7 +266,7 @@ variable "pandas_layer_arn" {
 }
 
 variable "pandas_layer_version" {
-  description = "AWS SDK for pandas release whose managed layer is looked up when pandas_layer_arn is null. Keep it equal to the awswrangler version the tests run with (requirements-test.txt)."
+  description = "AWS SDK for pandas release whose managed layer is looked up when pandas_layer_arn is null. Keep it equal to the awswrangler version the tests run with (requirements-test.txt), whose pandas, pyarrow and numpy pins follow what the layer release ships (tests/test_runtime_libraries.py)."
   type        = string
   default     = "3.17.1"
 
