@@ -75,12 +75,12 @@ data "aws_iam_policy_document" "role" {
   }
 
   dynamic "statement" {
-    for_each = aws_sqs_queue.dead_letter[*].arn
+    for_each = aws_sqs_queue.dead_letter
 
     content {
       sid       = "DeadLetterUndelivered${title(local.verb)}s"
       actions   = ["sqs:SendMessage"]
-      resources = [statement.value]
+      resources = [aws_sqs_queue.dead_letter[0].arn]
     }
   }
 }
@@ -123,10 +123,10 @@ resource "aws_scheduler_schedule" "this" {
     }
 
     dynamic "dead_letter_config" {
-      for_each = aws_sqs_queue.dead_letter[*].arn
+      for_each = aws_sqs_queue.dead_letter
 
       content {
-        arn = dead_letter_config.value
+        arn = aws_sqs_queue.dead_letter[0].arn
       }
     }
   }
