@@ -1,7 +1,7 @@
 # Internal building block of the project's scheduled modules (pipeline, failure-replay):
 #   one EventBridge Scheduler schedule that starts a state machine alias or invokes a Lambda alias,
 #   its role (trusted by Scheduler for this account, allowed only that target), and optionally a
-#   dead-letter queue for starts it could not deliver, with the alarm on it.
+#   dead-letter queue for starts it could not deliver, with the alarm on it (dead_letter_queue).
 
 data "aws_caller_identity" "current" {}
 
@@ -10,13 +10,12 @@ locals {
 
   starts_state_machine = var.target_kind == "state_machine"
   verb                 = local.starts_state_machine ? "start" : "invoke"
-  dead_letter          = var.dead_letter_alarm_topic_arn != null
 }
 
 # --- Dead-letter queue ---------------------------------------------------------------------------
 
 resource "aws_sqs_queue" "dead_letter" {
-  count = local.dead_letter ? 1 : 0
+  count = var.dead_letter_queue ? 1 : 0
 
   name                      = "${var.name}-dlq"
   message_retention_seconds = 1209600
@@ -145,7 +144,7 @@ resource "aws_scheduler_schedule" "this" {
 # is still waiting; "ignore" keeps the alarm in its current state until data comes back. When the
 # queue is emptied (a receive or delete is activity) SQS reports 0 again and the alarm returns to OK.
 resource "aws_cloudwatch_metric_alarm" "dead_letter" {
-  count = local.dead_letter ? 1 : 0
+  count = var.dead_letter_queue ? 1 : 0
 
   alarm_name        = "${var.name}-dlq-NotEmpty"
   alarm_description = "The ${var.name} schedule could not ${local.verb} ${var.target_name}: its ${local.verb} request is in the ${aws_sqs_queue.dead_letter[0].name} dead-letter queue (the message says why). ${title(local.verb)} the run by hand, then empty the queue."

@@ -19,16 +19,16 @@ output "role_name" {
 }
 
 output "dead_letter_queue_arn" {
-  description = "ARN of the dead-letter queue of undelivered starts (null without dead_letter_alarm_topic_arn)."
+  description = "ARN of the dead-letter queue of undelivered starts (null without dead_letter_queue)."
   value       = one(aws_sqs_queue.dead_letter[*].arn)
 }
 
 output "dead_letter_queue_url" {
-  description = "URL of the dead-letter queue (null without dead_letter_alarm_topic_arn)."
+  description = "URL of the dead-letter queue (null without dead_letter_queue)."
   value       = one(aws_sqs_queue.dead_letter[*].url)
 }
 
 output "dead_letter_alarm_arn" {
-  description = "ARN of the alarm on the dead-letter queue (null without dead_letter_alarm_topic_arn)."
+  description = "ARN of the alarm on the dead-letter queue (null without dead_letter_queue)."
   value       = one(aws_cloudwatch_metric_alarm.dead_letter[*].arn)
 }

@@ -128,13 +128,19 @@ variable "maximum_event_age_seconds" {
   }
 }
 
+variable "dead_letter_queue" {
+  description = "Whether a dead-letter queue <name>-dlq receives every start Scheduler could not deliver after its retries, with an alarm on it notifying dead_letter_alarm_topic_arn. False: a start that keeps failing is dropped. A plain bool, so the queue's count is known at plan time."
+  type        = bool
+  default     = false
+}
+
 variable "dead_letter_alarm_topic_arn" {
-  description = "SNS topic the dead-letter alarm notifies (ALARM and OK). Set: a dead-letter queue <name>-dlq receives every start Scheduler could not deliver after its retries, and an alarm reports it. Null: no queue, no alarm (a start that keeps failing is dropped)."
+  description = "SNS topic the dead-letter alarm notifies (ALARM and OK); required with dead_letter_queue, unused without."
   type        = string
   default     = null
 
   validation {
-    condition     = var.dead_letter_alarm_topic_arn == null || can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]+$", var.dead_letter_alarm_topic_arn))
-    error_message = "dead_letter_alarm_topic_arn must be null or an SNS topic ARN."
+    condition     = var.dead_letter_alarm_topic_arn == null ? !var.dead_letter_queue : can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]+$", var.dead_letter_alarm_topic_arn))
+    error_message = "dead_letter_alarm_topic_arn must be an SNS topic ARN when dead_letter_queue is true (and may be null only when it is false)."
   }
 }

@@ -339,5 +339,6 @@ module "schedule" {
   enabled                     = var.schedule_enabled
   maximum_retry_attempts      = var.schedule_maximum_retry_attempts
   maximum_event_age_seconds   = var.schedule_maximum_event_age_seconds
+  dead_letter_queue           = true
   dead_letter_alarm_topic_arn = var.failure_stepfunction_topic_arn
 }

@@ -195,6 +195,7 @@ def test_a_start_the_schedule_could_not_deliver_alerts_failure_stepfunction(
     tree: dict[str, list[Any]],
 ) -> None:
     call = module_call(tree, "schedule")
+    assert call["dead_letter_queue"] is True
     assert call["dead_letter_alarm_topic_arn"] == "${var.failure_stepfunction_topic_arn}", (
         "a dead-letter queue, and its alarm notifies failure-stepfunction"
     )
