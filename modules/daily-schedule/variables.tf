@@ -109,8 +109,9 @@ variable "enabled" {
 }
 
 variable "maximum_retry_attempts" {
-  description = "Times Scheduler retries a start that fails, before the event is dropped (or sent to the dead-letter queue)."
+  description = "Times Scheduler retries a start that fails, before the event is dropped (or sent to the dead-letter queue). The default suits a daily run: a few retries within the hour (maximum_event_age_seconds)."
   type        = number
+  default     = 2
 
   validation {
     condition     = var.maximum_retry_attempts >= 0 && var.maximum_retry_attempts <= 185 && floor(var.maximum_retry_attempts) == var.maximum_retry_attempts
@@ -121,6 +122,7 @@ variable "maximum_retry_attempts" {
 variable "maximum_event_age_seconds" {
   description = "How long Scheduler keeps retrying a failed start, in seconds."
   type        = number
+  default     = 3600
 
   validation {
     condition     = var.maximum_event_age_seconds >= 60 && var.maximum_event_age_seconds <= 86400 && floor(var.maximum_event_age_seconds) == var.maximum_event_age_seconds

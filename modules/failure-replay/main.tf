@@ -105,20 +105,19 @@ module "function" {
 
 # --- Schedule --------------------------------------------------------------------------------------
 
-# No dead-letter queue: a replay that does not start today is retried by tomorrow's run, and the
-# failed executions wait in their queue meanwhile.
+# The module's defaults: input {"trigger":"schedule"}, two retries within the hour, and no
+# dead-letter queue (a replay that does not start today is retried by tomorrow's run, and the failed
+# executions wait in their queue meanwhile).
 module "schedule" {
   source = "../daily-schedule"
 
-  name                      = local.schedule_name
-  description               = "Invokes ${local.function_name}: replays the failed executions recorded in the failed-executions queue."
-  target_kind               = "lambda"
-  target_arn                = module.function.alias_arn
-  target_name               = local.function_name
-  input                     = jsonencode({ trigger = "schedule" })
-  schedule_expression       = var.schedule_expression
-  schedule_timezone         = var.schedule_timezone
-  enabled                   = var.schedule_enabled
-  maximum_retry_attempts    = 2
-  maximum_event_age_seconds = 3600
+  name        = local.schedule_name
+  description = "Invokes ${local.function_name}: replays the failed executions recorded in the failed-executions queue."
+  target_kind = "lambda"
+  target_arn  = module.function.alias_arn
+  target_name = local.function_name
+
+  schedule_expression = var.schedule_expression
+  schedule_timezone   = var.schedule_timezone
+  enabled             = var.schedule_enabled
 }
