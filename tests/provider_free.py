@@ -266,6 +266,14 @@ def _collection(local: str, body: dict[str, Any]) -> str:
     return f'[["", local.{local}]]'
 
 
+def _module_argument(source: str) -> str:
+    """A module call's argument keeps `each.*` and `count.index`: a call with for_each or count is
+    mirrored as a module call with the same for_each or count."""
+    source = re.sub(r"(?<![\w.])each_key\b", "each.key", source)
+    source = re.sub(r"(?<![\w.])each_value\b", "each.value", source)
+    return re.sub(r"(?<![\w.])count_index\b", "count.index", source)
+
+
 def _mirror_module(module_dir: Path, root_dir: Path, target: Path, mirror: Mirror) -> None:
     tree = parse_dir(module_dir)
     rewrite = _Rewriter(module_dir, root_dir, tree)
@@ -339,7 +347,7 @@ def _mirror_module(module_dir: Path, root_dir: Path, target: Path, mirror: Mirro
             for key, value in body.items():
                 if key in {"source", "providers", "depends_on", "version"}:
                     continue
-                lines.append(f"  {key} = {rewrite.value(value)}")
+                lines.append(f"  {key} = {_module_argument(rewrite.value(value))}")
             lines.append("}")
             prefix = f"module.{name}"
             if "for_each" in body or "count" in body:

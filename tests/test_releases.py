@@ -14,8 +14,6 @@ import json
 import re
 from typing import Any
 
-import pytest
-
 from local.emulator import Emulator, run_execution
 from local.hcl import blocks_of, labelled, parse_dir, resources
 from local.run_pipeline import deploy, read_deployment, render_definition
@@ -24,6 +22,9 @@ from local.terraform import MODULES_DIR
 STATE_MACHINE_MODULE = MODULES_DIR / "state-machine"
 PIPELINE = MODULES_DIR / "pipeline"
 GLUE_COST_CONTROL = MODULES_DIR / "glue-cost-control"
+LAMBDA_FUNCTION = MODULES_DIR / "lambda-function"
+DAILY_SCHEDULE = MODULES_DIR / "daily-schedule"
+FAILURE_REPLAY = MODULES_DIR / "failure-replay"
 REGION, ACCOUNT = "eu-west-2", "123456789012"
 
 
@@ -60,24 +61,31 @@ def test_state_machines_publish_a_version_and_route_the_live_alias_to_it() -> No
 
 
 def test_pipeline_functions_are_published_and_aliased_live() -> None:
-    function = _resource(PIPELINE, "aws_lambda_function", "this")
+    function = _resource(LAMBDA_FUNCTION, "aws_lambda_function", "this")
     assert function["publish"] is True
-    alias = _resource(PIPELINE, "aws_lambda_alias", "live")
-    assert alias["for_each"] == "${local.functions}"
-    assert alias["name"] == "${local.alias_name}"
-    assert alias["function_name"] == "${aws_lambda_function.this[each.key].function_name}"
-    assert alias["function_version"] == "${aws_lambda_function.this[each.key].version}", (
+    alias = _resource(LAMBDA_FUNCTION, "aws_lambda_alias", "live")
+    assert alias["name"] == "${var.alias_name}"
+    assert labelled(parse_dir(LAMBDA_FUNCTION)["variable"])["alias_name"]["default"] == "live"
+    assert alias["function_name"] == "${aws_lambda_function.this.function_name}"
+    assert alias["function_version"] == "${aws_lambda_function.this.version}", (
         "the alias follows the version the last apply published"
     )
+    outputs = labelled(parse_dir(LAMBDA_FUNCTION)["output"])
+    assert outputs["alias_arn"]["value"] == "${aws_lambda_alias.live.arn}"
     assert _locals(PIPELINE)["alias_name"] == "live"
-    call = labelled(parse_dir(PIPELINE)["module"])["state_machine"]
-    assert call["alias_name"] == "${local.alias_name}"
+    calls = labelled(parse_dir(PIPELINE)["module"])
+    assert calls["function"]["source"] == "../lambda-function"
+    assert calls["function"]["for_each"] == "${local.functions}"
+    assert calls["function"]["alias_name"] == "${local.alias_name}"
+    assert calls["state_machine"]["alias_name"] == "${local.alias_name}"
+    replay = labelled(parse_dir(FAILURE_REPLAY)["module"])["function"]
+    assert replay["source"] == "../lambda-function" and "alias_name" not in replay, "the default: live"
 
 
 def test_the_pipeline_definition_invokes_only_the_function_aliases() -> None:
     passed = _locals(PIPELINE)["state_machine_definition_vars"]
-    assert passed["raw_function_arn"] == '${aws_lambda_alias.live["raw"].arn}'
-    assert passed["bronze_function_arn"] == '${aws_lambda_alias.live["bronze"].arn}'
+    assert passed["raw_function_arn"] == '${module.function["raw"].alias_arn}'
+    assert passed["bronze_function_arn"] == '${module.function["bronze"].alias_arn}'
 
     # Rendered with the ARNs the aliases have on AWS: every function the tasks name is an alias ARN.
     function = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function"
@@ -98,23 +106,13 @@ def test_the_pipeline_definition_invokes_only_the_function_aliases() -> None:
     )
 
 
-@pytest.mark.parametrize(
-    ("module", "document", "target_type", "target_name"),
-    [
-        (PIPELINE, "scheduler", "aws_scheduler_schedule", "this"),
-        (GLUE_COST_CONTROL, "events", "aws_cloudwatch_event_target", "state_machine"),
-    ],
-    ids=["pipeline-schedule", "glue-cost-control-rule"],
-)
-def test_schedules_and_rules_start_the_live_alias_and_may_start_only_it(
-    module: Any, document: str, target_type: str, target_name: str
-) -> None:
-    target = _resource(module, target_type, target_name)
-    if target_type == "aws_scheduler_schedule":
-        target = blocks_of(target, "target")[0]
+def test_the_glue_cost_control_rule_starts_the_live_alias_and_may_start_only_it() -> None:
+    target = _resource(GLUE_COST_CONTROL, "aws_cloudwatch_event_target", "state_machine")
     assert target["arn"] == "${module.state_machine.alias_arn}"
 
-    statements = blocks_of(_resource(module, "aws_iam_policy_document", document, kind="data"), "statement")
+    statements = blocks_of(
+        _resource(GLUE_COST_CONTROL, "aws_iam_policy_document", "events", kind="data"), "statement"
+    )
     starts = [statement for statement in statements if "states:StartExecution" in statement["actions"]]
     assert len(starts) == 1
     # Step Functions authorises StartExecution through an alias on the unqualified state machine ARN;
@@ -126,6 +124,31 @@ def test_schedules_and_rules_start_the_live_alias_and_may_start_only_it(
             "test": "StringEquals",
             "variable": "states:StateMachineQualifier",
             "values": ["${module.state_machine.alias_name}"],
+        }
+    ]
+
+
+def test_the_pipeline_schedule_starts_the_live_alias_and_may_start_only_it() -> None:
+    call = labelled(parse_dir(PIPELINE)["module"])["schedule"]
+    assert call["source"] == "../daily-schedule" and call["target_kind"] == "state_machine"
+    assert call["target_arn"] == "${module.state_machine.alias_arn}"
+    assert call["state_machine_arn"] == "${module.state_machine.state_machine_arn}"
+    assert call["target_qualifier"] == "${module.state_machine.alias_name}"
+
+    schedule = _resource(DAILY_SCHEDULE, "aws_scheduler_schedule", "this")
+    assert blocks_of(schedule, "target")[0]["arn"] == "${var.target_arn}"
+    role = _resource(DAILY_SCHEDULE, "aws_iam_policy_document", "role", kind="data")
+    dynamic = [block["statement"] for block in role["dynamic"]]
+    starts = [d for d in dynamic if d["content"][0]["actions"] == ["states:StartExecution"]]
+    assert len(starts) == 1
+    # One statement, on the unqualified state machine ARN, only for a state machine target.
+    assert starts[0]["for_each"] == "${local.starts_state_machine ? [var.state_machine_arn] : []}"
+    assert starts[0]["content"][0]["resources"] == ["${statement.value}"]
+    assert blocks_of(starts[0]["content"][0], "condition") == [
+        {
+            "test": "StringEquals",
+            "variable": "states:StateMachineQualifier",
+            "values": ["${var.target_qualifier}"],
         }
     ]
 

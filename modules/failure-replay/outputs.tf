@@ -5,25 +5,25 @@ output "function_name" {
 
 output "function_arn" {
   description = "ARN of the replay_failed_executions function."
-  value       = aws_lambda_function.this.arn
+  value       = module.function.function_arn
 }
 
 output "function_log_group_name" {
   description = "Log group of the function (one JSON line per decision and a run summary)."
-  value       = aws_cloudwatch_log_group.function.name
+  value       = module.function.log_group_name
 }
 
 output "role_arn" {
   description = "ARN of the function's execution role."
-  value       = aws_iam_role.function.arn
+  value       = module.function.role_arn
 }
 
 output "schedule_arn" {
   description = "ARN of the EventBridge Scheduler schedule that invokes the function."
-  value       = aws_scheduler_schedule.this.arn
+  value       = module.schedule.schedule_arn
 }
 
 output "function_alias_arn" {
   description = "ARN of the function's `live` alias, which the schedule invokes."
-  value       = aws_lambda_alias.live.arn
+  value       = module.function.alias_arn
 }

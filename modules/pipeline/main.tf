@@ -3,6 +3,7 @@
 #   the shared helpers layer (functions/common) and the AWS SDK for pandas managed layer,
 #   the WordPress_Raw_To_Bronze state machine (statemachine/wordpress_raw_to_bronze.asl.json),
 #   and the EventBridge Scheduler schedule that starts it, with a dead-letter queue.
+# Each function is built by modules/lambda-function, the schedule by modules/daily-schedule.
 
 data "aws_caller_identity" "current" {}
 
@@ -76,8 +77,8 @@ locals {
   # points at, never $LATEST.
   state_machine_definition_template = "${path.module}/../../statemachine/wordpress_raw_to_bronze.asl.json"
   state_machine_definition_vars = {
-    raw_function_arn    = aws_lambda_alias.live["raw"].arn
-    bronze_function_arn = aws_lambda_alias.live["bronze"].arn
+    raw_function_arn    = module.function["raw"].alias_arn
+    bronze_function_arn = module.function["bronze"].alias_arn
     failure_topic_arn   = var.failure_stepfunction_topic_arn
     audit_table_name    = aws_dynamodb_table.audit.name
     # The silver state machine's `live` alias: a run starts the published silver version.
@@ -105,16 +106,6 @@ data "aws_ssm_parameter" "pandas_layer" {
 
 # --- Packages --------------------------------------------------------------------------------
 
-data "archive_file" "function" {
-  for_each = local.functions
-
-  type             = "zip"
-  source_dir       = "${local.functions_dir}/${each.value.seed}/src"
-  output_path      = "${path.root}/.build/${each.value.seed}.zip"
-  output_file_mode = "0644"
-  excludes         = ["**/__pycache__/**", "**/*.pyc"]
-}
-
 # functions/common holds python/lakehouse_common, so the package lands at /opt/python on Lambda.
 data "archive_file" "common_layer" {
   type             = "zip"
@@ -135,53 +126,19 @@ resource "aws_lambda_layer_version" "common" {
 
 # --- Functions -------------------------------------------------------------------------------
 
-resource "aws_cloudwatch_log_group" "function" {
-  for_each = local.functions
-
-  #checkov:skip=CKV_AWS_158:CloudWatch Logs encrypts every log group at rest; a customer managed key would add a key policy for the logs service and cost, and these logs hold only run summaries of public WordPress data.
-  name              = "/aws/lambda/${local.function_names[each.key]}"
-  retention_in_days = var.log_retention_days
-}
-
-data "aws_iam_policy_document" "lambda_assume_role" {
-  statement {
-    sid     = "LambdaAssumesRole"
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["lambda.amazonaws.com"]
-    }
-  }
-}
-
-# What every pipeline function needs, whatever its task: its own log group, the topic key for its
-# alerts, and X-Ray. The two documents below add each function's task permissions.
+# What both pipeline functions need besides their task: the topic key for their alerts. The two
+# documents below add each function's task permissions; modules/lambda-function adds its own log
+# group and X-Ray.
 data "aws_iam_policy_document" "function_base" {
-  for_each = local.functions
-
-  statement {
-    sid       = "WriteOwnLogs"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.function[each.key].arn}:*"]
-  }
-
   statement {
     sid       = "UseTopicKey"
     actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
     resources = [var.sns_kms_key_arn]
   }
-
-  statement {
-    sid     = "WriteTraces"
-    actions = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
-    # X-Ray trace segments have no resource ARN: AWS accepts only "*" for these actions.
-    resources = ["*"]
-  }
 }
 
 data "aws_iam_policy_document" "raw_function" {
-  source_policy_documents = [data.aws_iam_policy_document.function_base["raw"].json]
+  source_policy_documents = [data.aws_iam_policy_document.function_base.json]
 
   statement {
     sid     = "ReadOwnParameters"
@@ -207,7 +164,7 @@ data "aws_iam_policy_document" "raw_function" {
 }
 
 data "aws_iam_policy_document" "bronze_function" {
-  source_policy_documents = [data.aws_iam_policy_document.function_base["bronze"].json]
+  source_policy_documents = [data.aws_iam_policy_document.function_base.json]
 
   statement {
     sid     = "ReadOwnParameters"
@@ -267,80 +224,27 @@ data "aws_iam_policy_document" "bronze_function" {
   }
 }
 
-resource "aws_iam_role" "function" {
+# Each function with its log group, role, published version and `live` alias, which the state
+# machine invokes (a roll back is pointing the alias at an earlier version).
+module "function" {
+  source   = "../lambda-function"
   for_each = local.functions
 
-  name               = local.function_names[each.key]
-  description        = "Execution role of the ${local.function_names[each.key]} Lambda function."
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume_role.json
-}
-
-resource "aws_iam_role_policy" "function" {
-  for_each = local.functions
-
-  name   = local.function_names[each.key]
-  role   = aws_iam_role.function[each.key].id
-  policy = local.function_policies[each.key]
-}
-
-resource "aws_lambda_function" "this" {
-  for_each = local.functions
-
-  #checkov:skip=CKV_AWS_116:Invoked synchronously by the state machine, which catches every failure and alerts; a dead-letter queue only receives asynchronous invocations.
-  #checkov:skip=CKV_AWS_117:The raw function calls a public WordPress site; inside a VPC it would need a NAT gateway (a fixed monthly cost) for no access-control gain, S3/SSM/SNS/Glue are reached with IAM.
-  #checkov:skip=CKV_AWS_173:The environment holds only SSM parameter names, a database name and tuning numbers, no secrets; Lambda encrypts it at rest with an AWS managed key.
-  #checkov:skip=CKV_AWS_272:Code is packaged and deployed from this repository by Terraform; code signing needs an AWS Signer profile and signed S3 uploads outside that flow.
-  #checkov:skip=CKV_AWS_115:One execution a day runs each function once; reserving concurrency would take from the account pool (new accounts have only 10) and can fail the deployment.
-  function_name    = local.function_names[each.key]
-  description      = each.value.description
-  role             = aws_iam_role.function[each.key].arn
-  handler          = "lambda_function.lambda_handler"
-  runtime          = var.lambda_runtime
-  architectures    = [var.lambda_architecture]
-  filename         = data.archive_file.function[each.key].output_path
-  source_code_hash = data.archive_file.function[each.key].output_base64sha256
-  memory_size      = each.value.memory_size
-  timeout          = each.value.timeout
-  layers           = [local.pandas_layer_arn, aws_lambda_layer_version.common.arn]
-  # Every change of code or configuration publishes a new immutable version for the alias below.
-  publish = true
-
-  environment {
-    variables = each.value.environment
-  }
-
-  dynamic "ephemeral_storage" {
-    for_each = each.value.ephemeral_storage_size == null ? [] : [each.value.ephemeral_storage_size]
-
-    content {
-      size = ephemeral_storage.value
-    }
-  }
-
-  logging_config {
-    log_format            = "JSON"
-    log_group             = aws_cloudwatch_log_group.function[each.key].name
-    application_log_level = var.log_level
-    system_log_level      = "WARN"
-  }
-
-  tracing_config {
-    mode = "Active"
-  }
-
-  # The role must be able to write logs before the first invocation.
-  depends_on = [aws_iam_role_policy.function]
-}
-
-# What the state machine invokes: the version published by the last apply. A roll back is pointing
-# the alias at an earlier version.
-resource "aws_lambda_alias" "live" {
-  for_each = local.functions
-
-  name             = local.alias_name
-  description      = "The ${local.function_names[each.key]} version the ${local.state_machine_name} state machine invokes."
-  function_name    = aws_lambda_function.this[each.key].function_name
-  function_version = aws_lambda_function.this[each.key].version
+  name                   = local.function_names[each.key]
+  description            = each.value.description
+  source_dir             = "${local.functions_dir}/${each.value.seed}/src"
+  runtime                = var.lambda_runtime
+  architecture           = var.lambda_architecture
+  memory_size            = each.value.memory_size
+  timeout                = each.value.timeout
+  ephemeral_storage_size = each.value.ephemeral_storage_size
+  environment            = each.value.environment
+  layers                 = [local.pandas_layer_arn, aws_lambda_layer_version.common.arn]
+  policy_json            = local.function_policies[each.key]
+  invoked_by             = "the ${local.state_machine_name} state machine"
+  alias_name             = local.alias_name
+  log_level              = var.log_level
+  log_retention_days     = var.log_retention_days
 }
 
 # --- State machine ---------------------------------------------------------------------------
@@ -351,8 +255,8 @@ data "aws_iam_policy_document" "state_machine" {
     sid     = "InvokePipelineFunctionAliases"
     actions = ["lambda:InvokeFunction"]
     resources = [
-      aws_lambda_alias.live["raw"].arn,
-      aws_lambda_alias.live["bronze"].arn,
+      module.function["raw"].alias_arn,
+      module.function["bronze"].alias_arn,
     ]
   }
 
@@ -426,122 +330,24 @@ module "state_machine" {
 
 # --- Schedule --------------------------------------------------------------------------------
 
-resource "aws_sqs_queue" "schedule_dead_letter" {
-  name                      = "${local.schedule_name}-dlq"
-  message_retention_seconds = 1209600
-  sqs_managed_sse_enabled   = true
-}
+# Starts the state machine's live alias every morning; a start Scheduler still cannot deliver after
+# its retries goes to the dead-letter queue, whose alarm notifies failure-stepfunction.
+module "schedule" {
+  source = "../daily-schedule"
 
-data "aws_iam_policy_document" "scheduler_assume_role" {
-  statement {
-    sid     = "SchedulerAssumesRole"
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["scheduler.amazonaws.com"]
-    }
-
-    # Confused-deputy guard: only schedules of this account may use the role.
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-  }
-}
-
-data "aws_iam_policy_document" "scheduler" {
-  # Step Functions authorises a start through an alias on the unqualified state machine ARN; the
-  # qualifier condition limits the role to the live alias (not $LATEST, not a version).
-  statement {
-    sid       = "StartPipelineLiveAlias"
-    actions   = ["states:StartExecution"]
-    resources = [module.state_machine.state_machine_arn]
-
-    condition {
-      test     = "StringEquals"
-      variable = "states:StateMachineQualifier"
-      values   = [module.state_machine.alias_name]
-    }
-  }
-
-  statement {
-    sid       = "DeadLetterUndeliveredStarts"
-    actions   = ["sqs:SendMessage"]
-    resources = [aws_sqs_queue.schedule_dead_letter.arn]
-  }
-}
-
-resource "aws_iam_role" "scheduler" {
-  name               = local.schedule_name
-  description        = "Role EventBridge Scheduler uses to start the ${local.state_machine_name} state machine."
-  assume_role_policy = data.aws_iam_policy_document.scheduler_assume_role.json
-}
-
-resource "aws_iam_role_policy" "scheduler" {
-  name   = local.schedule_name
-  role   = aws_iam_role.scheduler.id
-  policy = data.aws_iam_policy_document.scheduler.json
-}
-
-resource "aws_scheduler_schedule" "this" {
-  #checkov:skip=CKV_AWS_297:The schedule stores only a fixed, non-secret execution input; Scheduler encrypts it at rest with an AWS owned key, and a customer managed key would need a key policy for Scheduler.
-  name                         = local.schedule_name
-  description                  = "Starts ${local.state_machine_name}: WordPress REST API -> raw JSON -> bronze Parquet."
-  schedule_expression          = var.schedule_expression
-  schedule_expression_timezone = var.schedule_timezone
-  state                        = var.schedule_enabled ? "ENABLED" : "DISABLED"
-
-  flexible_time_window {
-    mode = "OFF"
-  }
-
-  target {
-    # The live alias: each run starts the published version it points at.
-    arn      = module.state_machine.alias_arn
-    role_arn = aws_iam_role.scheduler.arn
-    input    = jsonencode({ trigger = "schedule" })
-
-    retry_policy {
-      maximum_retry_attempts       = var.schedule_maximum_retry_attempts
-      maximum_event_age_in_seconds = var.schedule_maximum_event_age_seconds
-    }
-
-    dead_letter_config {
-      arn = aws_sqs_queue.schedule_dead_letter.arn
-    }
-  }
-}
-
-# --- Alarm: the schedule could not start the pipeline --------------------------------------------
-
-# Scheduler sends a start it still cannot deliver after every retry to the dead-letter queue, so a
-# visible message there means a morning run never started. The alarm stays in ALARM until the queue
-# is emptied (messages are kept 14 days), then notifies OK. CloudWatch reads SQS's own metric, so the
-# queue's SQS-managed encryption needs no key access.
-#
-# treat_missing_data = "ignore": SQS stops publishing metrics for a queue that has been inactive for
-# about six hours, and a message that just sits in the queue is no activity. With "notBreaching" the
-# missing data would turn the alarm back to OK (and send an OK message) while the undelivered start
-# is still waiting; "ignore" keeps the alarm in its current state until data comes back. When the
-# queue is emptied (a receive or delete is activity) SQS reports 0 again and the alarm returns to OK.
-resource "aws_cloudwatch_metric_alarm" "schedule_dead_letter" {
-  alarm_name        = "${local.schedule_name}-dlq-NotEmpty"
-  alarm_description = "The ${local.schedule_name} schedule could not start ${local.state_machine_name}: its start request is in the ${aws_sqs_queue.schedule_dead_letter.name} dead-letter queue (the message says why). Start the run by hand, then empty the queue."
-
-  namespace   = "AWS/SQS"
-  metric_name = "ApproximateNumberOfMessagesVisible"
-  dimensions = {
-    QueueName = aws_sqs_queue.schedule_dead_letter.name
-  }
-  statistic           = "Maximum"
-  period              = 300
-  evaluation_periods  = 1
-  comparison_operator = "GreaterThanThreshold"
-  threshold           = 0
-  treat_missing_data  = "ignore"
-
-  alarm_actions = [var.failure_stepfunction_topic_arn]
-  ok_actions    = [var.failure_stepfunction_topic_arn]
+  name                        = local.schedule_name
+  description                 = "Starts ${local.state_machine_name}: WordPress REST API -> raw JSON -> bronze Parquet."
+  target_kind                 = "state_machine"
+  target_arn                  = module.state_machine.alias_arn
+  target_name                 = local.state_machine_name
+  state_machine_arn           = module.state_machine.state_machine_arn
+  target_qualifier            = module.state_machine.alias_name
+  input                       = jsonencode({ trigger = "schedule" })
+  schedule_expression         = var.schedule_expression
+  schedule_timezone           = var.schedule_timezone
+  enabled                     = var.schedule_enabled
+  maximum_retry_attempts      = var.schedule_maximum_retry_attempts
+  maximum_event_age_seconds   = var.schedule_maximum_event_age_seconds
+  dead_letter_queue           = true
+  dead_letter_alarm_topic_arn = var.failure_stepfunction_topic_arn
 }

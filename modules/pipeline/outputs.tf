@@ -25,32 +25,32 @@ output "state_machine_log_group_name" {
 
 output "raw_function_name" {
   description = "Name of the data_wordpressapi_raw Lambda function."
-  value       = aws_lambda_function.this["raw"].function_name
+  value       = module.function["raw"].function_name
 }
 
 output "raw_function_arn" {
   description = "ARN of the data_wordpressapi_raw Lambda function."
-  value       = aws_lambda_function.this["raw"].arn
+  value       = module.function["raw"].function_arn
 }
 
 output "raw_function_alias_arn" {
   description = "ARN of the data_wordpressapi_raw function's live alias, which the state machine invokes."
-  value       = aws_lambda_alias.live["raw"].arn
+  value       = module.function["raw"].alias_arn
 }
 
 output "bronze_function_name" {
   description = "Name of the data_wordpressapi_bronze Lambda function."
-  value       = aws_lambda_function.this["bronze"].function_name
+  value       = module.function["bronze"].function_name
 }
 
 output "bronze_function_arn" {
   description = "ARN of the data_wordpressapi_bronze Lambda function."
-  value       = aws_lambda_function.this["bronze"].arn
+  value       = module.function["bronze"].function_arn
 }
 
 output "bronze_function_alias_arn" {
   description = "ARN of the data_wordpressapi_bronze function's live alias, which the state machine invokes."
-  value       = aws_lambda_alias.live["bronze"].arn
+  value       = module.function["bronze"].alias_arn
 }
 
 output "function_names" {
@@ -60,7 +60,7 @@ output "function_names" {
 
 output "function_log_group_names" {
   description = "Log groups of the functions, by key (raw, bronze)."
-  value       = { for key, group in aws_cloudwatch_log_group.function : key => group.name }
+  value       = { for key, function in module.function : key => function.log_group_name }
 }
 
 output "common_layer_arn" {
@@ -85,22 +85,22 @@ output "endpoints_parameter_arn" {
 
 output "schedule_arn" {
   description = "ARN of the EventBridge Scheduler schedule that starts the state machine."
-  value       = aws_scheduler_schedule.this.arn
+  value       = module.schedule.schedule_arn
 }
 
 output "dead_letter_queue_arn" {
   description = "ARN of the SQS queue receiving schedule events whose execution could not be started after all retries."
-  value       = aws_sqs_queue.schedule_dead_letter.arn
+  value       = module.schedule.dead_letter_queue_arn
 }
 
 output "dead_letter_queue_url" {
   description = "URL of the schedule's dead-letter queue."
-  value       = aws_sqs_queue.schedule_dead_letter.url
+  value       = module.schedule.dead_letter_queue_url
 }
 
 output "schedule_dead_letter_alarm_arn" {
   description = "ARN of the CloudWatch alarm that notifies failure-stepfunction when the schedule's dead-letter queue holds a start it could not deliver."
-  value       = aws_cloudwatch_metric_alarm.schedule_dead_letter.arn
+  value       = module.schedule.dead_letter_alarm_arn
 }
 
 output "silver_state_machine_arn" {

@@ -144,17 +144,18 @@ def test_root_replays_the_pipeline_only_with_the_shared_common_layer() -> None:
 
 
 def test_function_is_packaged_from_its_source_with_the_handler_and_the_common_layer(replay) -> None:
-    package = resource(replay, "archive_file", "function", kind="data")
-    assert package["source_dir"] == "${path.module}/../../functions/replay_failed_executions/src"
+    call = labelled(replay["module"])["function"]
+    assert call["source"] == "../lambda-function"
+    assert call["source_dir"] == "${path.module}/../../functions/replay_failed_executions/src"
     assert (REPO_ROOT / "functions/replay_failed_executions/src/lambda_function.py").is_file()
-    function = resource(replay, "aws_lambda_function", "this")
-    assert function["handler"] == "lambda_function.lambda_handler"
-    assert function["layers"] == ["${var.common_layer_arn}"]
-    assert function["source_code_hash"] == "${data.archive_file.function.output_base64sha256}"
+    assert "handler" not in call, "the module's default, lambda_function.lambda_handler"
+    handler = labelled(parse_dir(MODULES_DIR / "lambda-function")["variable"])["handler"]["default"]
+    assert handler == "lambda_function.lambda_handler"
+    assert call["layers"] == ["${var.common_layer_arn}"]
 
 
 def test_function_environment_sets_what_the_handler_reads(replay) -> None:
-    environment = blocks_of(resource(replay, "aws_lambda_function", "this"), "environment")[0]["variables"]
+    environment = labelled(replay["module"])["function"]["environment"]
     assert environment["QUEUE_URL"] == "${var.queue_url}"
     assert environment["STATE_MACHINE_ARNS"] == '${join(",", var.state_machine_arns)}'
     assert environment["MAX_REPLAYS"] == "${tostring(var.max_replays)}"
@@ -180,9 +181,12 @@ def test_function_role_grants_exactly_what_the_replay_needs(replay) -> None:
         for statement in statements(replay, "function").values()
         for action in statement["actions"]
     }
+    # Its own logs and X-Ray: modules/lambda-function adds them (tests/test_function_and_schedule_modules.py).
+    assert (
+        labelled(replay["module"])["function"]["policy_json"]
+        == "${data.aws_iam_policy_document.function.json}"
+    )
     assert grants == {
-        "logs:CreateLogStream": ["${aws_cloudwatch_log_group.function.arn}:*"],
-        "logs:PutLogEvents": ["${aws_cloudwatch_log_group.function.arn}:*"],
         "sqs:ReceiveMessage": ["${var.queue_arn}"],
         "sqs:DeleteMessage": ["${var.queue_arn}"],
         "sqs:SendMessage": ["${var.dead_letter_queue_arn}"],
@@ -193,8 +197,6 @@ def test_function_role_grants_exactly_what_the_replay_needs(replay) -> None:
         "sns:Publish": ["${var.success_stepfunction_topic_arn}", "${var.failure_stepfunction_topic_arn}"],
         "kms:GenerateDataKey": ["${var.sns_kms_key_arn}"],
         "kms:Decrypt": ["${var.sns_kms_key_arn}"],
-        "xray:PutTraceSegments": ["*"],
-        "xray:PutTelemetryRecords": ["*"],
     }
 
 
@@ -213,24 +215,19 @@ def test_execution_grants_cover_the_state_machines_and_their_alias(replay) -> No
 
 
 def test_schedule_invokes_the_function_daily_at_one_london_time(replay) -> None:
-    schedule = resource(replay, "aws_scheduler_schedule", "this")
+    schedule = labelled(replay["module"])["schedule"]
     defaults = {name: body.get("default") for name, body in labelled(replay["variable"]).items()}
+    assert schedule["source"] == "../daily-schedule"
     assert schedule["schedule_expression"] == "${var.schedule_expression}"
-    assert schedule["schedule_expression_timezone"] == "${var.schedule_timezone}"
+    assert schedule["schedule_timezone"] == "${var.schedule_timezone}"
     assert defaults["schedule_expression"] == "cron(0 13 * * ? *)"
     assert defaults["schedule_timezone"] == "Europe/London"
-    assert schedule["state"] == '${var.schedule_enabled ? "ENABLED" : "DISABLED"}'
-    # Releases: the schedule invokes the published version through the `live` alias, never $LATEST.
-    assert blocks_of(schedule, "target")[0]["arn"] == "${aws_lambda_alias.live.arn}"
-    alias = resource(replay, "aws_lambda_alias", "live")
-    assert alias["name"] == "live" and alias["function_version"] == "${aws_lambda_function.this.version}"
-    assert resource(replay, "aws_lambda_function", "this")["publish"] is True
-    grants = {
-        action: statement["resources"]
-        for statement in statements(replay, "scheduler").values()
-        for action in statement["actions"]
-    }
-    assert grants == {"lambda:InvokeFunction": ["${aws_lambda_alias.live.arn}"]}
+    assert schedule["enabled"] == "${var.schedule_enabled}"
+    # Releases: the schedule invokes the published version through the `live` alias, never $LATEST;
+    # its role may invoke only that alias (rendered: tests/test_function_and_schedule_modules.py).
+    assert schedule["target_kind"] == "lambda"
+    assert schedule["target_arn"] == "${module.function.alias_arn}"
+    assert "state_machine_arn" not in schedule
     root = {name: body.get("default") for name, body in labelled(parse_dir(REPO_ROOT)["variable"]).items()}
     assert root["failure_replay_schedule_expression"] == defaults["schedule_expression"]
     assert root["failure_replay_schedule_timezone"] == defaults["schedule_timezone"]

@@ -12,6 +12,7 @@ and references, and the variables.
 from __future__ import annotations
 
 import json
+import shutil
 import stat
 import sys
 import tempfile
@@ -84,9 +85,14 @@ def prepare_copy(destination: Path, root: Path = REPO_ROOT) -> Path:
 
 
 def run_plan(
-    copy_root: Path, inputs: PlanInputs, setup: ProviderSetup, configure_cli: bool = True
+    copy_root: Path,
+    inputs: PlanInputs,
+    setup: ProviderSetup,
+    configure_cli: bool = True,
+    prior_state: Path | None = None,
 ) -> PlanResult:
-    """init + plan -out + show -json of one configuration of a copy made by prepare_copy."""
+    """init + plan -out + show -json of one configuration of a copy made by prepare_copy; with
+    `prior_state` (a local state file, e.g. of an earlier configuration) the plan starts from it."""
     workdir = copy_root / inputs.configuration
     (workdir / "offline_backend_override.tf").write_text(BACKEND_OVERRIDE, encoding="utf-8")
     (workdir / "offline.auto.tfvars.json").write_text(json.dumps(inputs.variables), encoding="utf-8")
@@ -98,6 +104,10 @@ def run_plan(
         init = command.init()
         if init.retcode != 0:
             return PlanResult(inputs, False, f"terraform init failed:\n{diagnostics(init)}", {}, workdir)
+        if prior_state is not None:
+            # After init: with a state in place, init also asks the registry for the state's providers,
+            # dev_overrides or not.
+            shutil.copy2(prior_state, workdir / "terraform.tfstate")
         planned = command.plan(out="offline.tfplan", json=True, input=False)
         if planned.retcode != 0:
             return PlanResult(inputs, False, _plan_errors(planned), {}, workdir)

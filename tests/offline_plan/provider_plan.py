@@ -79,6 +79,32 @@ def dynamic(value: Any) -> Any:
     return [json.dumps(_cty_type(value)).encode(), value]
 
 
+def _stored(value: Any) -> Any:
+    """A dynamic-typed value as the JSON state stores it ({"value", "type"}) in msgpack's [type, value]."""
+    if isinstance(value, dict) and set(value) == {"value", "type"}:
+        return [json.dumps(value["type"]).encode(), value["value"]]
+    return value
+
+
+def state_value(attributes: dict[str, Any], spec: dict[str, Any]) -> dict[str, Any]:
+    """A resource's (or nested block's) attributes from a JSON state, for msgpack: every attribute of
+    the offline schema is dynamic, and so is a list or set block whose attributes are (Terraform
+    stores both with their type); single blocks hold attributes of their own."""
+    result: dict[str, Any] = {}
+    for name, value in attributes.items():
+        nested = spec.get("blocks", {}).get(name)
+        stored_whole = isinstance(value, dict) and set(value) == {"value", "type"}
+        if value is None or nested is None or stored_whole:
+            result[name] = _stored(value)
+        elif isinstance(value, list):
+            result[name] = [state_value(item, nested["block"]) for item in value]
+        elif isinstance(value, dict):
+            result[name] = state_value(value, nested["block"])
+        else:
+            result[name] = value
+    return result
+
+
 def exit_with_parent(stop: futures.Future) -> None:
     """End the provider when Terraform goes away (a crashed Terraform leaves its providers running)."""
     parent = os.getppid()
@@ -116,9 +142,16 @@ class PlanningProvider(SchemaOnlyProvider):
         return pb.ConfigureProvider.Response()
 
     def UpgradeResourceState(self, request, context):  # noqa: N802
+        """A stored state (JSON, as Terraform writes it) as the msgpack value of the current schema: a
+        plan against a state written by an earlier apply (tests/upgrade)."""
         raw = json.loads(request.raw_state.json or b"null")
-        packed = pack(raw)
+        spec = self._schema["resources"].get(request.type_name, {})
+        packed = pack(state_value(raw, spec) if isinstance(raw, dict) else raw)
         return pb.UpgradeResourceState.Response(upgraded_state=pb.DynamicValue(msgpack=packed))
+
+    def ReadResource(self, request, context):  # noqa: N802
+        """Refresh: the remote object is what the state says (nothing exists outside the state offline)."""
+        return pb.ReadResource.Response(new_state=request.current_state, private=request.private)
 
     def PlanResourceChange(self, request, context):  # noqa: N802
         proposed = unpack(request.proposed_new_state.msgpack)

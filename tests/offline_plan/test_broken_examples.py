@@ -53,19 +53,22 @@ def test_an_arn_given_where_a_name_belongs_is_reported(offline_plans: dict[str, 
 
 
 def test_a_name_through_a_for_each_index_is_reported(offline_plans: dict[str, PlanResult], tmp_path) -> None:
-    """`aws_iam_role.function[each.key].name` as a Lambda role: the JSON drops `.name`, the HCL has it."""
+    """`aws_sns_topic.this[each.value.topic].name` as a subscription's topic: the JSON drops `.name`,
+    the HCL has it."""
     copy_root = copy_project(tmp_path)
-    main = copy_root / "modules" / "pipeline" / "main.tf"
+    main = copy_root / "modules" / "alerting" / "main.tf"
     text = main.read_text(encoding="utf-8")
     broken = text.replace(
-        "role             = aws_iam_role.function[each.key].arn",
-        "role             = aws_iam_role.function[each.key].name",
+        "topic_arn = aws_sns_topic.this[each.value.topic].arn",
+        "topic_arn = aws_sns_topic.this[each.value.topic].name",
     )
-    assert broken != text, "modules/pipeline/main.tf: the function's role line moved; update this example"
+    assert broken != text, (
+        "modules/alerting/main.tf: the subscription's topic line moved; update this example"
+    )
     main.write_text(broken, encoding="utf-8")
     found = [str(m) for m in mismatches(offline_plans["root-defaults"].plan, copy_root)]
     assert any(
-        "aws_lambda_function.this: role takes an ARN but is given aws_iam_role.function.name" in m
+        "aws_sns_topic_subscription.email: topic_arn takes an ARN but is given aws_sns_topic.this.name" in m
         for m in found
     ), found
 

@@ -27,6 +27,9 @@ DATA_SOURCE = "wordpress_api"
 STATE_MACHINE_ARN = "${module.state_machine.state_machine_arn}"
 # What callers start: the live alias of the published version (issue 9 item 8).
 STATE_MACHINE_ALIAS_ARN = "${module.state_machine.alias_arn}"
+# Each function and the schedule come from the project's internal modules (issue 17).
+LAMBDA_FUNCTION_DIR = MODULES_DIR / "lambda-function"
+DAILY_SCHEDULE_DIR = MODULES_DIR / "daily-schedule"
 
 
 @pytest.fixture(scope="module")
@@ -92,6 +95,10 @@ def local_expression(tree: dict[str, list[Any]], name: str) -> str:
     return source
 
 
+def module_call(tree: dict[str, list[Any]], name: str) -> dict[str, Any]:
+    return labelled(tree["module"])[name]
+
+
 def policy_statements(tree: dict[str, list[Any]], document: str) -> list[dict[str, Any]]:
     return blocks_of(resource(tree, "aws_iam_policy_document", document, kind="data"), "statement")
 
@@ -127,8 +134,9 @@ def function_statements(tree: dict[str, list[Any]], key: str, document: str) -> 
 
 def function_policy_documents(tree: dict[str, list[Any]]) -> dict[str, str]:
     """Function key -> name of the policy document its role gets (followed through the module)."""
-    policy = resource(tree, "aws_iam_role_policy", "function")["policy"]
-    assert policy == "${local.function_policies[each.key]}", (
+    call = module_call(tree, "function")
+    assert call["for_each"] == "${local.functions}"
+    assert call["policy_json"] == "${local.function_policies[each.key]}", (
         "each function's role gets its own policy document"
     )
     mapping = module_locals(tree)["function_policies"]
@@ -148,10 +156,12 @@ def functions(tree: dict[str, list[Any]]) -> dict[str, dict[str, Any]]:
 
 
 def test_schedule_starts_the_state_machine_daily_at_seven_london_time(tree: dict[str, list[Any]]) -> None:
-    schedule = resource(tree, "aws_scheduler_schedule")
+    call = module_call(tree, "schedule")
     variables = defaults(tree)
-    assert schedule["schedule_expression"] == "${var.schedule_expression}"
-    assert schedule["schedule_expression_timezone"] == "${var.schedule_timezone}"
+    assert call["source"] == "../daily-schedule"
+    assert call["schedule_expression"] == "${var.schedule_expression}"
+    assert call["schedule_timezone"] == "${var.schedule_timezone}"
+    assert call["enabled"] == "${var.schedule_enabled}"
     # minute 0, hour 7, every day of every month, any weekday, every year
     assert re.fullmatch(r"cron\(0 7 \* \* \? \*\)", variables["schedule_expression"])
     assert variables["schedule_timezone"] == "Europe/London"
@@ -159,57 +169,39 @@ def test_schedule_starts_the_state_machine_daily_at_seven_london_time(tree: dict
     root = {name: body.get("default") for name, body in labelled(parse_dir(REPO_ROOT)["variable"]).items()}
     assert root["pipeline_schedule_expression"] == variables["schedule_expression"]
     assert root["pipeline_schedule_timezone"] == variables["schedule_timezone"]
+    schedule = resource(parse_dir(DAILY_SCHEDULE_DIR), "aws_scheduler_schedule")
     assert blocks_of(schedule, "flexible_time_window")[0]["mode"] == "OFF", (
         "the run starts at 07:00, not within a window"
     )
 
-    target = blocks_of(schedule, "target")[0]
-    assert target["arn"] == STATE_MACHINE_ALIAS_ARN, "the schedule starts the live alias"
-    assert blocks_of(target, "retry_policy"), "a failed start is retried"
-    assert blocks_of(target, "dead_letter_config")[0]["arn"] == "${aws_sqs_queue.schedule_dead_letter.arn}"
+    assert call["target_kind"] == "state_machine"
+    assert call["target_arn"] == STATE_MACHINE_ALIAS_ARN, "the schedule starts the live alias"
+    assert call["maximum_retry_attempts"] == "${var.schedule_maximum_retry_attempts}", (
+        "a failed start is retried"
+    )
+    assert call["maximum_event_age_seconds"] == "${var.schedule_maximum_event_age_seconds}"
 
 
 def test_schedule_role_may_only_start_this_state_machine_and_dead_letter(tree: dict[str, list[Any]]) -> None:
-    statements = policy_statements(tree, "scheduler")
-    grants = {action: statement["resources"] for statement in statements for action in statement["actions"]}
-    # Starting through an alias is authorised on the unqualified ARN; the qualifier condition keeps
-    # the role to the live alias.
-    assert grants == {
-        "states:StartExecution": [STATE_MACHINE_ARN],
-        "sqs:SendMessage": ["${aws_sqs_queue.schedule_dead_letter.arn}"],
-    }
-    start = next(statement for statement in statements if "states:StartExecution" in statement["actions"])
-    assert blocks_of(start, "condition") == [
-        {
-            "test": "StringEquals",
-            "variable": "states:StateMachineQualifier",
-            "values": ["${module.state_machine.alias_name}"],
-        }
-    ]
-    queue = resource(tree, "aws_sqs_queue", "schedule_dead_letter")
-    assert queue.get("sqs_managed_sse_enabled") is True or queue.get("kms_master_key_id"), (
-        "the DLQ is encrypted"
-    )
+    """The role the daily-schedule module makes is narrowed to what the call names: starting through
+    the alias is authorised on the unqualified ARN, the qualifier condition keeps it to `live` (the
+    rendered policy: tests/test_function_and_schedule_modules.py)."""
+    call = module_call(tree, "schedule")
+    assert call["state_machine_arn"] == STATE_MACHINE_ARN
+    assert call["target_qualifier"] == "${module.state_machine.alias_name}"
 
 
 def test_a_start_the_schedule_could_not_deliver_alerts_failure_stepfunction(
     tree: dict[str, list[Any]],
 ) -> None:
-    alarm = resource(tree, "aws_cloudwatch_metric_alarm", "schedule_dead_letter")
-    assert (alarm["namespace"], alarm["metric_name"]) == ("AWS/SQS", "ApproximateNumberOfMessagesVisible")
-    assert alarm["dimensions"] == {"QueueName": "${aws_sqs_queue.schedule_dead_letter.name}"}, (
-        "the alarm watches the queue the schedule dead-letters to"
+    call = module_call(tree, "schedule")
+    assert call["dead_letter_queue"] is True
+    assert call["dead_letter_alarm_topic_arn"] == "${var.failure_stepfunction_topic_arn}", (
+        "a dead-letter queue, and its alarm notifies failure-stepfunction"
     )
-    # One message in the queue within a 5-minute period is enough; an idle queue is not an alarm.
-    assert alarm["statistic"] == "Maximum"
-    assert (alarm["period"], alarm["evaluation_periods"]) == (300, 1)
-    assert (alarm["comparison_operator"], alarm["threshold"]) == ("GreaterThanThreshold", 0)
-    assert alarm["alarm_actions"] == ["${var.failure_stepfunction_topic_arn}"]
-    assert alarm["ok_actions"] == ["${var.failure_stepfunction_topic_arn}"]
     outputs = labelled(tree["output"])
-    assert outputs["schedule_dead_letter_alarm_arn"]["value"] == (
-        "${aws_cloudwatch_metric_alarm.schedule_dead_letter.arn}"
-    )
+    assert outputs["schedule_dead_letter_alarm_arn"]["value"] == "${module.schedule.dead_letter_alarm_arn}"
+    assert outputs["dead_letter_queue_arn"]["value"] == "${module.schedule.dead_letter_queue_arn}"
     # CloudWatch may publish to the (KMS-encrypted) failure topic: the alerting module allows it.
     alerting = {}
     for block in parse_dir(MODULES_DIR / "alerting").get("locals", []):
@@ -219,31 +211,18 @@ def test_a_start_the_schedule_could_not_deliver_alerts_failure_stepfunction(
     assert "cloudwatch.amazonaws.com" in topics["failure_stepfunction"]["publishers"]
 
 
-def test_dead_letter_alarm_stays_in_alarm_while_the_undelivered_start_waits(
-    tree: dict[str, list[Any]],
-) -> None:
-    """SQS stops reporting an inactive queue's metrics after about six hours; a message waiting in the
-    dead-letter queue is no activity. Missing data must keep the alarm's state ("ignore"), not turn it
-    back to OK with an OK message ("notBreaching") while the start is still undelivered."""
-    alarm = resource(tree, "aws_cloudwatch_metric_alarm", "schedule_dead_letter")
-    assert alarm["treat_missing_data"] == "ignore"
-    source = (MODULE_DIR / "main.tf").read_text(encoding="utf-8")
-    comment = source[: source.index('resource "aws_cloudwatch_metric_alarm" "schedule_dead_letter"')]
-    comment = comment[comment.rindex("\n\n") :]
-    assert 'treat_missing_data = "ignore"' in comment and "six hours" in comment, (
-        "the comment above the alarm explains why missing data is ignored"
-    )
-
-
 # --------------------------------------------------------------------------- functions and layers
 
 
 def test_both_functions_exist_in_the_repository_with_a_lambda_handler(tree: dict[str, list[Any]]) -> None:
     specs = functions(tree)
     assert set(specs) == {"raw", "bronze"}
-    function = resource(tree, "aws_lambda_function")
-    assert function["for_each"] == "${local.functions}"
-    assert function["handler"] == "lambda_function.lambda_handler"
+    call = module_call(tree, "function")
+    assert call["source"] == "../lambda-function"
+    assert call["for_each"] == "${local.functions}"
+    assert "handler" not in call
+    handler = labelled(parse_dir(LAMBDA_FUNCTION_DIR)["variable"])["handler"]["default"]
+    assert handler == "lambda_function.lambda_handler"
     for spec in specs.values():
         handler = FUNCTIONS_DIR / spec["seed"] / "src" / "lambda_function.py"
         assert handler.is_file(), f"{handler} is what the module zips"
@@ -251,14 +230,15 @@ def test_both_functions_exist_in_the_repository_with_a_lambda_handler(tree: dict
 
 
 def test_function_code_is_zipped_from_src_and_redeploys_when_it_changes(tree: dict[str, list[Any]]) -> None:
-    archive = resource(tree, "archive_file", "function", kind="data")
-    assert archive["for_each"] == "${local.functions}"
-    assert archive["source_dir"] == "${local.functions_dir}/${each.value.seed}/src"
+    assert module_call(tree, "function")["source_dir"] == "${local.functions_dir}/${each.value.seed}/src"
     assert (MODULE_DIR / "../../functions").resolve() == FUNCTIONS_DIR
     assert module_locals(tree)["functions_dir"] == "${path.module}/../../functions"
-    function = resource(tree, "aws_lambda_function")
-    assert function["filename"] == "${data.archive_file.function[each.key].output_path}"
-    assert function["source_code_hash"] == "${data.archive_file.function[each.key].output_base64sha256}"
+    child = parse_dir(LAMBDA_FUNCTION_DIR)
+    archive = resource(child, "archive_file", "this", kind="data")
+    assert archive["source_dir"] == "${var.source_dir}"
+    function = resource(child, "aws_lambda_function")
+    assert function["filename"] == "${data.archive_file.this.output_path}"
+    assert function["source_code_hash"] == "${data.archive_file.this.output_base64sha256}"
 
 
 def test_common_layer_puts_lakehouse_common_on_the_lambda_python_path(tree: dict[str, list[Any]]) -> None:
@@ -272,10 +252,10 @@ def test_common_layer_puts_lakehouse_common_on_the_lambda_python_path(tree: dict
 
 
 def test_both_functions_attach_the_pandas_layer_and_the_common_layer(tree: dict[str, list[Any]]) -> None:
-    function = resource(tree, "aws_lambda_function")
-    assert function["layers"] == ["${local.pandas_layer_arn}", "${aws_lambda_layer_version.common.arn}"]
-    assert function["runtime"] == "${var.lambda_runtime}"
-    assert function["architectures"] == ["${var.lambda_architecture}"]
+    call = module_call(tree, "function")
+    assert call["layers"] == ["${local.pandas_layer_arn}", "${aws_lambda_layer_version.common.arn}"]
+    assert call["runtime"] == "${var.lambda_runtime}"
+    assert call["architecture"] == "${var.lambda_architecture}"
 
 
 def test_pandas_layer_is_looked_up_for_the_functions_runtime_and_architecture(
@@ -372,12 +352,15 @@ def test_endpoints_parameter_is_a_comma_separated_string_list(tree: dict[str, li
 
 
 def test_functions_log_json_to_their_own_log_groups(tree: dict[str, list[Any]]) -> None:
-    function = resource(tree, "aws_lambda_function")
-    logging = blocks_of(function, "logging_config")[0]
+    call = module_call(tree, "function")
+    assert call["name"] == "${local.function_names[each.key]}"
+    assert call["log_retention_days"] == "${var.log_retention_days}"
+    child = parse_dir(LAMBDA_FUNCTION_DIR)
+    logging = blocks_of(resource(child, "aws_lambda_function"), "logging_config")[0]
     assert logging["log_format"] == "JSON"
-    assert logging["log_group"] == "${aws_cloudwatch_log_group.function[each.key].name}"
-    group = resource(tree, "aws_cloudwatch_log_group", "function")
-    assert group["name"] == "/aws/lambda/${local.function_names[each.key]}"
+    assert logging["log_group"] == "${aws_cloudwatch_log_group.this.name}"
+    group = resource(child, "aws_cloudwatch_log_group")
+    assert group["name"] == "/aws/lambda/${var.name}"
     assert group["retention_in_days"] == "${var.log_retention_days}"
 
 
@@ -387,9 +370,11 @@ def test_only_bronze_gets_more_tmp_space_for_its_download_and_parquet_file(
     specs = functions(tree)
     assert specs["bronze"]["ephemeral_storage_size"] == "${var.bronze_function_ephemeral_storage_size}"
     assert specs["raw"]["ephemeral_storage_size"] is None, "raw keeps Lambda's default 512 MB"
-    storage = blocks_of(resource(tree, "aws_lambda_function"), "ephemeral_storage")
+    assert module_call(tree, "function")["ephemeral_storage_size"] == "${each.value.ephemeral_storage_size}"
+    function = resource(parse_dir(LAMBDA_FUNCTION_DIR), "aws_lambda_function")
+    storage = blocks_of(function, "ephemeral_storage")
     assert [block["size"] for block in storage] == ["${ephemeral_storage.value}"]
-    dynamic = resource(tree, "aws_lambda_function")["dynamic"]
+    dynamic = function["dynamic"]
     dynamic = dynamic[0] if isinstance(dynamic, list) else dynamic
     # The dynamic block's for_each, evaluated by real Terraform with each function's spec value.
     for_each = hcl_source(dynamic["ephemeral_storage"]["for_each"])
@@ -398,8 +383,7 @@ def test_only_bronze_gets_more_tmp_space_for_its_download_and_parquet_file(
         tree,
         "{ "
         + ", ".join(
-            f"{k} = {for_each.replace('each.value.ephemeral_storage_size', f'({v})')}"
-            for k, v in values.items()
+            f"{k} = {for_each.replace('var.ephemeral_storage_size', f'({v})')}" for k, v in values.items()
         )
         + " }",
     )
@@ -512,7 +496,7 @@ def test_state_machine_may_invoke_only_the_pipeline_functions_and_publish_only_f
 ) -> None:
     grants = _grants(policy_statements(tree, "state_machine"))
     assert sorted(grants["lambda:InvokeFunction"]) == sorted(
-        f'${{aws_lambda_alias.live["{key}"].arn}}' for key in ("raw", "bronze")
+        f'${{module.function["{key}"].alias_arn}}' for key in ("raw", "bronze")
     ), "the two functions' live aliases only: not $LATEST, not another version"
     assert grants["sns:Publish"] == ["${var.failure_stepfunction_topic_arn}"]
 
@@ -522,13 +506,18 @@ def test_each_function_writes_only_its_own_logs_and_uses_only_the_topic_key(
 ) -> None:
     for key, document in function_policy_documents(tree).items():
         grants = _grants(function_statements(tree, key, document))
-        for action in ("logs:CreateLogStream", "logs:PutLogEvents"):
-            assert grants[action] == [f'${{aws_cloudwatch_log_group.function["{key}"].arn}}:*'], (
-                f"{key} writes only its own log group"
-            )
         for action in ("kms:GenerateDataKey", "kms:Decrypt"):
             assert grants[action] == ["${var.sns_kms_key_arn}"]
-        assert grants["xray:PutTraceSegments"] == ["*"]
+        assert not any(action.startswith(("logs:", "xray:")) for action in grants), (
+            "logs and traces come from modules/lambda-function"
+        )
+    # modules/lambda-function adds the function's own log group and X-Ray to the caller's document.
+    role = resource(parse_dir(LAMBDA_FUNCTION_DIR), "aws_iam_policy_document", "role", kind="data")
+    assert role["source_policy_documents"] == ["${var.policy_json}"]
+    grants = _grants(blocks_of(role, "statement"))
+    for action in ("logs:CreateLogStream", "logs:PutLogEvents"):
+        assert grants[action] == ["${aws_cloudwatch_log_group.this.arn}:*"], "only its own log group"
+    assert grants["xray:PutTraceSegments"] == ["*"]
 
 
 def test_state_machine_comes_from_the_shared_module_with_the_definition_convention(

@@ -1,0 +1,53 @@
+"""The release an existing deployment upgrades from, and its configuration, taken from git.
+
+`BASE_COMMIT` is the one place that says which release the upgrade test starts from: set it to the
+commit of the last release (or of the main branch a refactor is merged onto). Everything else
+(the old tree, its state, what moved) is derived from it.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import tarfile
+from pathlib import Path
+
+from local.terraform import REPO_ROOT
+
+# The configuration main had just before issue 17 (modules/lambda-function,
+# modules/daily-schedule).
+BASE_COMMIT = "d7649f735333ef8ca8f9bbdd6bcda2a07796ac36"
+
+
+class GitHistoryUnavailable(RuntimeError):
+    """The base commit cannot be read from this checkout's git history."""
+
+
+def _git(*args: str) -> subprocess.CompletedProcess[bytes]:
+    try:
+        return subprocess.run(["git", "-C", str(REPO_ROOT), *args], capture_output=True, check=False)
+    except FileNotFoundError as error:
+        raise GitHistoryUnavailable(
+            f"git is not installed: the upgrade test reads the base release {BASE_COMMIT} from git history"
+        ) from error
+
+
+def export_tree(destination: Path, commit: str = BASE_COMMIT) -> Path:
+    """The files of `commit` (as `git archive` gives them) under destination, which is returned."""
+    found = _git("cat-file", "-e", f"{commit}^{{commit}}")
+    if found.returncode != 0:
+        raise GitHistoryUnavailable(
+            f"commit {commit} (tests/upgrade/base.py BASE_COMMIT) is not in the git history of {REPO_ROOT}"
+            f" ({found.stderr.decode(errors='replace').strip() or 'not a git checkout'}): the upgrade test "
+            "needs the configuration of the release being upgraded from. In a shallow clone run "
+            "`git fetch --unshallow`; after a rebase or merge set BASE_COMMIT to the release's commit."
+        )
+    archive = _git("archive", "--format=tar", commit)
+    if archive.returncode != 0:
+        raise GitHistoryUnavailable(
+            f"git archive {commit} failed: {archive.stderr.decode(errors='replace').strip()}"
+        )
+    destination.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(destination, filter="data")
+    return destination
