@@ -44,13 +44,17 @@ def test_readme_says_how_to_rerun_one_day_with_the_schedules_input_on_the_alias(
     assert options["--state-machine-arn"] == "$(terraform output -raw pipeline_state_machine_alias_arn)"
     assert "alias" in root_outputs["pipeline_state_machine_alias_arn"]["value"], "the live alias, not $LATEST"
     assert options["--name"], "executions are named (the replay and the audit's run id use the name)"
-    schedule = next(
+    # The pipeline's schedule is built by modules/daily-schedule, which sends the caller's `input`.
+    schedule_call = labelled(parse_dir(REPO_ROOT / "modules" / "pipeline")["module"])["schedule"]
+    assert schedule_call["source"] == "../daily-schedule"
+    assert re.sub(r"\s", "", schedule_call["input"]) == '${jsonencode({trigger="schedule"})}'
+    [schedule] = [
         body
-        for kind, name, body in resources(parse_dir(REPO_ROOT / "modules" / "pipeline"))
+        for kind, name, body in resources(parse_dir(REPO_ROOT / "modules" / "daily-schedule"))
         if kind == "aws_scheduler_schedule"
-    )
+    ]
     target = schedule["target"][0] if isinstance(schedule["target"], list) else schedule["target"]
-    assert re.sub(r"\s", "", target["input"]) == '${jsonencode({trigger="schedule"})}'
+    assert re.sub(r"\s", "", target["input"]) == "${var.input}"
     assert json.loads(options["--input"]) == {"trigger": "schedule"}, "the schedule's own input"
 
 
