@@ -30,6 +30,8 @@ One place for every adaptation of moto the project relies on, shared by the test
   script's error as ``ErrorMessage``. Sync tasks poll every 0.05 s instead of 0.5 s.
 - A Choice rule's ``Variable`` (``IsPresent`` on an absent path) is evaluated without moto's
   ERROR log of the missing path: the rule expects it, and a good run logs nothing at ERROR level.
+- SQS reads a clock tests can move forward (``advance_sqs_clock``): a received message becomes
+  visible again after its visibility timeout without the test sleeping through it.
 - On exit, executions still RUNNING are stopped so their threads do not outlive the emulator.
 """
 
@@ -128,6 +130,13 @@ class Emulator:
     # transfer threads and thread pools count as the handler's; nothing else is attributed (the test's
     # own calls, the interpreter's threads of other states and executions).
     _thread_principals: dict[int, tuple[str, str]] = field(default_factory=dict)
+    # Seconds added to the clock SQS reads (visibility timeouts, delays): `advance_sqs_clock`.
+    sqs_clock_offset: float = 0.0
+
+    def advance_sqs_clock(self, seconds: float) -> None:
+        """Let `seconds` pass for SQS (a received message becomes visible again once its visibility
+        timeout has passed) without sleeping."""
+        self.sqs_clock_offset += seconds
 
     def register_handler(self, function_name: str, handler: Handler) -> None:
         """Run `handler(event, context)` whenever Lambda function `function_name` is invoked."""
@@ -654,8 +663,11 @@ def aws_emulator(region: str = DEFAULT_REGION, time_scale: float = 0.0) -> Itera
     """Start moto with Step Functions execution and in-process Lambda; yield the Emulator."""
     from botocore.client import BaseClient
     from moto.awslambda_simple.models import LambdaSimpleBackend
+    from moto.core.utils import unix_time as moto_unix_time
+    from moto.core.utils import unix_time_millis as moto_unix_time_millis
     from moto.glue.models import FakeJob, FakeJobRun
     from moto.moto_api import state_manager
+    from moto.sqs import models as sqs_models
     from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
     from moto.stepfunctions.parser.asl.component.state.choice.comparison import variable as choice_variable
     from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import (
@@ -760,6 +772,12 @@ def aws_emulator(region: str = DEFAULT_REGION, time_scale: float = 0.0) -> Itera
             value = choice_variable.NoSuchVariable(f"{sampler.literal_value}, {error}")
         env.stack.append(value)
 
+    def sqs_unix_time(*args: Any) -> float:
+        return moto_unix_time(*args) + emulator.sqs_clock_offset
+
+    def sqs_unix_time_millis(*args: Any) -> float:
+        return moto_unix_time_millis(*args) + emulator.sqs_clock_offset * 1000
+
     retry_time = types.SimpleNamespace(sleep=emulator._sleep_retry, time=time.time, monotonic=time.monotonic)
     error_names = {**state_task_service_aws_sdk._SERVICE_ERROR_NAMES, **AWS_SERVICE_ERROR_NAMES}
 
@@ -781,6 +799,8 @@ def aws_emulator(region: str = DEFAULT_REGION, time_scale: float = 0.0) -> Itera
             )
         )
         stack.enter_context(mock.patch.object(WaitFunction, "_wait_interval", wait_interval))
+        stack.enter_context(mock.patch.object(sqs_models, "unix_time", sqs_unix_time))
+        stack.enter_context(mock.patch.object(sqs_models, "unix_time_millis", sqs_unix_time_millis))
         stack.enter_context(mock.patch.object(choice_variable.Variable, "_eval_body", choice_variable_body))
         stack.enter_context(mock.patch.object(retrier_decl, "time", retry_time))
         stack.enter_context(mock.patch.dict(state_task_service_aws_sdk._SERVICE_ERROR_NAMES, error_names))

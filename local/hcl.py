@@ -10,6 +10,7 @@ blocks (and object values) as lists of dicts.
 
 from __future__ import annotations
 
+import copy
 import re
 import textwrap
 from pathlib import Path
@@ -60,10 +61,17 @@ def _normalise(value: Any, wrapped: bool) -> Any:
     return value
 
 
+# Parsed documents by text: parsing is slow (about 0.1 s a file), and the emulator reads the same
+# modules for every deployment. Callers get their own copy, so changing it changes nothing here.
+_PARSED: dict[str, dict[str, Any]] = {}
+
+
 def parse_hcl(text: str) -> dict[str, Any]:
     """Top-level blocks of an HCL document in one shape (see the module docstring)."""
-    tree = hcl2.loads(text)
-    return _normalise(tree, wrapped=not _is_modern(tree))
+    if text not in _PARSED:
+        tree = hcl2.loads(text)
+        _PARSED[text] = _normalise(tree, wrapped=not _is_modern(tree))
+    return copy.deepcopy(_PARSED[text])
 
 
 def parse_file(path: Path) -> dict[str, Any]:

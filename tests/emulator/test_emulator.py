@@ -339,3 +339,18 @@ def test_is_present_choice_on_a_missing_path_logs_nothing_at_error_level(
     assert (present["status"], json.loads(present["output"])) == ("SUCCEEDED", {"branch": "some"})
     errors = [record.getMessage() for record in caplog.records if record.levelname in ("ERROR", "CRITICAL")]
     assert errors == []
+
+
+def test_a_received_message_is_visible_again_once_the_sqs_clock_passes_its_visibility_timeout(
+    emulator: Emulator,
+) -> None:
+    sqs = emulator.client("sqs")
+    queue = sqs.create_queue(QueueName="emulator-clock", Attributes={"VisibilityTimeout": "30"})["QueueUrl"]
+    sqs.send_message(QueueUrl=queue, MessageBody="kept")
+    assert len(sqs.receive_message(QueueUrl=queue).get("Messages", [])) == 1
+
+    emulator.advance_sqs_clock(29)
+    assert sqs.receive_message(QueueUrl=queue).get("Messages", []) == [], "still in flight"
+    emulator.advance_sqs_clock(2)
+    [message] = sqs.receive_message(QueueUrl=queue, AttributeNames=["ApproximateReceiveCount"])["Messages"]
+    assert (message["Body"], message["Attributes"]["ApproximateReceiveCount"]) == ("kept", "2")

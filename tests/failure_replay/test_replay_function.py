@@ -6,7 +6,6 @@ them, and the real handler loaded as Lambda loads it."""
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -376,7 +375,7 @@ def test_a_service_error_leaves_the_message_for_the_next_run_until_the_redrive_d
     assert set(setup.executions(setup.pipeline_arn)) == {failed["name"]}, "nothing was replayed"
 
     for _ in range(3):
-        time.sleep(1.1)
+        setup.emulator.advance_sqs_clock(1.1)
         setup.run_handler()
 
     assert failing.failures == 3, "received and retried maxReceiveCount times, then dead-lettered"

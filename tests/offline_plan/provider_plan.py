@@ -36,7 +36,7 @@ from tf.gen import tfplugin_pb2 as pb
 
 from tests.offline_plan.policy_document import render_policy_document
 from tests.offline_plan.resolved import computed_values, data_source_values
-from tests.offline_validate.provider import SchemaOnlyProvider, provider_schema_response
+from tests.offline_validate.provider import SchemaOnlyProvider, cached_schema_response
 
 SETTINGS_FILE = "offline_plan.json"
 UNKNOWN = msgpack.ExtType(0, b"\x00")
@@ -120,8 +120,8 @@ def exit_with_parent(stop: futures.Future) -> None:
 
 
 class PlanningProvider(SchemaOnlyProvider):
-    def __init__(self, schema: dict[str, Any], stop: futures.Future) -> None:
-        super().__init__(schema, stop)
+    def __init__(self, schema: dict[str, Any], stop: futures.Future, source: str) -> None:
+        super().__init__(schema, stop, source)
         # Terraform starts providers in the configuration's directory: the plan's settings are there.
         settings_file = Path(os.getcwd()) / SETTINGS_FILE
         settings = json.loads(settings_file.read_text(encoding="utf-8")) if settings_file.exists() else {}
@@ -131,7 +131,7 @@ class PlanningProvider(SchemaOnlyProvider):
 
     def GetProviderSchema(self, request, context):  # noqa: N802
         if self._response is None:
-            self._response = provider_schema_response(self._schema, typed_data_source_blocks=True)
+            self._response = cached_schema_response(self._source, self._schema, typed_data_source_blocks=True)
         return self._response
 
     def ConfigureProvider(self, request, context):  # noqa: N802

@@ -11,6 +11,7 @@ some moved blocks and renames a function shows the check failing.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -39,12 +40,23 @@ def base_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
         pytest.fail(str(error))
 
 
-@pytest.fixture(scope="module", params=sorted(INPUTS))
-def upgrade(
-    request: pytest.FixtureRequest, base_tree: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Upgrade:
-    inputs = INPUTS[request.param]
-    return plan_upgrade(base_tree, REPO_ROOT, inputs, tmp_path_factory.mktemp(inputs.label), inputs.label)
+@pytest.fixture(scope="module")
+def upgrades(base_tree: Path, tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Upgrade]:
+    """The upgrade for a set of INPUTS, applied and planned once for the module's tests."""
+    made: dict[str, Upgrade] = {}
+
+    def upgrade_for(label: str) -> Upgrade:
+        if label not in made:
+            inputs = INPUTS[label]
+            made[label] = plan_upgrade(base_tree, REPO_ROOT, inputs, tmp_path_factory.mktemp(label), label)
+        return made[label]
+
+    return upgrade_for
+
+
+@pytest.fixture(params=sorted(INPUTS))
+def upgrade(request: pytest.FixtureRequest, upgrades: Callable[[str], Upgrade]) -> Upgrade:
+    return upgrades(request.param)
 
 
 def test_the_upgrade_creates_destroys_and_replaces_nothing(upgrade: Upgrade) -> None:
@@ -66,13 +78,13 @@ def test_the_moved_blocks_are_used(upgrade: Upgrade) -> None:
 
 
 def test_a_refactor_without_its_moved_blocks_fails_the_check(
-    base_tree: Path, tmp_path_factory: pytest.TempPathFactory
+    base_tree: Path, upgrades: Callable[[str], Upgrade], tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """Test of the test: drop the failure-replay moves and rename the raw function in a copy."""
     workdir = tmp_path_factory.mktemp("upgrade-broken")
-    inputs = INPUTS["defaults"]
-    upgrade = plan_upgrade(base_tree, base_tree, inputs, workdir, "noop")
-    assert not upgrade.problems() and not upgrade.moved, "the base release against itself changes nothing"
+    upgrade = upgrades("defaults")  # the base release applied with the default inputs
+    unchanged = replan(upgrade, base_tree, workdir, "noop")
+    assert not unchanged.problems() and not unchanged.moved, "the base release against itself changes nothing"
 
     broken = workdir / "broken-tree"
     for name in ("modules", "functions", "statemachine", "jobs"):
