@@ -1,9 +1,11 @@
 """A local SparkSession for the silver job outside Glue (tests, the emulator, benchmarks).
 
 ``session()`` returns the process's session, creating it on first use with a supported Java
-(see :mod:`local.java`). ``small_data=True`` (the test suite) turns Spark's code generation
-off: for tables of a few rows compiling generated code costs more than it saves (about 2x
-faster here); the job's logic is the same either way, and benchmarks keep the defaults.
+(see :mod:`local.java`). ``small_data=True`` (the test suite, the emulator) turns Spark's code
+generation off and keeps the JVM to its quick first-tier compiler with the serial collector: for
+tables of a few rows compiling generated code, and optimising the JVM's own, cost more than they
+save (together about 2x faster here); the job's logic is the same either way, and benchmarks keep
+the defaults.
 
 What the JVM prints (Spark's start-up lines such as ``Setting default log level``, log4j's
 warnings, the Python workers' stderr) goes to the ``spark`` logger, one record per line, rather
