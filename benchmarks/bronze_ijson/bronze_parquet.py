@@ -2,9 +2,12 @@
 rewritten on ijson's yajl2 C backend, kept for ``make bench`` only (issue 17 item 3).
 
 The function keeps its hand-written scanner (functions/data_wordpressapi_bronze/src/bronze_parquet.py):
-measured side by side, this version is slower on one core (README, "Performance"). It has the same
-public functions, worker protocol and output (the bench checks that the Parquet files are equal),
-so the bench can run the handler with it (``BENCH_BRONZE_MODULE_DIR``).
+measured side by side, this version is slower on one core (README, "Performance"). Only the
+scanning and the shape are its own: column names, types, the bad-input error, the worker pool and
+the Parquet writing are the function's code (imported, or run in this module's namespace: see
+"parallel conversion"), so the bench compares the scanners and nothing else. It has the same public
+functions, worker protocol and output (the bench checks that the Parquet files are equal), so the
+bench can run the handler with it (``BENCH_BRONZE_MODULE_DIR``).
 
 The lakehouse's rules (this screen); the JSON scanning is ijson's (yajl2 C backend):
 
@@ -30,32 +33,62 @@ A large file is split between worker processes (parsing holds the GIL), see :cla
 
 from __future__ import annotations
 
-import gc
-import json
-import os
-import re
-import subprocess
-import sys
-import tempfile
+# noqa F401: used by the function's code this module runs at its end (exec).
+import gc  # noqa: F401
+import importlib.util
+import json  # noqa: F401
+import os  # noqa: F401
+import re  # noqa: F401
+import subprocess  # noqa: F401
+import sys  # noqa: F401
+import tempfile  # noqa: F401
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, suppress  # noqa: F401
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime  # noqa: F401
 from itertools import chain
 from json.encoder import c_encode_basestring, c_make_encoder
 from operator import itemgetter
+from pathlib import Path
 from typing import Any, BinaryIO
 
 import ijson
 import pyarrow as pa
-import pyarrow.parquet as pq
+import pyarrow.parquet as pq  # noqa: F401
+
+
+def _load_function_module(path: Path) -> Any:
+    """The function's bronze_parquet.py, as a module of another name (this one is also bronze_parquet)."""
+    spec = importlib.util.spec_from_file_location("bronze_parquet_of_the_function", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while it loads
+    spec.loader.exec_module(module)
+    return module
+
 
 BATCH_CHARACTERS = 16 * 1024 * 1024  # raw JSON per batch / row group (~16 MB)
 READ_BYTES = 64 * 1024  # what ijson reads at a time
-INGESTED_AT = "_ingested_at"
-SOURCE_KEY = "_source_key"
 
 # --------------------------------------------------------------------------- rules
+#
+# Rule 2's names (column_names), the Arrow and Athena types of each kind, which kinds a batch may
+# be cast between (compatible) and the error of bad input are the function's own.
+
+_FUNCTION_PATH = (
+    Path(__file__).resolve().parents[2]
+    / "functions"
+    / "data_wordpressapi_bronze"
+    / "src"
+    / "bronze_parquet.py"
+)
+_function = _load_function_module(_FUNCTION_PATH)
+INGESTED_AT, SOURCE_KEY = _function.INGESTED_AT, _function.SOURCE_KEY
+ARROW_TYPES = _ARROW_TYPES = _function._ARROW_TYPES
+ATHENA_TYPES = _function.ATHENA_TYPES
+MalformedJson = _function.MalformedJson
+column_names = _function.column_names
+compatible = _function.compatible
 
 JSON_TYPES = {type(None): "null", bool: "bool", int: "int", float: "float", str: "string", list: "list"}
 JSON_TYPES[dict] = "object"
@@ -69,16 +102,6 @@ STORED_AS = {
     frozenset({"int", "float"}): "double",
     frozenset({"object"}): "flatten",  # "json" when no object at the path has a key
 }
-ARROW_TYPES = {
-    "string": pa.string(),
-    "json": pa.string(),
-    "null": pa.string(),
-    "int": pa.int64(),
-    "double": pa.float64(),
-    "bool": pa.bool_(),
-}
-ATHENA_TYPES = {pa.string(): "string", pa.int64(): "bigint", pa.float64(): "double", pa.bool_(): "boolean"}
-_NOT_COLUMN_CHARACTER = re.compile(r"[^a-z0-9_]")
 # The C encoder json.dumps uses, made once (json.dumps builds one per call): compact, unicode kept.
 _encode = c_make_encoder(None, None, c_encode_basestring, None, ":", ",", False, False, True)
 
@@ -89,35 +112,9 @@ def stored_as(seen: set[str], has_children: bool) -> str:
     return "json" if kind == "flatten" and not has_children else kind
 
 
-def compatible(old: str, new: str) -> bool:
-    """Whether a batch converted as ``old`` can be cast to ``new`` without re-reading it."""
-    return old == new or old == "null" or (old == "int" and new == "double")
-
-
-def column_names(
-    paths: list[tuple[str, ...]], reserved: tuple[str, ...] = (INGESTED_AT, SOURCE_KEY)
-) -> dict[tuple[str, ...], str]:
-    """Athena-safe names (rule 2): lower case, other characters ``_``, parts joined by ``_``."""
-    used = set(reserved)
-    names = {}
-    for path in paths:
-        base = "_".join(_NOT_COLUMN_CHARACTER.sub("_", part.lower()) for part in path) or "_"
-        name, number = base, 1
-        while name in used:
-            number += 1
-            name = f"{base}_{number}"
-        used.add(name)
-        names[path] = name
-    return names
-
-
 def json_text(values: list[Any]) -> list[str | None]:
     """Compact JSON, unicode kept readable (rule 3's text columns)."""
     return [None if value is None else "".join(_encode(value, 0)) for value in values]
-
-
-class MalformedJson(ValueError):
-    """The raw object is not a JSON document (the message says where)."""
 
 
 # --------------------------------------------------------------------------- scanning (ijson)
@@ -357,99 +354,25 @@ class ParquetResult:
 
 # --------------------------------------------------------------------------- parallel conversion
 #
-# Parsing and Arrow conversion hold the GIL, so a large file is split across processes. Record
-# boundaries are found by pattern: "},{" followed by the first record's opening key (WordPress
-# records all start with {"id":). The pattern cannot occur inside a JSON string (its quote would
-# be escaped), so a wrong guess can only land inside a nested object, which leaves the region
-# before it with unclosed brackets: that worker fails to parse, and the file is converted
-# sequentially instead. Shapes are merged in file order, so columns come out in the same order
-# as a sequential run.
+# The parallel conversion, the worker processes and the Parquet writing are the function's own, to
+# the letter: its source from this marker on runs in this module's namespace (below), so that it
+# calls this module's scanner and shape, and the bench compares the scanners and nothing else. Only
+# the workers' shape messages differ (this Node keeps type names, the function's bit masks).
 
-PARALLEL_MIN_BYTES = 32 * 1024 * 1024
-_SPLIT_WINDOW = 4 * 1024 * 1024
+_FUNCTION_SOURCE = _FUNCTION_PATH.read_text(encoding="utf-8")
 
 
-LAMBDA_MB_PER_VCPU = 1769  # Lambda allocates CPU in proportion to memory: 1 vCPU at 1,769 MB
+def _function_part(start: str, end: str | None = None) -> Any:
+    """The function module's source from the line ``start`` to before ``end``, compiled (line
+    numbers in tracebacks are the function module's)."""
+    first = _FUNCTION_SOURCE.index("\n" + start) + 1
+    last = _FUNCTION_SOURCE.index("\n" + end) + 1 if end else len(_FUNCTION_SOURCE)
+    padding = "\n" * _FUNCTION_SOURCE.count("\n", 0, first)
+    return compile(padding + _FUNCTION_SOURCE[first:last], str(_FUNCTION_PATH), "exec")
 
 
-def default_workers() -> int:
-    """Processes for one file: ``BRONZE_WORKERS``, else the CPUs available, at most 4.
-
-    On Lambda every size sees 2 CPUs, but the CPU time it gets grows with memory (a full vCPU
-    per 1,769 MB), so the CPUs are capped at ``AWS_LAMBDA_FUNCTION_MEMORY_SIZE / 1769``: a
-    worker that would only share one vCPU costs memory and gains nothing.
-    """
-    configured = os.environ.get("BRONZE_WORKERS", "").strip()
-    if configured:
-        return max(1, int(configured))
-    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    memory = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "").strip()
-    if memory.isdigit():
-        available = min(available, int(memory) // LAMBDA_MB_PER_VCPU)
-    return max(1, min(4, available))
-
-
-def find_splits(path: str, size: int, parts: int) -> list[int] | None:
-    """Byte offsets of record starts near ``size * k / parts``, or None if none are found."""
-    with open(path, "rb") as source:
-        head = source.read(256)
-        first = re.match(rb'\s*\[\s*(\{\s*"[^"\\]{1,64}"\s*:)', head)
-        if first is None:
-            return None
-        pattern = re.compile(rb"\}\s*,\s*" + re.escape(first.group(1)))
-        offsets = []
-        for part in range(1, parts):
-            target = size * part // parts
-            source.seek(target)
-            match = pattern.search(source.read(_SPLIT_WINDOW))
-            if match is None:
-                return None
-            offset = target + match.end() - len(first.group(1))
-            if offsets and offset <= offsets[-1]:
-                return None
-            offsets.append(offset)
-    return offsets
-
-
-class _Region:
-    """Bytes ``[start, end)`` of the file, read in chunks, as a JSON array of whole records:
-    ``[`` before a region that starts mid-file, the ``,`` that ends a region cut before a record
-    replaced by ``]``. Streaming keeps a worker's memory to one batch, not its whole region."""
-
-    _TAIL = 4096
-
-    def __init__(self, path: str, start: int, end: int | None) -> None:
-        self._source = open(path, "rb")  # noqa: SIM115 - closed by close()
-        self._source.seek(start)
-        self._left = (os.path.getsize(path) if end is None else end) - start
-        self._head = b"[" if start > 0 else b""
-        self._cut = end is not None
-
-    def read(self, size: int) -> bytes:
-        if self._head:
-            head, self._head = self._head, b""
-            return head
-        if self._left <= 0:
-            return b""
-        if not self._cut or self._left > self._TAIL:
-            keep = self._TAIL if self._cut else 0
-            data = self._source.read(min(size, self._left - keep))
-            self._left -= len(data)
-            return data
-        tail = self._source.read(self._left).rstrip()
-        self._left = 0
-        if not tail.endswith(b","):
-            raise MalformedJson("region does not end between records")
-        return tail[:-1] + b"]"
-
-    def close(self) -> None:
-        self._source.close()
-
-    def __enter__(self) -> _Region:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+_PARALLEL_CONVERSION = "# " + "-" * 75 + " parallel conversion"
+exec(_function_part(_PARALLEL_CONVERSION, "def _shape_to_json"))  # splits, regions, worker count
 
 
 def _shape_to_json(children: dict[str, Node]) -> list[Any]:
@@ -466,270 +389,6 @@ def _shape_from_json(items: list[Any], into: dict[str, Node]) -> None:
         _shape_from_json(children, node.children)
 
 
-def convert_region(
-    path: str, start: int, end: int | None, out_prefix: str, batch_characters: int
-) -> dict[str, Any]:
-    """Worker: convert one region; batches go to Arrow IPC files, the shape is returned."""
-    root: dict[str, Node] = {}
-    batches = []
-    rows = 0
-    with _Region(path, start, end) as region:
-        for number, records in enumerate(iter_batches(region, batch_characters=batch_characters)):  # type: ignore[arg-type]
-            observe_batch(root, records)
-            table, kinds = batch_table(root, len(records))
-            batch_path = f"{out_prefix}-{number}.arrow"
-            with pa.OSFile(batch_path, "wb") as sink, pa.ipc.new_file(sink, table.schema) as writer:
-                writer.write_table(table)
-            batches.append({"path": batch_path, "kinds": [[list(p), k] for p, k in kinds.items()]})
-            rows += len(records)
-    return {"shape": _shape_to_json(root), "batches": batches, "rows": rows}
-
-
-class WorkerPool:
-    """Worker processes for :func:`convert_parallel`, started before they are needed.
-
-    A worker spends 0.2-0.4 s starting Python and importing pyarrow. Regions are split evenly,
-    so that start-up would delay the whole conversion; started while the raw object downloads
-    (see :func:`prepared_workers`), it costs nothing on the critical path. Each worker then waits
-    for one job, a JSON line on its stdin. :meth:`close` always reaps every process: idle workers
-    are told to exit (stdin closed), busy ones (an error interrupted the conversion) are killed.
-    """
-
-    def __init__(self, count: int = 0) -> None:
-        self._processes: list[subprocess.Popen[bytes]] = []
-        self._idle: list[subprocess.Popen[bytes]] = []
-        try:
-            for _ in range(count):
-                self._idle.append(self._start())
-        except BaseException:
-            self.close()
-            raise
-
-    def _start(self) -> subprocess.Popen[bytes]:
-        command = [sys.executable, os.path.abspath(__file__)]
-        process = subprocess.Popen(  # noqa: S603 - our own script
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-        )
-        self._processes.append(process)
-        return process
-
-    def take(self, count: int) -> list[subprocess.Popen[bytes]]:
-        """``count`` workers: the prepared ones first, more started if the pool has too few."""
-        taken, self._idle = self._idle[:count], self._idle[count:]
-        return taken + [self._start() for _ in range(count - len(taken))]
-
-    def close(self) -> None:
-        for process in self._processes:
-            if process.poll() is None and process not in self._idle:
-                process.kill()
-            for stream in (process.stdin, process.stdout, process.stderr):
-                if stream is not None:
-                    with suppress(BrokenPipeError):
-                        stream.close()  # an idle worker reads end of file and exits
-        for process in self._processes:
-            process.wait()
-        self._processes, self._idle = [], []
-
-    def __enter__(self) -> WorkerPool:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-
-def parallel_workers(size: int, workers: int) -> int:
-    """Worker processes :func:`convert_file` uses for a file of ``size`` bytes (the main process
-    converts one region itself)."""
-    return workers - 1 if workers > 1 and size >= PARALLEL_MIN_BYTES else 0
-
-
-def prepared_workers(size: int, workers: int) -> WorkerPool:
-    """The workers a raw object of ``size`` bytes will need, started now (before its download)."""
-    return WorkerPool(parallel_workers(size, workers))
-
-
-def convert_parallel(
-    path: str, splits: list[int], workdir: str, batch_characters: int, pool: WorkerPool | None = None
-) -> Converted | None:
-    """Convert regions in worker processes (``pool``'s prepared ones when given); None when a
-    worker fails (the caller goes sequential)."""
-    with WorkerPool() as started_here:  # no pool prepared: workers start now, and are reaped here
-        return _convert_parallel(path, splits, workdir, batch_characters, pool or started_here)
-
-
-def _send_job(process: subprocess.Popen[bytes], job: dict[str, Any]) -> bool:
-    """Hand a worker its job; False if it is gone (it failed to start)."""
-    try:
-        process.stdin.write(json.dumps(job).encode() + b"\n")  # type: ignore[union-attr]
-        process.stdin.flush()  # type: ignore[union-attr]
-    except (BrokenPipeError, ValueError):
-        return False
-    return True
-
-
-def _convert_parallel(
-    path: str, splits: list[int], workdir: str, batch_characters: int, pool: WorkerPool
-) -> Converted | None:
-    bounds = list(zip([0, *splits], [*splits, None], strict=True))
-    processes = pool.take(len(bounds) - 1)
-    sent = [
-        _send_job(
-            process,
-            {
-                "path": path,
-                "start": start,
-                "end": end,
-                "prefix": os.path.join(workdir, f"part{number}"),
-                "batch_characters": batch_characters,
-            },
-        )
-        for number, (process, (start, end)) in enumerate(zip(processes, bounds[1:], strict=True), start=1)
-    ]
-    try:  # this process converts the first region meanwhile
-        first: dict[str, Any] | None = convert_region(
-            path, 0, bounds[0][1], os.path.join(workdir, "part0"), batch_characters
-        )
-    except MalformedJson:
-        first = None
-    outputs = [process.communicate()[0] for process in processes]  # closes stdin: no second job
-    if first is None or not all(sent) or any(process.returncode != 0 for process in processes):
-        return None
-    results = [first, *(json.loads(stdout) for stdout in outputs)]
-    root: dict[str, Node] = {}
-    batches: list[tuple[pa.Table, list[tuple[str, ...]]]] = []
-    used_kinds: list[dict[tuple[str, ...], str]] = []
-    rows = 0
-    for result in results:
-        _shape_from_json(result["shape"], root)
-        rows += result["rows"]
-        for batch in result["batches"]:
-            kinds = {tuple(p): k for p, k in batch["kinds"]}
-            table = pa.ipc.open_file(pa.memory_map(batch["path"])).read_all()
-            batches.append((table, list(kinds)))
-            used_kinds.append(kinds)
-    final = {p: node.kind for p, node in leaves(root)}
-    for kinds in used_kinds:
-        if any(
-            kind != "null" and (p not in final or not compatible(kind, final[p])) for p, kind in kinds.items()
-        ):
-            return None  # regions disagree on how a path is encoded: convert again with the full shape
-    return Converted(batches, final, rows, passes=1, processes=len(results))
-
-
-def convert_file(
-    path: str,
-    *,
-    workers: int,
-    workdir: str,
-    batch_characters: int = BATCH_CHARACTERS,
-    pool: WorkerPool | None = None,
-) -> Converted:
-    """Convert a local raw JSON file, in ``workers`` processes when it is large enough."""
-    size = os.path.getsize(path)
-    if parallel_workers(size, workers):
-        splits = find_splits(path, size, workers)
-        if splits:
-            converted = convert_parallel(path, splits, workdir, batch_characters, pool)
-            if converted is not None:
-                return converted
-    return convert(lambda: open(path, "rb"), batch_characters=batch_characters)
-
-
-@contextmanager
-def without_cycle_collection() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while converting.
-
-    Parsing creates millions of dicts and lists; each allocation burst triggers a collection
-    that walks every live container, which costs more than the parsing itself (json.loads of
-    100 MB: 1.24 s with collections, 0.49 s without). Parsed JSON holds no reference cycles,
-    so reference counting frees everything anyway; the previous state is restored after.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def write_parquet(
-    path: str,
-    destination: str,
-    *,
-    source_key: str,
-    ingested_at: datetime,
-    workers: int = 1,
-    batch_characters: int = BATCH_CHARACTERS,
-    pool: WorkerPool | None = None,
-) -> ParquetResult:
-    """Convert the raw JSON file at ``path`` into a Parquet file at ``destination`` (local paths);
-    ``pool``: workers prepared by :func:`prepared_workers` (else they are started when needed)."""
-    with (
-        tempfile.TemporaryDirectory(dir=os.path.dirname(destination) or None) as workdir,
-        without_cycle_collection(),
-    ):
-        converted = convert_file(
-            path, workers=workers, workdir=workdir, batch_characters=batch_characters, pool=pool
-        )
-        return _write(converted, destination, source_key=source_key, ingested_at=ingested_at)
-
-
-def _write(
-    converted: Converted, destination: str, *, source_key: str, ingested_at: datetime
-) -> ParquetResult:
-    paths = list(converted.kinds)
-    names = column_names(paths)
-    fields = [pa.field(names[path], ARROW_TYPES[converted.kinds[path]]) for path in paths]
-    timestamp_type = pa.timestamp("ms", tz="UTC")
-    schema = pa.schema([*fields, pa.field(INGESTED_AT, timestamp_type), pa.field(SOURCE_KEY, pa.string())])
-    ingested = pa.scalar(ingested_at, type=timestamp_type)
-    source = pa.scalar(source_key, type=pa.string())
-    with pq.ParquetWriter(destination, schema, compression="snappy") as writer:
-        if not converted.batches:
-            writer.write_table(schema.empty_table())
-        while converted.batches:
-            table, used = converted.batches.pop(0)  # release each batch once written
-            position = {path: str(number) for number, path in enumerate(used)}
-            arrays = []
-            for path, arrow_field in zip(paths, fields, strict=True):
-                if path in position:
-                    arrays.append(table.column(position[path]).cast(arrow_field.type))
-                else:
-                    arrays.append(pa.nulls(table.num_rows, arrow_field.type))
-            arrays.append(pa.repeat(ingested, table.num_rows))
-            arrays.append(pa.repeat(source, table.num_rows))
-            writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
-    columns = {arrow_field.name: ATHENA_TYPES.get(arrow_field.type, "timestamp") for arrow_field in schema}
-    return ParquetResult(
-        rows=converted.rows, columns=columns, passes=converted.passes, processes=converted.processes
-    )
-
-
-class _WithoutPandas:
-    """Import hook for worker processes: pyarrow imports pandas on its first ``pa.array`` call just
-    to check whether the input is a pandas object (~0.4 s of a worker's start); without pandas it
-    skips that check. A worker only needs pyarrow; were pandas ever required, the worker would
-    fail and the file would be converted sequentially."""
-
-    @staticmethod
-    def find_spec(name: str, path: object = None, target: object = None) -> None:
-        if name == "pandas" or name.startswith("pandas."):
-            raise ImportError("pandas is not loaded in bronze worker processes")
-
-
-if __name__ == "__main__":  # worker process of WorkerPool: pyarrow is imported, now wait for a job
-    sys.meta_path.insert(0, _WithoutPandas)  # type: ignore[arg-type]
-    gc.disable()  # see without_cycle_collection
-    _line = sys.stdin.readline()
-    if not _line:  # stdin closed without a job: the worker was not needed
-        sys.exit(0)
-    _job = json.loads(_line)
-    try:
-        _result = convert_region(
-            _job["path"], _job["start"], _job["end"], _job["prefix"], _job["batch_characters"]
-        )
-    except MalformedJson as _error:
-        sys.stderr.write(str(_error))
-        sys.exit(1)
-    sys.stdout.write(json.dumps(_result))
+# Regions, the worker pool, merging, writing, and the worker's main (run as a script, this module
+# is the worker: its scanner converts the region).
+exec(_function_part("def convert_region"))
