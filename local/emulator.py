@@ -30,6 +30,11 @@ One place for every adaptation of moto the project relies on, shared by the test
   script's error as ``ErrorMessage``. Sync tasks poll every 0.05 s instead of 0.5 s.
 - A Choice rule's ``Variable`` (``IsPresent`` on an absent path) is evaluated without moto's
   ERROR log of the missing path: the rule expects it, and a good run logs nothing at ERROR level.
+- A job run's script can be followed by the test's own code (``job_run_hooks``): each hook is
+  called with the run's record after its script succeeded and before the run reports SUCCEEDED, so
+  a test can change what the workflow finds next (a deleted audit table or result object) without
+  racing the ``.sync`` poll. Such code run inside a handler acts as the test (``as_test``): its
+  calls are not recorded as the function's (tests/iam checks those against the role's policy).
 - SQS reads a clock tests can move forward (``advance_sqs_clock``): a received message becomes
   visible again after its visibility timeout without the test sleeping through it.
 - On exit, executions still RUNNING are stopped so their threads do not outlive the emulator.
@@ -124,6 +129,8 @@ class Emulator:
     calls: list[RecordedCall] = field(default_factory=list)
     _env_lock: threading.Lock = field(default_factory=threading.Lock)
     job_runs: list[dict[str, Any]] = field(default_factory=list)
+    # Called with a job run's record once its script has succeeded, before the run reports SUCCEEDED.
+    job_run_hooks: list[Callable[[dict[str, Any]], None]] = field(default_factory=list)
     _job_threads: list[threading.Thread] = field(default_factory=list)
     # Thread -> (kind, name) of the code it runs for: a Lambda handler ("lambda", function) or a Glue
     # job's script ("glue", job). Threads those start inherit it (`_inherit_principal`), so boto3's
@@ -268,6 +275,8 @@ class Emulator:
             job_run.status = "FAILED"
             return
         record["state"] = "SUCCEEDED"
+        for hook in self.job_run_hooks:
+            hook(record)
         job_run.execution_seconds = max(1, round(time.monotonic() - started))
         job_run.status = "SUCCEEDED"
 
@@ -296,6 +305,12 @@ class Emulator:
         finally:
             if previous is not None:
                 self._thread_principals[ident] = previous
+
+    @contextmanager
+    def as_test(self) -> Iterator[None]:
+        """The AWS calls this thread makes meanwhile are the test's own, not the handler's it runs in."""
+        with self._unattributed():
+            yield
 
     def _as_job(self, job_name: str) -> Any:
         return self._acting_as("glue", job_name)
