@@ -21,7 +21,7 @@ variable "session_max_duration_seconds" {
 }
 
 variable "max_provisioning_looks" {
-  description = "How many times the state machine looks at a session (glue:GetSession) before it gives up: a session still PROVISIONING at the last look ends the execution FAILED (GlueSessionStillProvisioning), which the ExecutionsFailed alarm reports. Looks after an IllegalSessionStateException from StopSession count too. The default, 21 looks provisioning_look_seconds (30) apart, waits up to 10 minutes for provisioning to end. Passed to each execution as max_provisioning_looks."
+  description = "How many times the state machine looks at a session (glue:GetSession) before it gives up: a session still PROVISIONING at the last look ends the execution FAILED (GlueSessionStillProvisioning), which the alerting module's failure routing rule reports on failure-stepfunction (there is no ExecutionsFailed alarm). Looks after an IllegalSessionStateException from StopSession count too. The default, 21 looks provisioning_look_seconds (30) apart, waits up to 10 minutes for provisioning to end. Passed to each execution as max_provisioning_looks."
   type        = number
   default     = 21
 

@@ -422,3 +422,96 @@ def test_replay_names_fit_in_80_characters_deterministically(replay_module: Any)
     assert name_a != replay_module.replay_name(long_b)  # names that differ only past the cut stay apart
     assert replay_module.replay_depth(name_a) == 1
     assert len(replay_module.replay_name("a" * 80)) == 80
+
+
+def test_timed_out_execution_is_replayed_like_a_failed_one(setup: Setup) -> None:
+    description = setup.fail(setup.pipeline_arn, "daily-2026-12-01", {"trigger": "schedule", "day": "01"})
+    setup.sqs.purge_queue(QueueUrl=setup.queue_url)
+    setup.deliver({**description, "status": "TIMED_OUT"})  # what the rule delivers for a timeout
+
+    result = setup.run_handler()
+
+    executions = setup.executions(setup.pipeline_arn)
+    assert set(executions) == {"daily-2026-12-01", "replay-daily-2026-12-01"}
+    replay = setup.sfn.describe_execution(executionArn=executions["replay-daily-2026-12-01"]["executionArn"])
+    assert json.loads(replay["input"]) == {"trigger": "schedule", "day": "01"}
+    assert [(item["failed_execution"], item["status"]) for item in result["replayed"]] == [
+        ("daily-2026-12-01", "TIMED_OUT")
+    ]
+    assert result["skipped"] == {}
+    assert setup.queue_bodies(setup.queue_url) == []
+    [summary] = sns_messages(setup.success_topic)
+    assert "daily-2026-12-01 (TIMED_OUT)" in summary["message"]
+
+
+class ScriptedContext:
+    """A Lambda context whose remaining time is scripted: one value per call, the last one repeated."""
+
+    def __init__(self, *remaining_millis: int) -> None:
+        self.remaining = list(remaining_millis)
+        self.calls = 0
+
+    def get_remaining_time_in_millis(self) -> int:
+        self.calls += 1
+        return self.remaining.pop(0) if len(self.remaining) > 1 else self.remaining[0]
+
+
+def visible(setup: Setup) -> int:
+    attributes = setup.sqs.get_queue_attributes(
+        QueueUrl=setup.queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"])
+
+
+def test_no_time_left_leaves_every_message_for_the_next_run(setup: Setup, replay_module: Any) -> None:
+    setup.fail(setup.pipeline_arn, "daily-2026-12-01")
+    almost_over = replay_module.STOP_BEFORE_TIMEOUT_MS - 1
+
+    result = replay_module.lambda_handler({}, ScriptedContext(almost_over))
+
+    assert result["received"] == 0 and result["replayed"] == []
+    assert visible(setup) == 1 and in_flight(setup) == 0, "not received, not deleted: still in the queue"
+    assert set(setup.executions(setup.pipeline_arn)) == {"daily-2026-12-01"}
+    assert sns_messages(setup.success_topic) == [] and sns_messages(setup.failure_topic) == []
+
+    later = setup.run_handler()  # the next run, with time: the message was not lost
+
+    assert [item["failed_execution"] for item in later["replayed"]] == ["daily-2026-12-01"]
+    assert setup.queue_bodies(setup.queue_url) == []
+
+
+def test_time_running_short_mid_queue_stops_receiving_and_keeps_the_rest(
+    setup: Setup, replay_module: Any
+) -> None:
+    failed = setup.fail(setup.pipeline_arn, "daily-2026-12-01")
+    setup.sqs.purge_queue(QueueUrl=setup.queue_url)
+    body = setup_event_body(failed)
+    for _ in range(15):  # more than one receive (at most 10) holds: the same event delivered 15 times
+        setup.sqs.send_message(QueueUrl=setup.queue_url, MessageBody=body)
+    context = ScriptedContext(600_000, replay_module.STOP_BEFORE_TIMEOUT_MS - 1)
+
+    result = replay_module.lambda_handler({}, context)
+
+    assert context.calls == 2, "checked before each receive"
+    assert 1 <= result["received"] <= 10, "one receive, then it stopped"
+    assert visible(setup) == 15 - result["received"], "what was not received is still in the queue"
+    assert in_flight(setup) == 0, "every received message was decided and deleted"
+    assert [item["failed_execution"] for item in result["replayed"]] == ["daily-2026-12-01"]
+
+
+def setup_event_body(description: dict[str, Any]) -> str:
+    """The body EventBridge puts in the queue for a failed execution (as :meth:`Setup.deliver` sends)."""
+    return json.dumps(
+        {
+            "version": "0",
+            "source": "aws.states",
+            "detail-type": "Step Functions Execution Status Change",
+            "resources": [description["executionArn"]],
+            "detail": {
+                "executionArn": description["executionArn"],
+                "stateMachineArn": description["stateMachineArn"],
+                "name": description["name"],
+                "status": description["status"],
+            },
+        }
+    )

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import socket
+import threading
+from collections.abc import Iterator
+
 import pytest
 
 from local.sample_wordpress import SampleSite, SampleWordPress, generate_posts
@@ -325,3 +330,127 @@ def test_an_empty_collection_is_data(aws: Aws, raw_function) -> None:
 
     assert summary["endpoints"][0]["records"] == 0
     assert aws.get_json("wordpress_api/pages/pages.json") == []
+
+
+# "Retries with exponential backoff on connection errors, timeouts" (wordpress_client's docstring):
+# the Fetcher is driven directly, its sleep captured, so nothing really waits.
+
+
+def _fetcher(wordpress_client, waits: list[float], **settings):
+    options = {
+        "concurrency": 1,
+        "timeout": 5.0,
+        "max_attempts": 3,
+        "retry_base_seconds": 1.0,
+        "user_agent": "test",
+        **settings,
+    }
+    return wordpress_client.Fetcher(**options, sleep=waits.append)
+
+
+def _closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def _silent_server() -> Iterator[tuple[str, list[socket.socket]]]:
+    """A server on 127.0.0.1 that accepts every connection and never answers; yields its URL and
+    the connections it accepted."""
+    accepted: list[socket.socket] = []
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    server.settimeout(0.05)
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = server.accept()
+            except TimeoutError:
+                continue
+            accepted.append(connection)
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.getsockname()[1]}/wp-json/wp/v2/posts", accepted
+    finally:
+        stop.set()
+        thread.join()
+        for connection in accepted:
+            connection.close()
+        server.close()
+
+
+def test_connection_refused_is_retried_then_fails_naming_the_url(raw_function, caplog) -> None:
+    import wordpress_client
+
+    url = f"http://127.0.0.1:{_closed_port()}/wp-json/wp/v2/posts"
+    waits: list[float] = []
+    caplog.set_level("WARNING", logger="wordpress_client")
+    with (
+        _fetcher(wordpress_client, waits, max_attempts=3) as fetcher,
+        pytest.raises(wordpress_client.EndpointError) as raised,
+    ):
+        fetcher.get(url)
+    message = str(raised.value)
+    assert message.startswith(f"{url}: ")
+    assert "(after 3 attempts)" in message
+    assert "onnection" in message  # NewConnectionError / connection refused
+    retried = [r for r in caplog.records if r.getMessage() == "request failed, retrying"]
+    assert [r.attempt for r in retried] == [1, 2]
+    assert len(waits) == 2  # one wait between each two of the 3 attempts
+
+
+def test_read_timeout_is_retried(raw_function) -> None:
+    import wordpress_client
+
+    waits: list[float] = []
+    with _silent_server() as (url, accepted):
+        with (
+            _fetcher(wordpress_client, waits, max_attempts=2, timeout=0.2) as fetcher,
+            pytest.raises(wordpress_client.EndpointError) as raised,
+        ):
+            fetcher.get(url)
+        assert len(accepted) == 2  # the second attempt came after the first timed out
+    message = str(raised.value)
+    assert message.startswith(f"{url}: ")
+    assert "timed out" in message.lower()
+    assert "(after 2 attempts)" in message
+    assert waits == [1.0]
+
+
+def test_waits_between_attempts_double(raw_function) -> None:
+    import wordpress_client
+
+    url = f"http://127.0.0.1:{_closed_port()}/wp-json/wp/v2/posts"
+    waits: list[float] = []
+    with (
+        _fetcher(wordpress_client, waits, max_attempts=5, retry_base_seconds=0.5) as fetcher,
+        pytest.raises(wordpress_client.EndpointError, match=r"after 5 attempts"),
+    ):
+        fetcher.get(url)
+    assert waits == [0.5, 1.0, 2.0, 4.0]
+
+
+def test_waits_double_on_5xx_too_up_to_the_cap(wordpress, raw_function) -> None:
+    import wordpress_client
+
+    wordpress.fail("tags", "500")
+    waits: list[float] = []
+    with (
+        _fetcher(wordpress_client, waits, max_attempts=6, retry_base_seconds=4.0) as fetcher,
+        pytest.raises(wordpress_client.EndpointError, match=r"HTTP 500.*after 6 attempts"),
+    ):
+        fetcher.get(wordpress.url("tags"))
+    assert waits == [
+        4.0,
+        8.0,
+        16.0,
+        wordpress_client.MAX_BACKOFF_SECONDS,
+        wordpress_client.MAX_BACKOFF_SECONDS,
+    ]

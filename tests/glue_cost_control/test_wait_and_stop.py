@@ -189,7 +189,7 @@ def test_a_session_stopped_by_hand_before_the_wait_ends_succeeds_without_a_failu
     status: str,
 ) -> None:
     """Stopped by hand (STOPPING, then STOPPED), timed out or failed while the state machine waited:
-    nothing to stop, so no StopSession, no task error, no FAILED execution (the alarm stays quiet)."""
+    nothing to stop, so no StopSession, no task error, no FAILED execution (no message on failure-stepfunction)."""
     session_id = new_session_id()
     create_glue_session(emulator, session_id)
     real_wait = emulator._wait
@@ -548,3 +548,36 @@ def test_the_wait_comes_from_the_input_not_the_definition(
     assert execution["status"] == "SUCCEEDED", execution
     assert emulator.wait_seconds == [seconds]
     assert glue_calls.stops == {session_id: 1}
+
+
+@pytest.mark.parametrize("session", ["running", "stopped by hand", "gone"])
+def test_a_report_that_cannot_be_published_ends_failed_report_not_sent_after_the_session_is_dealt_with(
+    emulator: Emulator, state_machine_arn: str, input_template: str, glue_calls: GlueCalls, session: str
+) -> None:
+    """README: "GlueSessionReportNotSent when only the report could not be published". The success
+    topic is gone (deleted by hand, say), so every publish fails: the session is still stopped (or
+    left alone when it is not running), and the execution fails with its own error, not
+    GlueSessionNotStopped, so the failure message says the session is not the problem."""
+    session_id = new_session_id()
+    if session != "gone":
+        create_glue_session(emulator, session_id)
+    if session == "stopped by hand":
+        set_session_status(session_id, "STOPPED")
+    emulator.client("sns").delete_topic(TopicArn=SUCCESS_TOPIC_ARN)
+
+    execution = run_execution(
+        emulator.client("stepfunctions"), state_machine_arn, execution_input_for(session_id, input_template)
+    )
+
+    assert execution["status"] == "FAILED", execution
+    assert execution["error"] == "GlueSessionReportNotSent"
+    assert glue_calls.looks == {session_id: 1}
+    if session == "running":
+        assert glue_calls.stops == {session_id: 1}
+        assert session_status(session_id) == "STOPPING", "stopped although the report failed"
+    else:
+        assert glue_calls.stops == {}
+    # The publish failed and was retried like any failed report (3 retries), then caught.
+    sns_failures = [error for error in task_failures(emulator, execution) if not error.startswith("Glue.")]
+    assert sns_failures == ["SNS.NotFoundException"] * 4
+    assert emulator.retry_intervals == [5, 10, 20]
