@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import io
 import json
 from contextlib import nullcontext
@@ -384,16 +385,86 @@ def test_a_wrong_split_is_detected(bronze_parquet, tmp_path) -> None:
     )
 
 
+def test_a_failing_worker_falls_back_to_a_sequential_conversion(
+    bronze_parquet, tmp_path, monkeypatch
+) -> None:
+    """The split convert_file finds lands inside a nested object (a "},{"id": inside a record):
+    both regions fail to parse, and the file is converted sequentially, with the same output."""
+    monkeypatch.setattr(bronze_parquet, "PARALLEL_MIN_BYTES", 0)
+    records = [
+        {"id": 1, "text": "x" * 1000, "items": [{"id": 2}, {"id": 3, "n": 1.5}]},
+        {"id": 4, "items": [], "text": "y"},
+        {"id": 5, "items": [{"id": 6}], "text": None, "late": True},
+    ]
+    text = json.dumps(records, separators=(",", ":"))
+    path = tmp_path / "split.json"
+    path.write_text(text)
+    assert bronze_parquet.find_splits(str(path), len(text), 2) == [text.index('{"id":3')], "a nested split"
+
+    parallel_results = []
+    convert_parallel = bronze_parquet.convert_parallel
+
+    def recording_convert_parallel(*args, **kwargs):
+        parallel_results.append(convert_parallel(*args, **kwargs))
+        return parallel_results[-1]
+
+    monkeypatch.setattr(bronze_parquet, "convert_parallel", recording_convert_parallel)
+
+    sequential, one = convert_rows(bronze_parquet, tmp_path, text, workers=1)
+    fallback, two = convert_rows(bronze_parquet, tmp_path, text, workers=2)
+
+    assert parallel_results == [None], "the parallel conversion was tried once, and failed"
+    assert (one.processes, two.processes) == (1, 1), "then this process converted the file alone"
+    assert fallback == sequential
+    assert [row["id"] for row in fallback] == [1, 4, 5]
+    assert one.columns == two.columns
+
+
+NOT_CLOSED = b"[1, 2"
+BAD_RECORD_AFTER_50 = (json.dumps([{"id": i} for i in range(50)])[:-1] + ', {"id": tru}]').encode()
+NOT_UTF8 = b'[{"a": 1}, {"a": "\xc3("}]'  # the bad byte is byte 18 (from 0)
+
+
 @pytest.mark.parametrize(
-    ("text", "message"),
+    ("raw", "message"),
     [
-        ("", "empty object"),
-        ("[1, 2", "not closed"),
-        ('[{"a": 1} {"b": 2}]', "expected ','"),
-        ("[1] 2", "unexpected data after"),
-        ("{nope}", "not valid JSON"),
+        (b"", "empty object: no JSON document"),
+        (NOT_CLOSED, "JSON array not closed after 2 records"),
+        (b'[{"a": 1} {"b": 2}]', "expected ',' or ']' after record 1, found '{'"),
+        (b"[1] 2", "unexpected data after the JSON array (at byte 4)"),
+        (b"[1,\n 2]\n x", "unexpected data after the JSON array (at byte 9)"),
+        (
+            b"{nope}",
+            "not valid JSON: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)",
+        ),
+        (b'[1, 2, {"a": tru}]', "record 3 is not valid JSON: Expecting value"),
+        (BAD_RECORD_AFTER_50, "record 51 is not valid JSON: Expecting value"),  # fast path failed first
+        (NOT_UTF8, "not UTF-8 text at byte 18 (invalid continuation byte)"),
+        (codecs.BOM_UTF8 + b'{"a": "\xff"}', "not UTF-8 text at byte 10 (invalid start byte)"),  # BOM counted
+    ],
+    ids=[
+        "empty",
+        "not-closed",
+        "missing-comma",
+        "trailing-data",
+        "trailing-data-after-newlines",
+        "bad-document",
+        "bad-record",
+        "bad-record-51",
+        "not-utf8-in-array",
+        "not-utf8-document-after-bom",
     ],
 )
-def test_malformed_json_messages(bronze_parquet, tmp_path, text, message) -> None:
-    with pytest.raises(bronze_parquet.MalformedJson, match=message):
-        convert_rows(bronze_parquet, tmp_path, text)
+def test_malformed_json_messages(bronze_parquet, tmp_path, raw, message) -> None:
+    """MalformedJson says where: the record number, the byte offset in the raw object, or the line
+    and column of a single document."""
+    source = tmp_path / "in.json"
+    source.write_bytes(raw)
+    with pytest.raises(bronze_parquet.MalformedJson) as raised:
+        bronze_parquet.write_parquet(
+            str(source),
+            str(tmp_path / "out.parquet"),
+            source_key="k",
+            ingested_at=datetime(2024, 1, 1, tzinfo=UTC),
+        )
+    assert str(raised.value) == message

@@ -177,30 +177,86 @@ def with_unknown_tag(records: dict[str, Any]) -> None:
     records["posts"][2]["tags"] = [1, 777]
 
 
-@pytest.mark.parametrize(
-    ("fault", "rule", "count"),
-    [
-        (with_duplicate_id, "id_unique", 1),
-        (with_orphan_author, "author_in_users", 1),
-        (with_unknown_tag, "tags_in_tags", 1),
-    ],
-    ids=["duplicate-id", "orphan-author", "unknown-tag"],
-)
+def with_unknown_category(records: dict[str, Any]) -> None:
+    records["posts"][3]["categories"] = [1, 555, 556]
+
+
+def with_post_without_id(records: dict[str, Any]) -> None:
+    """One more post that has no ``id``: it cannot be deduplicated or referenced, so ``id_not_null``
+    rejects it; bronze's distinct ids do not count it, so silver also has one row more than bronze
+    has ids (``row_count_matches_bronze``, the one real input that makes that rule fail: the rule
+    otherwise guards against the job's own code losing or adding rows, see
+    ``test_row_count_rule_names_the_counts_when_silver_lost_or_gained_rows``)."""
+    post = dict(records["posts"][4])
+    del post["id"]
+    records["posts"].append(post)
+
+
+def with_post_without_dates(records: dict[str, Any]) -> None:
+    records["posts"][5]["date_gmt"] = None  # a draft: WordPress gives no date_gmt
+    records["posts"][5]["date"] = None
+
+
+# fault -> the tables of the run -> {rule: (count, text its detail must contain)}
+QUARANTINE_CASES = {
+    "duplicate-id": (
+        with_duplicate_id,
+        FAULT_RUN,
+        {"id_unique": (1, f"1 rows too many: {site_records()['posts'][0]['id']}")},
+    ),
+    "orphan-author": (with_orphan_author, FAULT_RUN, {"author_in_users": (1, "missing from users.id: 99")}),
+    "unknown-tag": (
+        with_unknown_tag,
+        FAULT_RUN,
+        {"tags_in_tags": (1, "name 1 ids missing from tags.id: 777")},
+    ),
+    "unknown-category": (
+        with_unknown_category,
+        ("posts", "users", "categories"),
+        {
+            "categories_in_categories": (
+                2,
+                "2 posts.categories values name 2 ids missing from categories.id: 555, 556",
+            )
+        },
+    ),
+    "post-without-id": (
+        with_post_without_id,
+        FAULT_RUN,
+        {
+            "id_not_null": (1, "1 rows have no id"),
+            "row_count_matches_bronze": (1, f"silver has {POSTS + 1} rows, bronze distinct ids {POSTS}"),
+        },
+    ),
+    "post-without-dates": (
+        with_post_without_dates,
+        FAULT_RUN,
+        {"partition_date": (1, "1 rows have neither date_gmt nor date as a WordPress date")},
+    ),
+}
+
+
+@pytest.mark.parametrize(("fault", "datasets", "rules"), QUARANTINE_CASES.values(), ids=QUARANTINE_CASES)
 def test_a_failing_table_is_quarantined_alone_and_its_silver_table_kept(
-    lake: Lake, fault, rule, count
+    lake: Lake, fault, datasets, rules
 ) -> None:
     before = lake.table("posts")
-    run_id = f"run-{rule}"
+    others = [name for name in datasets if name != "posts"]
+    run_id = f"run-{fault.__name__.replace('_', '-')}"
     records = site_records()
     fault(records)
 
-    result = lake.run(run_id, records, FAULT_RUN)
+    result = lake.run(run_id, records, datasets)
 
     assert result["quarantined"] == ["posts"]
-    assert result["published"] == ["users", "tags"]
+    assert result["published"] == others
     entry = next(d for d in result["datasets"] if d["dataset"] == "posts")
     assert entry["state"] == "QUARANTINED"
-    assert [(r["rule"], r["count"]) for r in entry["failed_rules"] if r["rule"] == rule] == [(rule, count)]
+    failed = {r["rule"]: r for r in entry["failed_rules"]}
+    for rule, (count, detail) in rules.items():
+        assert rule in failed, f"{rule} did not fail: {entry['failed_rules']}"
+        assert failed[rule]["count"] == count
+        assert detail in failed[rule]["detail"], "the detail names the offending values"
     # the previous silver table is untouched, and its data is still there
     assert lake.table("posts") == before
     assert any(lake.local(before["StorageDescriptor"]["Location"]).rglob("*.parquet"))
@@ -211,9 +267,34 @@ def test_a_failing_table_is_quarantined_alone_and_its_silver_table_kept(
     assert report["dataset"] == "posts" and report["failed_rules"] == entry["failed_rules"]
     assert any(lake.local(f"s3://{SILVER}/{quarantine}").rglob("*.parquet"))
     # the other tables moved to this run
-    for name in ("users", "tags"):
+    for name in others:
         assert lake.table(name)["StorageDescriptor"]["Location"].endswith(f"/{name}/run_id={run_id}/")
     assert lake.json(f"_runs/wordpress_api/{run_id}/result.json")["quarantined"] == ["posts"]
+
+
+def test_row_count_rule_names_the_counts_when_silver_lost_or_gained_rows(job: ModuleType, spark) -> None:
+    """``row_count_matches_bronze`` guards the job's own code: deduplication keeps one row per
+    distinct bronze id, so from real input silver can only differ from bronze's count alongside
+    another rule (a row without id, see the ``post-without-id`` case above). Rows lost or gained
+    by a bug in the transform cannot be made from input, so the rule is checked here on silver
+    frames that lost a row (a table with ids) or gained one (a table without ids)."""
+    lost = job.Candidate(
+        "users",
+        spark.createDataFrame([(1, "a"), (2, "b")], "id bigint, name string"),
+        job.Profile(bronze_rows=3, bronze_distinct_ids=3, int_list_columns=(), date_columns=()),
+    )
+    gained = job.Candidate(
+        "statistics_pages",
+        spark.createDataFrame([("a",), ("b",), ("c",)], "page string"),
+        job.Profile(bronze_rows=2, bronze_distinct_ids=None, int_list_columns=(), date_columns=()),
+    )
+
+    assert [rule.as_dict() for rule in job.key_rules(lost)] == [
+        {"rule": "row_count_matches_bronze", "count": 1, "detail": "silver has 2 rows, bronze distinct ids 3"}
+    ]
+    assert [rule.as_dict() for rule in job.key_rules(gained)] == [
+        {"rule": "row_count_matches_bronze", "count": 1, "detail": "silver has 3 rows, bronze rows 2"}
+    ]
 
 
 def with_empty_tags(records: dict[str, Any]) -> None:

@@ -123,12 +123,13 @@ class _Bytes:
                 return ""
 
 
-def _decode(data: bytes, final: bool) -> tuple[str, int]:
-    """Strict UTF-8 (an incomplete last character is left for later unless ``final``)."""
+def _decode(data: bytes, final: bool, offset: int) -> tuple[str, int]:
+    """Strict UTF-8 (an incomplete last character is left for later unless ``final``); ``offset``:
+    where ``data`` starts in the file, so the error names the byte."""
     try:
         return codecs.utf_8_decode(data, "strict", final)
     except UnicodeDecodeError as error:
-        raise MalformedJson(f"not UTF-8 text ({error.reason})") from None
+        raise MalformedJson(f"not UTF-8 text at byte {offset + error.start} ({error.reason})") from None
 
 
 def _decode_one(data: _Bytes, decoder: json.JSONDecoder, index: int) -> Any:
@@ -138,7 +139,7 @@ def _decode_one(data: _Bytes, decoder: json.JSONDecoder, index: int) -> Any:
         data.ensure(window)
         available = data.buffer[data.position : data.position + window]
         complete = data.eof and data.position + window >= len(data.buffer)
-        text, _ = _decode(available, complete)
+        text, _ = _decode(available, complete, data.offset)
         try:
             record, end = decoder.raw_decode(text, 0)
         except json.JSONDecodeError as error:
@@ -203,7 +204,7 @@ def iter_record_lists(
     if first != "[":
         while data.more():  # a single document (custom endpoint): read it whole
             pass
-        text, _ = _decode(data.buffer[data.position :], True)
+        text, _ = _decode(data.buffer[data.position :], True, data.offset)
         try:
             document = json.loads(text)
         except ValueError as error:
