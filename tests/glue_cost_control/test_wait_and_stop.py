@@ -189,7 +189,8 @@ def test_a_session_stopped_by_hand_before_the_wait_ends_succeeds_without_a_failu
     status: str,
 ) -> None:
     """Stopped by hand (STOPPING, then STOPPED), timed out or failed while the state machine waited:
-    nothing to stop, so no StopSession, no task error, no FAILED execution (no message on failure-stepfunction)."""
+    nothing to stop, so no StopSession, no task error, no FAILED execution (no message on
+    failure-stepfunction)."""
     session_id = new_session_id()
     create_glue_session(emulator, session_id)
     real_wait = emulator._wait
