@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 
 from local.emulator import Emulator, run_execution, sns_messages, wait_for_execution
 from local.functions import load_function_module
+from tests.failure_replay.events import status_change_event
 
 FAILING = json.dumps(
     {"StartAt": "Work", "States": {"Work": {"Type": "Fail", "Error": "PipelineFailed", "Cause": "site down"}}}
@@ -58,23 +59,14 @@ class Setup:
         self.sfn.update_state_machine(stateMachineArn=state_machine_arn, definition=FAILING)
 
     def deliver(self, description: dict[str, Any]) -> None:
-        detail = {
-            "executionArn": description["executionArn"],
-            "stateMachineArn": description["stateMachineArn"],
-            "name": description["name"],
-            "status": description["status"],
-            "startDate": int(description["startDate"].timestamp() * 1000),
-            "stopDate": int(description["stopDate"].timestamp() * 1000),
-            "input": description.get("input"),
-            "output": None,
-        }
+        event = status_change_event(description)
         response = self.events.put_events(
             Entries=[
                 {
-                    "Source": "aws.states",
-                    "DetailType": "Step Functions Execution Status Change",
-                    "Resources": [description["executionArn"]],
-                    "Detail": json.dumps(detail),
+                    "Source": event["source"],
+                    "DetailType": event["detail-type"],
+                    "Resources": event["resources"],
+                    "Detail": json.dumps(event["detail"]),
                 }
             ]
         )
@@ -501,17 +493,4 @@ def test_time_running_short_mid_queue_stops_receiving_and_keeps_the_rest(
 
 def setup_event_body(description: dict[str, Any]) -> str:
     """The body EventBridge puts in the queue for a failed execution (as :meth:`Setup.deliver` sends)."""
-    return json.dumps(
-        {
-            "version": "0",
-            "source": "aws.states",
-            "detail-type": "Step Functions Execution Status Change",
-            "resources": [description["executionArn"]],
-            "detail": {
-                "executionArn": description["executionArn"],
-                "stateMachineArn": description["stateMachineArn"],
-                "name": description["name"],
-                "status": description["status"],
-            },
-        }
-    )
+    return json.dumps(status_change_event(description))

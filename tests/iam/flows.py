@@ -15,6 +15,7 @@ from local.functions import load_function_module
 from local.run_pipeline import DeployedPipeline, deploy, read_deployment
 from local.sample_wordpress import SampleWordPress
 from local.terraform import MODULES_DIR, render_state_machine
+from tests.failure_replay.events import status_change_event
 from tests.glue_cost_control.module import definition_variables
 from tests.iam.calls import Call, all_calls
 
@@ -101,19 +102,7 @@ def replay_flow(emulator: Emulator, pipeline: DeployedPipeline) -> None:
     failed = sfn.list_executions(stateMachineArn=pipeline.state_machine_arn, statusFilter="FAILED")
     failed = failed["executions"][0]
     description = sfn.describe_execution(executionArn=failed["executionArn"])
-    event = {
-        "source": "aws.states",
-        "detail-type": "Step Functions Execution Status Change",
-        "resources": [description["executionArn"]],
-        "detail": {
-            "executionArn": description["executionArn"],
-            "stateMachineArn": description["stateMachineArn"],
-            "name": description["name"],
-            "status": "FAILED",
-            "startDate": int(description["startDate"].timestamp() * 1000),
-            "input": description.get("input"),
-        },
-    }
+    event = status_change_event(description)
     dead_letter_url = sqs.create_queue(QueueName="stepfunction-failed-executions-dlq")["QueueUrl"]
     queue_url = sqs.create_queue(QueueName="stepfunction-failed-executions")["QueueUrl"]
     for body in (json.dumps(event), "not an event"):

@@ -25,7 +25,7 @@ import pytest
 from local.emulator import Emulator, entered_states, run_execution, sns_messages
 from local.run_pipeline import DeployedPipeline, Deployment, deploy, read_deployment
 from local.sample_wordpress import SampleWordPress
-from tests.pipeline.silver_helpers import audit, read_silver, silver_tables
+from tests.pipeline.silver_helpers import audit, read_silver, silver_tables, top_level
 
 FAST = {"RETRY_BASE_SECONDS": "0"}
 AUDIT_STEP = "Record audit"  # the step "Audit step failed" names in the alert and the cause
@@ -36,20 +36,6 @@ PIPELINE_ERROR, SILVER_LAYER_ERROR, SILVER_JOB_ERROR = (
 )
 TABLE_GONE = "DynamoDB.ResourceNotFoundException"
 COUNTS = {"posts": 60, "tags": 8}
-# States entered once per dataset inside the audit Map states.
-ITERATION_STATES = {
-    "Record RAW",
-    "RAW already superseded",
-    "Record BRONZE",
-    "BRONZE already superseded",
-    "Record FAILED",
-    "FAILED already superseded",
-    "FAILED already recorded",
-    "Published?",
-    "Record SILVER",
-    "Record QUARANTINED",
-    "Outcome already recorded",
-}
 
 
 @pytest.fixture
@@ -63,8 +49,8 @@ def deployment(emulator: Emulator) -> Deployment:
     return read_deployment(emulator.account_id, emulator.region)
 
 
-def top_level(sfn: Any, execution_arn: str) -> list[str]:
-    return [state for state in entered_states(sfn, execution_arn) if state not in ITERATION_STATES]
+def top_level_states(sfn: Any, execution_arn: str) -> list[str]:
+    return top_level(entered_states(sfn, execution_arn))
 
 
 def objects(emulator: Emulator, bucket: str) -> dict[str, bytes]:
@@ -118,7 +104,7 @@ def test_a_failed_raw_to_bronze_audit_write_alerts_once_and_loses_no_data(
     assert execution["cause"].startswith(f'Step "{AUDIT_STEP}" failed with {TABLE_GONE}: '), execution[
         "cause"
     ]
-    states = top_level(sfn, execution["executionArn"])
+    states = top_level_states(sfn, execution["executionArn"])
     assert states[states.index(audit_state) :] == [
         audit_state,
         "Audit step failed",
@@ -172,7 +158,7 @@ def test_a_failed_silver_audit_write_alerts_once_and_leaves_the_published_tables
 
     assert emulator.job_runs[-1]["state"] == "SUCCEEDED"
     assert (silver["status"], silver["error"]) == ("FAILED", SILVER_JOB_ERROR)
-    assert top_level(sfn, silver["executionArn"])[-5:] == [
+    assert top_level_states(sfn, silver["executionArn"])[-5:] == [
         "Run the silver job",
         "Read the run result",
         "Record the outcome of every dataset",
@@ -180,7 +166,7 @@ def test_a_failed_silver_audit_write_alerts_once_and_leaves_the_published_tables
         "Silver job failed",
     ], "a failed audit write is not recorded again"
     assert (daily["status"], daily["error"]) == ("FAILED", SILVER_LAYER_ERROR)
-    daily_states = top_level(sfn, daily["executionArn"])
+    daily_states = top_level_states(sfn, daily["executionArn"])
     assert daily_states[-2:] == ["Bronze to silver", "Silver run failed"], "the daily run adds no alert"
 
     alerts = sns_messages(pipeline.topic_arns["failure_stepfunction"])
@@ -232,7 +218,7 @@ def test_a_result_that_cannot_be_read_alerts_once_fails_the_run_in_the_audit_and
 
     assert emulator.job_runs[-1]["state"] == "SUCCEEDED"
     assert (silver["status"], silver["error"]) == ("FAILED", SILVER_JOB_ERROR)
-    assert top_level(sfn, silver["executionArn"])[-5:] == [
+    assert top_level_states(sfn, silver["executionArn"])[-5:] == [
         "Run the silver job",
         "Read the run result",
         "Record FAILED for every dataset",

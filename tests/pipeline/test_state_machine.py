@@ -28,7 +28,7 @@ from local.run_pipeline import (
     render_silver_definition,
 )
 from local.sample_wordpress import SampleWordPress
-from tests.pipeline.silver_helpers import audit, read_silver, silver_tables
+from tests.pipeline.silver_helpers import audit, read_silver, silver_tables, top_level
 
 RAW_STEP, BRONZE_STEP = "WordPress API to raw", "Raw to bronze"
 PIPELINE_ERROR = (
@@ -69,21 +69,6 @@ def endpoints(site: SampleWordPress) -> list[str]:
         site.url("tags", pretty=False),  # the ?rest_route= form
         site.url("statistics_pages", namespace="/wp-statistics/v2"),  # custom, not paginated
     ]
-
-
-# States inside the audit Map states' iterations (entered once per dataset).
-ITERATION_STATES = {
-    "Record RAW",
-    "RAW already superseded",
-    "Record BRONZE",
-    "BRONZE already superseded",
-    "Record FAILED",
-    "FAILED already superseded",
-}
-
-
-def top_level(states: list[str]) -> list[str]:
-    return [state for state in states if state not in ITERATION_STATES]
 
 
 def objects(emulator: Emulator, bucket: str) -> dict[str, bytes]:
