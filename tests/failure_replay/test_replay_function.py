@@ -175,6 +175,7 @@ def test_failed_execution_is_replayed_with_its_input_under_a_derived_name(setup:
     replay = setup.sfn.describe_execution(executionArn=executions["replay-daily-2026-12-01"]["executionArn"])
     assert json.loads(replay["input"]) == json.loads(failed["input"])
     assert [item["failed_execution"] for item in result["replayed"]] == ["daily-2026-12-01"]
+    assert result["stopped_early"] is False, "the queue was read to the end"
     assert setup.queue_bodies(setup.queue_url) == []
     assert setup.queue_bodies(setup.dead_letter_queue_url) == []
     # One summary with console links of the failed execution and the replay; no failure alert.
@@ -462,6 +463,7 @@ def test_no_time_left_leaves_every_message_for_the_next_run(setup: Setup, replay
     result = replay_module.lambda_handler({}, ScriptedContext(almost_over))
 
     assert result["received"] == 0 and result["replayed"] == []
+    assert result["stopped_early"] is True, "the result says messages may be waiting"
     assert visible(setup) == 1 and in_flight(setup) == 0, "not received, not deleted: still in the queue"
     assert set(setup.executions(setup.pipeline_arn)) == {"daily-2026-12-01"}
     assert sns_messages(setup.success_topic) == [] and sns_messages(setup.failure_topic) == []
@@ -486,6 +488,7 @@ def test_time_running_short_mid_queue_stops_receiving_and_keeps_the_rest(
 
     assert context.calls == 2, "checked before each receive"
     assert 1 <= result["received"] <= 10, "one receive, then it stopped"
+    assert result["stopped_early"] is True, "the result says messages are waiting"
     assert visible(setup) == 15 - result["received"], "what was not received is still in the queue"
     assert in_flight(setup) == 0, "every received message was decided and deleted"
     assert [item["failed_execution"] for item in result["replayed"]] == ["daily-2026-12-01"]

@@ -19,7 +19,10 @@ function drains that queue. For each message:
 
 Every decided message is deleted. A message that hit an unexpected service error stays in the
 queue: the next run retries it, and the queue's redrive policy moves it to the dead-letter queue
-after its maxReceiveCount receives. One summary goes to the success topic when something was
+after its maxReceiveCount receives. A run stops receiving when less than 30 s of its time is left
+or after 1,000 messages; what it did not read waits for the next run, and the result says so
+(``stopped_early``; ``left_in_queue`` counts the received messages left after a service error).
+One summary goes to the success topic when something was
 replayed (with console links), one to the failure topic when something needs a person; an empty
 queue sends nothing.
 
@@ -85,7 +88,8 @@ class Report:
     needs_person: list[str] = field(default_factory=list)
     dead_lettered: list[str] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)
-    left_in_queue: int = 0
+    left_in_queue: int = 0  # received, hit a service error, left for the next run
+    stopped_early: bool = False  # time or the per-run cap ran out: unread messages wait for the next run
 
     def skip(self, reason: str) -> None:
         self.skipped[reason] = self.skipped.get(reason, 0) + 1
@@ -99,6 +103,7 @@ class Report:
             "dead_lettered": len(self.dead_lettered),
             "skipped": self.skipped,
             "left_in_queue": self.left_in_queue,
+            "stopped_early": self.stopped_early,
         }
 
 
@@ -344,9 +349,17 @@ def drain(sqs: Any, sfn: Any, settings: Settings, context: Any) -> Report:
     """Receive until the queue is empty (or time runs short) and process every message."""
     report = Report()
     seen: set[str] = set()
-    while report.received < MAX_MESSAGES_PER_RUN:
+    while True:
+        if report.received >= MAX_MESSAGES_PER_RUN:
+            logger.warning(
+                "stopping at the per-run cap; the rest waits for the next run",
+                extra={"received": report.received},
+            )
+            report.stopped_early = True
+            break
         if context is not None and context.get_remaining_time_in_millis() < STOP_BEFORE_TIMEOUT_MS:
             logger.warning("stopping before the function times out; the rest waits for the next run")
+            report.stopped_early = True
             break
         response = sqs.receive_message(
             QueueUrl=settings.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=settings.receive_wait_seconds
