@@ -9,6 +9,12 @@ It follows the real API's semantics closely enough to exercise a client:
   ``Link: <...>; rel="next"`` / ``rel="prev"`` headers.
 - Custom endpoints (like the seed's ``statistics_pages``) answer one plain JSON document with
   no pagination headers.
+- Incremental reads as a real WordPress answers them (docs/wordpress-incremental-reads.md):
+  ``modified_after`` / ``modified_before`` on ``posts`` and ``pages`` compare the local ``modified``
+  field, exclusively, with a value read as site-local time unless it has ``Z`` or an offset (the
+  sample site's timezone is UTC); other collections ignore them; a value that is not RFC 3339 is 400
+  ``rest_invalid_param``. ``orderby`` ``date`` (default), ``modified`` or ``id`` with ``order``
+  ``desc`` (default) or ``asc``; ``_fields=id,...`` keeps only those fields.
 - Records shaped like real responses: nested ``title``/``content``/``excerpt``/``guid``,
   ``_links`` holding lists, ``meta`` that is ``[]`` on some posts and an object on others,
   HTML entities and unicode.
@@ -30,11 +36,12 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit
@@ -47,6 +54,10 @@ FIRST_POST_DATE = datetime(2020, 1, 1, 7, 0, 0)
 LAST_POST_DATE = datetime(2025, 12, 31, 23, 0, 0)
 POST_INTERVAL = timedelta(hours=7)
 API_ROOT = "https://api.w.org/{rel}"
+# Collections with WordPress's modified_after/modified_before filters (post types).
+MODIFIED_FILTER_COLLECTIONS = frozenset({"posts", "pages"})
+ORDERBY_FIELDS = {"date": "date", "modified": "modified", "id": "id"}
+_REST_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}(?::\d{2})?)?$")
 
 _WORDS = (
     *[
@@ -261,6 +272,57 @@ def generate_statistics_pages(count: int = 12, *, seed: int = DEFAULT_SEED) -> l
         }
         for page_id in range(1, count + 1)
     ]
+
+
+# --------------------------------------------------------------------------- queries
+
+
+class InvalidParameter(ValueError):
+    """A query parameter WordPress would answer with 400 ``rest_invalid_param``; args: (name, reason)."""
+
+
+def site_local_time(value: str, utc_offset: timedelta = timedelta(0)) -> datetime:
+    """A ``modified_after``-style value as the site's local time (naive, whole seconds), as WordPress
+    reads it: without a timezone it already is local time; with ``Z`` or an offset it is converted."""
+    if not _REST_DATE.match(value):
+        raise InvalidParameter("Invalid date.")
+    parsed = datetime.fromisoformat(value.replace("t", "T").replace("z", "Z")).replace(microsecond=0)
+    if parsed.tzinfo is None:
+        return parsed
+    return (parsed.astimezone(UTC) + utc_offset).replace(tzinfo=None)
+
+
+def select_records(name: str, records: list[dict[str, Any]], query: dict[str, str]) -> list[dict[str, Any]]:
+    """The records of collection ``name`` that ``query`` asks for, in its order (before paging)."""
+    selected = records
+    if name in MODIFIED_FILTER_COLLECTIONS:
+        for parameter, keep in (("modified_after", datetime.__gt__), ("modified_before", datetime.__lt__)):
+            if parameter in query:
+                try:
+                    bound = site_local_time(query[parameter])
+                except InvalidParameter as error:
+                    raise InvalidParameter(parameter, str(error)) from None
+                selected = [r for r in selected if keep(datetime.fromisoformat(r["modified"]), bound)]
+    orderby = query.get("orderby")
+    order = query.get("order", "desc")
+    if order not in ("asc", "desc"):
+        raise InvalidParameter("order", "order is not one of desc and asc.")
+    if orderby is not None or "order" in query:
+        field = ORDERBY_FIELDS.get(orderby or "date")
+        if field is None or (field != "id" and not all(field in r for r in selected)):
+            raise InvalidParameter("orderby", f"orderby is not one of {', '.join(ORDERBY_FIELDS)}.")
+        # Ties keep id order (WordPress orders ties of orderby=modified arbitrarily, see the doc).
+        selected = sorted(selected, key=lambda r: r["id"], reverse=order == "desc")
+        selected = sorted(selected, key=lambda r: r[field], reverse=order == "desc")
+    return selected
+
+
+def only_fields(records: list[dict[str, Any]], fields: str | None) -> list[dict[str, Any]]:
+    """``_fields=id,modified``: each record with only those top-level fields."""
+    if not fields:
+        return records
+    names = [name.strip() for name in fields.split(",") if name.strip()]
+    return [{name: record[name] for name in names if name in record} for record in records]
 
 
 # --------------------------------------------------------------------------- faults
@@ -517,6 +579,17 @@ class _Handler(BaseHTTPRequestHandler):
                 params={"page": "page must be greater than or equal to 1"},
             )
             return 400
+        try:
+            records = select_records(route.rsplit("/", 1)[-1], records, query)
+        except InvalidParameter as error:
+            parameter, reason = error.args
+            self._error(
+                400,
+                "rest_invalid_param",
+                f"Invalid parameter(s): {parameter}",
+                params={parameter: reason},
+            )
+            return 400
         total = len(records)
         total_pages = math.ceil(total / per_page)
         if page > max(total_pages, 1):
@@ -537,7 +610,8 @@ class _Handler(BaseHTTPRequestHandler):
             links.append(f'<{self._page_url(route, query, page + 1, pretty)}>; rel="next"')
         if links:
             headers["Link"] = ", ".join(links)
-        self._send_json(200, records[(page - 1) * per_page : page * per_page], headers)
+        page_records = only_fields(records[(page - 1) * per_page : page * per_page], query.get("_fields"))
+        self._send_json(200, page_records, headers)
         return 200
 
     def _page_url(self, route: str, query: dict[str, str], page: int, pretty: bool) -> str:
