@@ -9,7 +9,7 @@ It follows the real API's semantics closely enough to exercise a client:
   ``Link: <...>; rel="next"`` / ``rel="prev"`` headers.
 - Custom endpoints (like the seed's ``statistics_pages``) answer one plain JSON document with
   no pagination headers.
-- Incremental reads as a real WordPress answers them (docs/wordpress-incremental-reads.md):
+- Incremental reads as a real WordPress answers them (modules/pipeline/wordpress-incremental-reads.md):
   ``modified_after`` / ``modified_before`` on ``posts`` and ``pages`` compare the local ``modified``
   field, exclusively, with a value read as site-local time unless it has ``Z`` or an offset (the
   sample site's timezone is UTC); other collections ignore them; a value that is not RFC 3339 is 400

@@ -39,7 +39,8 @@ def test_small_sample_sites_keep_their_dates_seven_hours_apart() -> None:
 
 
 # --------------------------------------------------------------------------- incremental reads
-# The same cases as tests/functions/test_raw_real_wordpress.py (docs/wordpress-incremental-reads.md),
+# The same cases as tests/functions/test_raw_real_wordpress.py
+# (modules/pipeline/wordpress-incremental-reads.md),
 # on a site whose timezone is UTC (the sample site's), so local and GMT modification times agree.
 
 MODIFIED_POSTS = [

@@ -1,6 +1,6 @@
 """The raw function's WordPress client against a real WordPress (Debian's package, local/real_wordpress.py).
 
-Pins what docs/wordpress-incremental-reads.md says about ``modified_after``, ``orderby`` and
+Pins what modules/pipeline/wordpress-incremental-reads.md says about ``modified_after``, ``orderby`` and
 ``_fields=id``: if a WordPress behaves otherwise, these tests fail. Skipped when the Debian packages
 are not installed. One site (timezone Europe/Berlin) serves the whole module: setup takes ~5 s.
 """
