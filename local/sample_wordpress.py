@@ -482,6 +482,15 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(
         self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
     ) -> None:
+        # Logged before the answer leaves: a client that has its answer finds its request in the log.
+        pending, self._pending = getattr(self, "_pending", None), None
+        if pending is not None:
+            route, query = pending
+            self.wp._log(
+                RequestLog(
+                    route=route, query=query, status=status, user_agent=self.headers.get("User-Agent", "")
+                )
+            )
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -516,10 +525,8 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(self.wp.latency)
         route = route.rstrip("/")
         name = route.rsplit("/", 1)[-1]
-        status = self._serve(route, name, query, pretty)
-        self.wp._log(
-            RequestLog(route=route, query=query, status=status, user_agent=self.headers.get("User-Agent", ""))
-        )
+        self._pending = (route, query)
+        self._serve(route, name, query, pretty)
 
     def _serve(self, route: str, name: str, query: dict[str, str], pretty: bool) -> int:
         fault = self.wp._take_fault(name)
