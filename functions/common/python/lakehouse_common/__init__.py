@@ -16,7 +16,7 @@ from lakehouse_common.config import (
 )
 from lakehouse_common.errors import Failure, MissingParameterError, PipelineStepFailed, fail_if_any
 from lakehouse_common.log import get_logger, setup_logging
-from lakehouse_common.s3 import list_keys, object_key, object_name, put_object
+from lakehouse_common.s3 import list_keys, object_key, object_name, put_object, run_key
 from lakehouse_common.sns import failure_message, publish_failures, publish_message
 from lakehouse_common.ssm import get_parameter, get_string_list, parse_string_list
 
@@ -45,5 +45,6 @@ __all__ = [
     "publish_failures",
     "publish_message",
     "put_object",
+    "run_key",
     "setup_logging",
 ]

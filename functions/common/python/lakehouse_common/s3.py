@@ -21,6 +21,13 @@ def object_key(name: str, suffix: str, *, prefix: str = DATA_SOURCE) -> str:
     return f"{prefix}/{name}/{name}.{suffix}"
 
 
+def run_key(name: str, run_id: str, filename: str, *, prefix: str = DATA_SOURCE) -> str:
+    """``<prefix>/<name>/<run_id>/<filename>``: one run's own object under the dataset's prefix."""
+    if not run_id or "/" in run_id:
+        raise ValueError(f"run id {run_id!r} must be a non-empty name without '/'")
+    return f"{prefix}/{name}/{run_id}/{filename}"
+
+
 def put_object(s3: Any, bucket: str, key: str, body: bytes, content_type: str) -> None:
     """One PutObject: atomic, so readers see the previous object or the new one, never a part."""
     s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
