@@ -153,3 +153,35 @@ def test_sample_changes_is_for_the_sample_site_only(
         run_pipeline.parse_args(["--sample-changes", "3"])
     assert exited.value.code == 2
     assert "cannot be used with WORDPRESS_URL" in capsys.readouterr().err
+
+
+def test_a_second_local_run_continues_from_the_first_with_the_sample_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("WORDPRESS_URL", raising=False)
+    state = tmp_path / run_pipeline.STATE_DIR
+    first_out, second_out = io.StringIO(), io.StringIO()
+
+    assert run_pipeline.main(["--posts", "20", "--output", str(tmp_path)], out=first_out) == 0, (
+        first_out.getvalue()
+    )
+    first = json.loads((state / "state.json").read_text())
+    status = run_pipeline.main(
+        ["--posts", "20", "--sample-changes", "3", "--output", str(tmp_path)], out=second_out
+    )
+
+    report = second_out.getvalue()
+    assert status == 0, report
+    assert f"Local lakehouse: continuing from {state} (saved {first['saved_at']})" in report
+    assert "Sample site changes (generation 1): edited 1 (" in report
+    second = json.loads((state / "state.json").read_text())
+    assert {(o["bucket"], o["key"]) for o in first["objects"]} <= {
+        (o["bucket"], o["key"]) for o in second["objects"]
+    }
+    audit = json.loads((state / "dynamodb" / "data-lakehouse-audit.json").read_text())["items"]
+    assert len({item["run_id"]["S"] for item in audit}) == 2, "both runs' audit items are kept"
+    assert first["databases"] == second["databases"]
+    for database in second["databases"]:
+        tables = json.loads((state / "glue" / f"{database}.json").read_text())["tables"]
+        assert tables, f"{database}: its Glue tables are saved"
+    assert second["extra"]["sample_site"] == {"posts": 20, "seed": 20240101, "changes": [3]}
