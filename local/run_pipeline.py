@@ -59,7 +59,8 @@ from local.emulator import (  # noqa: E402
 from local.functions import COMMON_LAYER_DIR, load_handler  # noqa: E402
 from local.hcl import labelled, parse_dir, resources  # noqa: E402
 from local.java import JavaNotFound, java_home, java_version  # noqa: E402
-from local.sample_wordpress import SampleWordPress  # noqa: E402
+from local.lakehouse_state import SavedState, StateError, load_state, read_state, save_state  # noqa: E402
+from local.sample_wordpress import DEFAULT_SEED, SampleWordPress, SiteChanges, build_changed_site  # noqa: E402
 from local.terraform import MODULES_DIR, render_state_machine  # noqa: E402
 
 DEFAULT_OUTPUT_DIR = REPO_ROOT / "local-output"
@@ -71,7 +72,8 @@ EXECUTION_TIMEOUT_SECONDS = 900.0
 MESSAGE_PREVIEW_CHARACTERS = 300
 STAGING_DIR = ".run-in-progress"  # inside --output: where a run writes until it has succeeded
 FAILED_DIR = "failed"  # inside --output: what the last failed or interrupted run wrote
-RUN_ENTRIES = ("raw", "bronze", "silver", "audit.json", "pipeline.log")  # what a run replaces
+STATE_DIR = "state"  # inside --output: the local lakehouse the next run continues from
+RUN_ENTRIES = ("raw", "bronze", "silver", "audit.json", "pipeline.log", STATE_DIR)  # what a run replaces
 INTERRUPTED_STATUS = 130  # 128 + SIGINT, as shells report Ctrl-C
 JOB_STOP_SECONDS = 60.0
 
@@ -922,6 +924,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+def non_negative_int(text: str) -> int:
+    """``--sample-changes``: a whole number of at least 0."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is below 0")
+    return value
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m local.run_pipeline",
@@ -941,7 +954,23 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="folder for the Parquet and JSON copies (default local-output/)",
     )
     parser.add_argument("--verbose", action="store_true", help="also print the handlers' logs")
+    parser.add_argument(
+        "--fresh",
+        action="store_true",
+        help="start from an empty lakehouse, ignoring OUTPUT/state/ (replaced if the run succeeds)",
+    )
+    parser.add_argument(
+        "--sample-changes",
+        type=non_negative_int,
+        default=0,
+        metavar="N",
+        help="edit, add and delete N sample posts before this run (after the saved runs' changes)",
+    )
     args = parser.parse_args(argv)
+    if args.sample_changes and os.environ.get("WORDPRESS_URL", "").strip():
+        parser.error(
+            "--sample-changes changes the built-in sample site; it cannot be used with WORDPRESS_URL"
+        )
     problem = output_problem(args.output)
     if problem is not None:
         parser.error(problem)  # exits with status 2, like any other bad option
@@ -969,6 +998,11 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     output_dir: Path = args.output.expanduser().resolve()
     if not check_java(out):
         return 1
+    try:
+        saved = None if args.fresh else read_state(output_dir / STATE_DIR)
+    except StateError as error:
+        print(f"Cannot continue from the saved local lakehouse: {error}", file=out)
+        return 1
     staging = output_dir / STAGING_DIR
     shutil.rmtree(staging, ignore_errors=True)  # left by a run that was killed
     restore_logging = configure_logging(staging / "pipeline.log", args.verbose)
@@ -977,16 +1011,7 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     try:
         with aws_emulator(region=DEFAULT_REGION) as emulator:
             try:
-                deployment = read_deployment(emulator.account_id, emulator.region)
-                if site_url:
-                    endpoints, source = site_endpoints(site_url), site_url
-                    status = run(emulator, deployment, endpoints, source, staging, out, output_dir)
-                else:
-                    with SampleWordPress(posts=args.posts) as site:
-                        source = f"built-in sample WordPress at {site.base_url}"
-                        status = run(
-                            emulator, deployment, sample_endpoints(site), source, staging, out, output_dir
-                        )
+                status = run_and_save(emulator, args, site_url, saved, staging, out, output_dir)
             except KeyboardInterrupt:
                 status = stop_after_interrupt(emulator, output_dir, out)
     except KeyboardInterrupt:  # before the emulator ran anything, or while it shut down
@@ -995,6 +1020,112 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     finally:
         restore_logging()
         keep_output(staging, output_dir, succeeded=status == 0)
+    return status
+
+
+def run_and_save(
+    emulator: Emulator,
+    args: argparse.Namespace,
+    site_url: str,
+    saved: SavedState | None,
+    staging: Path,
+    out: TextIO,
+    output_dir: Path,
+) -> int:
+    """One run against the named site or the sample site (with its change history), then the
+    lakehouse saved into the staging folder: keep_output() makes it the state the next run continues
+    from when the run succeeded, and leaves it in failed/ (for a look, not loaded) when it did not."""
+    deployment = read_deployment(emulator.account_id, emulator.region)
+    restore = functools.partial(
+        restore_state, saved=saved, fresh=args.fresh, state_dir=output_dir / STATE_DIR
+    )
+    if site_url:
+        extra: dict[str, Any] = {"source": site_url}
+        status = run(
+            emulator, deployment, site_endpoints(site_url), site_url, staging, out, output_dir, restore
+        )
+    else:
+        history = sample_history(saved, args.posts, out) + (
+            [args.sample_changes] if args.sample_changes else []
+        )
+        site, changes = build_changed_site(history, posts=args.posts, seed=DEFAULT_SEED)
+        extra = {
+            "source": "sample",
+            "sample_site": {"posts": args.posts, "seed": DEFAULT_SEED, "changes": history},
+        }
+        with SampleWordPress(site) as wordpress:
+            source = f"built-in sample WordPress at {wordpress.base_url}"
+            report_changes(changes, args.sample_changes, out)
+            status = run(
+                emulator, deployment, sample_endpoints(wordpress), source, staging, out, output_dir, restore
+            )
+    return save_run_state(emulator, deployment, staging / STATE_DIR, extra, status, out, output_dir)
+
+
+def sample_history(saved: SavedState | None, posts: int, out: TextIO) -> list[int]:
+    """The sample site's changes of the saved runs (changes per generation), when the saved state was
+    made from the same sample site; otherwise none."""
+    sample = (saved.extra.get("sample_site") if saved is not None else None) or {}
+    if not sample:
+        return []
+    if sample.get("posts") != posts or sample.get("seed") != DEFAULT_SEED:
+        print(
+            f"Note: the saved state was made from a sample site of {sample.get('posts')} posts, this run "
+            f"serves {posts}: its change history starts again.",
+            file=out,
+        )
+        return []
+    return [int(count) for count in sample.get("changes", [])]
+
+
+def report_changes(changes: list[SiteChanges], count: int, out: TextIO) -> None:
+    """One line for this run's changes to the sample site (the last generation), when there are any."""
+    if count and changes:
+        latest = changes[-1]
+        print(f"Sample site changes (generation {latest.generation}): {latest.describe()}", file=out)
+
+
+def restore_state(
+    emulator: Emulator, out: TextIO, *, saved: SavedState | None, fresh: bool, state_dir: Path
+) -> None:
+    """After deployment: load the saved lakehouse into the emulator, and say what this run starts from."""
+    if saved is None:
+        reason = "--fresh" if fresh else f"no saved state in {state_dir}"
+        print(f"Local lakehouse: starting empty ({reason})", file=out)
+        return
+    counts = load_state(emulator, saved)
+    print(
+        f"Local lakehouse: continuing from {state_dir} (saved {saved.saved_at}): {counts.describe()}",
+        file=out,
+    )
+
+
+def save_run_state(
+    emulator: Emulator,
+    deployment: Deployment,
+    directory: Path,
+    extra: dict[str, Any],
+    status: int,
+    out: TextIO,
+    output_dir: Path,
+) -> int:
+    """Save the lakehouse after a run (see run_and_save); a run whose state cannot be saved fails,
+    so that the previous state stays."""
+    shown = output_dir / STATE_DIR if status == 0 else output_dir / FAILED_DIR / STATE_DIR
+    try:
+        counts = save_state(emulator, directory, {deployment.artifacts_bucket}, extra)
+    except Exception as error:  # noqa: BLE001 - reported, and the previous state is kept
+        logger.exception("local lakehouse state not saved")
+        print(f"\nThe local lakehouse could not be saved ({error}); the saved state is unchanged.", file=out)
+        return 1
+    if status == 0:
+        print(f"Local lakehouse saved to {shown} for the next run: {counts.describe()}", file=out)
+    else:
+        print(
+            f"This run's lakehouse is in {shown} (not loaded by the next run, which continues from "
+            f"{output_dir / STATE_DIR} when there is one).",
+            file=out,
+        )
     return status
 
 
@@ -1086,10 +1217,11 @@ def run(
     output_dir: Path,
     out: TextIO,
     destination: Path | None = None,
+    restore: Callable[[Emulator, TextIO], None] | None = None,
 ) -> int:
     """Deploy, run the pipeline once and report; files go to output_dir, which main() then moves to
     `destination` (default output_dir itself) or, for a failed run, to destination/failed/: the
-    report names them where they end up."""
+    report names them where they end up. `restore` loads a saved lakehouse after deployment."""
     destination = destination or output_dir
     print(f"WordPress source: {source}", file=out)
     for url in endpoints:
@@ -1104,6 +1236,8 @@ def run(
         "(definitions rendered by Terraform templatefile)",
         file=out,
     )
+    if restore is not None:
+        restore(emulator, out)
     description = run_with_progress(
         emulator.client("stepfunctions"), pipeline.alias_arn, {"trigger": "local-run"}, out
     )

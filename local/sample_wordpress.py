@@ -113,6 +113,90 @@ def _links(base_url: str, route: str, item_id: int, extra: dict[str, list[dict[s
     return links
 
 
+@dataclass(frozen=True)
+class PostShape:
+    """What a generated post refers to: the site's address, body size and how many terms and users."""
+
+    base_url: str = "http://127.0.0.1"
+    paragraphs: int = 3
+    categories: int = 8
+    tags: int = 20
+    users: int = 4
+
+
+def make_post(
+    rng: random.Random, post_id: int, date: datetime, modified: datetime, shape: PostShape
+) -> dict[str, Any]:
+    """One ``/wp/v2/posts`` record; its text, terms and author come from ``rng``."""
+    base_url, paragraphs, categories, tags, users = (
+        shape.base_url,
+        shape.paragraphs,
+        shape.categories,
+        shape.tags,
+        shape.users,
+    )
+    slug = f"post-{post_id}-{rng.choice(_WORDS[:26])}"
+    title = f"{_sentence(rng, 4).title()} {rng.choice(_TITLE_DECOR)} #{post_id}"
+    body = "\n".join(f"<p>{_sentence(rng, 12)}</p>" for _ in range(paragraphs))
+    link = f"{base_url}/{date:%Y/%m/%d}/{slug}/"
+    post_categories = sorted(rng.sample(range(1, categories + 1), k=rng.randint(1, min(3, categories))))
+    post_tags = sorted(rng.sample(range(1, tags + 1), k=rng.randint(0, min(4, tags))))
+    # Real sites: meta is [] when no meta is registered, an object when a plugin registers some.
+    meta: Any = [] if post_id % 3 else {"footnotes": "", "_jetpack_newsletter_access": ""}
+    api = f"{base_url}/wp-json{NAMESPACE}"
+    return {
+        "id": post_id,
+        "date": f"{date:%Y-%m-%dT%H:%M:%S}",
+        "date_gmt": f"{date:%Y-%m-%dT%H:%M:%S}",
+        "guid": {"rendered": f"{base_url}/?p={post_id}"},
+        "modified": f"{modified:%Y-%m-%dT%H:%M:%S}",
+        "modified_gmt": f"{modified:%Y-%m-%dT%H:%M:%S}",
+        "slug": slug,
+        "status": "publish",
+        "type": "post",
+        "link": link,
+        "title": {"rendered": title},
+        "content": {"rendered": body, "protected": False},
+        "excerpt": {"rendered": f"<p>{_sentence(rng, 10)} [&hellip;]</p>\n", "protected": False},
+        "author": rng.randint(1, users),
+        "featured_media": rng.choice((0, 0, post_id + 10000)),
+        "comment_status": rng.choice(("open", "closed")),
+        "ping_status": "open",
+        "sticky": post_id % 17 == 0,
+        "template": "",
+        "format": "standard",
+        "meta": meta,
+        "categories": post_categories,
+        "tags": post_tags,
+        "class_list": [f"post-{post_id}", "post", "type-post", "status-publish"],
+        "_links": _links(
+            base_url,
+            "posts",
+            post_id,
+            {
+                "author": [{"embeddable": True, "href": f"{api}/users/1"}],
+                "replies": [
+                    {"embeddable": True, "href": f"{base_url}/wp-json/wp/v2/comments?post={post_id}"}
+                ],
+                "version-history": [{"count": rng.randint(0, 5), "href": f"{api}/posts/{post_id}/revisions"}],
+                "wp:attachment": [{"href": f"{api}/media?parent={post_id}"}],
+                "wp:term": [
+                    {
+                        "taxonomy": "category",
+                        "embeddable": True,
+                        "href": f"{api}/categories?post={post_id}",
+                    },
+                    {
+                        "taxonomy": "post_tag",
+                        "embeddable": True,
+                        "href": f"{api}/tags?post={post_id}",
+                    },
+                ],
+            },
+        ),
+    }
+
+
 def generate_posts(
     count: int,
     *,
@@ -136,70 +220,8 @@ def generate_posts(
     for post_id in range(count, 0, -1):
         date = FIRST_POST_DATE + post_id * interval + timedelta(minutes=rng.randrange(jitter))
         modified = min(date + timedelta(days=rng.randrange(30)), LAST_POST_DATE)
-        slug = f"post-{post_id}-{rng.choice(_WORDS[:26])}"
-        title = f"{_sentence(rng, 4).title()} {rng.choice(_TITLE_DECOR)} #{post_id}"
-        body = "\n".join(f"<p>{_sentence(rng, 12)}</p>" for _ in range(paragraphs))
-        link = f"{base_url}/{date:%Y/%m/%d}/{slug}/"
-        post_categories = sorted(rng.sample(range(1, categories + 1), k=rng.randint(1, min(3, categories))))
-        post_tags = sorted(rng.sample(range(1, tags + 1), k=rng.randint(0, min(4, tags))))
-        # Real sites: meta is [] when no meta is registered, an object when a plugin registers some.
-        meta: Any = [] if post_id % 3 else {"footnotes": "", "_jetpack_newsletter_access": ""}
-        api = f"{base_url}/wp-json{NAMESPACE}"
-        posts.append(
-            {
-                "id": post_id,
-                "date": f"{date:%Y-%m-%dT%H:%M:%S}",
-                "date_gmt": f"{date:%Y-%m-%dT%H:%M:%S}",
-                "guid": {"rendered": f"{base_url}/?p={post_id}"},
-                "modified": f"{modified:%Y-%m-%dT%H:%M:%S}",
-                "modified_gmt": f"{modified:%Y-%m-%dT%H:%M:%S}",
-                "slug": slug,
-                "status": "publish",
-                "type": "post",
-                "link": link,
-                "title": {"rendered": title},
-                "content": {"rendered": body, "protected": False},
-                "excerpt": {"rendered": f"<p>{_sentence(rng, 10)} [&hellip;]</p>\n", "protected": False},
-                "author": rng.randint(1, users),
-                "featured_media": rng.choice((0, 0, post_id + 10000)),
-                "comment_status": rng.choice(("open", "closed")),
-                "ping_status": "open",
-                "sticky": post_id % 17 == 0,
-                "template": "",
-                "format": "standard",
-                "meta": meta,
-                "categories": post_categories,
-                "tags": post_tags,
-                "class_list": [f"post-{post_id}", "post", "type-post", "status-publish"],
-                "_links": _links(
-                    base_url,
-                    "posts",
-                    post_id,
-                    {
-                        "author": [{"embeddable": True, "href": f"{api}/users/1"}],
-                        "replies": [
-                            {"embeddable": True, "href": f"{base_url}/wp-json/wp/v2/comments?post={post_id}"}
-                        ],
-                        "version-history": [
-                            {"count": rng.randint(0, 5), "href": f"{api}/posts/{post_id}/revisions"}
-                        ],
-                        "wp:attachment": [{"href": f"{api}/media?parent={post_id}"}],
-                        "wp:term": [
-                            {
-                                "taxonomy": "category",
-                                "embeddable": True,
-                                "href": f"{api}/categories?post={post_id}",
-                            },
-                            {
-                                "taxonomy": "post_tag",
-                                "embeddable": True,
-                                "href": f"{api}/tags?post={post_id}",
-                            },
-                        ],
-                    },
-                ),
-            }
-        )
+        shape = PostShape(base_url, paragraphs, categories, tags, users)
+        posts.append(make_post(rng, post_id, date, modified, shape))
     return posts
 
 
@@ -357,6 +379,7 @@ class SampleSite:
 
     collections: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     documents: dict[str, Any] = field(default_factory=dict)
+    last_post_id: int = 0  # the highest post id ever given out: WordPress never reuses a deleted one
 
 
 def build_site(
@@ -388,7 +411,101 @@ def build_site(
     }
     collections.update(extra_collections or {})
     docs = {"statistics_pages": generate_statistics_pages(seed=seed)} if documents is None else documents
-    return SampleSite(collections=collections, documents=docs)
+    return SampleSite(collections=collections, documents=docs, last_post_id=posts)
+
+
+# --------------------------------------------------------------------------- changes between runs
+
+CHANGE_KINDS = ("edit", "add", "delete")  # the i-th change of a generation is CHANGE_KINDS[i % 3]
+
+
+@dataclass(frozen=True)
+class SiteChanges:
+    """What one generation of changes did to the posts (ids in ascending order)."""
+
+    generation: int
+    edited: list[int]
+    added: list[int]
+    deleted: list[int]  # gone from the site
+    unpublished: list[int]  # set to draft: gone from the public API too
+
+    def describe(self) -> str:
+        def ids(values: list[int]) -> str:
+            return ", ".join(map(str, values)) or "none"
+
+        return (
+            f"edited {len(self.edited)} ({ids(self.edited)}), added {len(self.added)} ({ids(self.added)}), "
+            f"deleted {len(self.deleted)} ({ids(self.deleted)}), "
+            f"unpublished {len(self.unpublished)} ({ids(self.unpublished)})"
+        )
+
+
+def change_counts(count: int, available: int) -> dict[str, int]:
+    """How many edits, additions and removals ``count`` changes are (about a third each), with no
+    more edits and removals than there are posts."""
+    wanted = {kind: len(range(index, count, len(CHANGE_KINDS))) for index, kind in enumerate(CHANGE_KINDS)}
+    wanted["edit"] = min(wanted["edit"], available)
+    wanted["delete"] = min(wanted["delete"], available - wanted["edit"])
+    return wanted
+
+
+def _format_time(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%dT%H:%M:%S}"
+
+
+def apply_changes(
+    site: SampleSite, count: int, generation: int, *, seed: int = DEFAULT_SEED, shape: PostShape | None = None
+) -> SiteChanges:
+    """Change ``count`` posts of ``site`` in place, the same way for the same site, count, generation
+    and seed: edits (new title, modified later), new posts and removals (deleted or unpublished, in
+    turn), about a third each. Every edited or added post is modified after the newest post so far,
+    one minute apart in id order."""
+    posts = site.collections["posts"]
+    rng = random.Random(f"{seed}-changes-{generation}")
+    counts = change_counts(count, len(posts))
+    picked = rng.sample(sorted(post["id"] for post in posts), counts["edit"] + counts["delete"])
+    edited, removed = sorted(picked[: counts["edit"]]), sorted(picked[counts["edit"] :])
+    first_id = max([site.last_post_id, *(post["id"] for post in posts)]) + 1
+    added = list(range(first_id, first_id + counts["add"]))
+    newest = max((datetime.fromisoformat(post["modified"]) for post in posts), default=LAST_POST_DATE)
+    times = [newest + timedelta(minutes=step) for step in range(1, len(edited) + len(added) + 1)]
+    by_id = {post["id"]: post for post in posts}
+    for post_id, moment in zip(edited, times[: len(edited)], strict=True):
+        _edit_post(by_id[post_id], moment, generation)
+    shape = shape or PostShape()
+    new_posts = [
+        make_post(rng, post_id, moment, moment, shape)
+        for post_id, moment in zip(added, times[len(edited) :], strict=True)
+    ]
+    removed_ids = set(removed)
+    site.collections["posts"] = [*reversed(new_posts), *(p for p in posts if p["id"] not in removed_ids)]
+    site.last_post_id = max(site.last_post_id, first_id - 1 + len(added))
+    return SiteChanges(generation, edited, added, removed[0::2], removed[1::2])
+
+
+def _edit_post(post: dict[str, Any], moment: datetime, generation: int) -> None:
+    post["title"] = {"rendered": f"{post['title']['rendered']} (edited, change {generation})"}
+    post["modified"] = post["modified_gmt"] = _format_time(moment)
+
+
+def build_changed_site(
+    history: list[int], *, seed: int = DEFAULT_SEED, **site_options: Any
+) -> tuple[SampleSite, list[SiteChanges]]:
+    """The site of :func:`build_site` after each generation of changes in ``history`` (the number of
+    changes of generation 1, 2, ...): the same history gives the same site."""
+    site = build_site(seed=seed, **site_options)
+    shape = PostShape(
+        base_url=site_options.get("base_url", "http://127.0.0.1"),
+        paragraphs=site_options.get("paragraphs", 3),
+        categories=max(len(site.collections["categories"]), 1),
+        tags=max(len(site.collections["tags"]), 1),
+        users=max(len(site.collections["users"]), 1),
+    )
+    changes = [
+        apply_changes(site, count, generation, seed=seed, shape=shape)
+        for generation, count in enumerate(history, start=1)
+    ]
+    return site, changes
 
 
 class SampleWordPress:

@@ -11,7 +11,14 @@ from typing import Any
 
 import pytest
 
-from local.sample_wordpress import LAST_POST_DATE, SampleSite, SampleWordPress, generate_posts
+from local.sample_wordpress import (
+    LAST_POST_DATE,
+    SampleSite,
+    SampleWordPress,
+    build_changed_site,
+    build_site,
+    generate_posts,
+)
 
 
 def test_large_sample_sites_keep_every_post_date_in_the_past() -> None:
@@ -140,3 +147,67 @@ def test_generated_posts_filter_and_order_by_modification_date() -> None:
         p["modified"] for p in everything if p["modified"] > bound
     )
     assert headers["X-WP-Total"] == str(len(body))
+
+
+# --------------------------------------------------------------------------- changes between runs
+
+
+def newest_modified(posts: list[dict[str, Any]]) -> datetime:
+    return max(datetime.fromisoformat(post["modified"]) for post in posts)
+
+
+def test_the_same_options_give_the_same_site() -> None:
+    first, first_changes = build_changed_site([6, 3], posts=30)
+    second, second_changes = build_changed_site([6, 3], posts=30)
+    assert first == second and first_changes == second_changes
+    assert build_site(posts=30) == build_changed_site([], posts=30)[0]
+
+
+def test_n_changes_edit_add_and_remove_about_a_third_each() -> None:
+    before = build_site(posts=30)
+    previous_newest = newest_modified(before.collections["posts"])
+    old = {post["id"]: post for post in before.collections["posts"]}
+
+    site, [changes] = build_changed_site([7], posts=30)
+
+    posts = {post["id"]: post for post in site.collections["posts"]}
+    assert (len(changes.edited), len(changes.added), len(changes.deleted) + len(changes.unpublished)) == (
+        3,
+        2,
+        2,
+    )
+    assert (len(changes.deleted), len(changes.unpublished)) == (1, 1)
+    assert changes.added == [31, 32], "new ids follow the highest"
+    assert set(posts) == set(old) - set(changes.deleted) - set(changes.unpublished) | set(changes.added)
+    assert not set(changes.edited) & set(changes.deleted + changes.unpublished)
+    for post_id in changes.edited:
+        assert posts[post_id]["title"] != old[post_id]["title"]
+        assert posts[post_id]["date"] == old[post_id]["date"]
+    for post_id in changes.edited + changes.added:
+        assert datetime.fromisoformat(posts[post_id]["modified"]) > previous_newest
+        assert posts[post_id]["modified_gmt"] == posts[post_id]["modified"]
+    unchanged = set(posts) - set(changes.edited) - set(changes.added)
+    assert all(posts[post_id] == old[post_id] for post_id in unchanged)
+    assert [post["id"] for post in site.collections["posts"]] == sorted(posts, reverse=True), "newest first"
+
+
+def test_each_generation_changes_more_after_the_previous_one() -> None:
+    site, (first, second) = build_changed_site([3, 3], posts=30)
+    after_first, _ = build_changed_site([3], posts=30)
+
+    assert first.added == [31] and second.added == [32], "a deleted or added id is never reused"
+    assert second.edited != first.edited or second.deleted != first.deleted
+    newest_before = newest_modified(after_first.collections["posts"])
+    posts = {post["id"]: post for post in site.collections["posts"]}
+    for post_id in second.edited + second.added:
+        assert datetime.fromisoformat(posts[post_id]["modified"]) > newest_before
+
+
+def test_a_sample_site_served_after_changes_answers_modified_after_with_exactly_those() -> None:
+    before = build_site(posts=30)
+    after = f"{newest_modified(before.collections['posts']):%Y-%m-%dT%H:%M:%S}"
+    site, [changes] = build_changed_site([9], posts=30)
+    with SampleWordPress(site) as running:
+        status, _, body = get(f"{running.url('posts')}?modified_after={after}&per_page=100")
+    assert status == 200, body
+    assert sorted(post["id"] for post in body) == sorted(changes.edited + changes.added)
