@@ -47,6 +47,7 @@ module "lakehouse_buckets" {
   bronze_bucket_name                 = var.bronze_bucket_name
   silver_bucket_name                 = var.silver_bucket_name
   noncurrent_version_expiration_days = var.noncurrent_version_expiration_days
+  raw_run_expiration_days            = var.raw_run_expiration_days
   glue_database_name                 = local.glue_database_name
   raw_bucket_parameter_name          = local.parameter_names.raw_bucket
   bronze_bucket_parameter_name       = local.parameter_names.bronze_bucket
@@ -102,6 +103,10 @@ module "pipeline" {
   schedule_timezone        = var.pipeline_schedule_timezone
   pandas_layer_arn         = var.pandas_layer_arn
   log_retention_days       = var.log_retention_days
+
+  full_reload_days = var.full_reload_days
+  lookback_minutes = var.lookback_minutes
+  detect_deletions = var.detect_deletions
 
   bronze_function_memory_size  = var.bronze_function_memory_size
   silver_job_worker_type       = var.silver_job_worker_type

@@ -97,3 +97,8 @@ output "audit_table_name" {
   description = "DynamoDB table with one item per dataset per run (see the README for the query listing a dataset's last runs)."
   value       = module.pipeline.audit_table_name
 }
+
+output "load_state_table_name" {
+  description = "DynamoDB table with each dataset's watermark and last full load (delete an item to force that dataset's next run to an InitialLoad)."
+  value       = module.pipeline.load_state_table_name
+}

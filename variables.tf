@@ -108,6 +108,45 @@ variable "pipeline_schedule_expression" {
   }
 }
 
+variable "full_reload_days" {
+  description = "Days after which a dataset is loaded in full again (InitialLoad), reconciling anything an Update missed; 0 = never."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.full_reload_days >= 0 && var.full_reload_days <= 3650 && floor(var.full_reload_days) == var.full_reload_days
+    error_message = "full_reload_days must be a whole number of days from 0 (never) to 3650."
+  }
+}
+
+variable "lookback_minutes" {
+  description = "An Update fetches what was modified after the watermark minus this many minutes (60 covers the autumn DST hour)."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.lookback_minutes >= 0 && var.lookback_minutes <= 10080 && floor(var.lookback_minutes) == var.lookback_minutes
+    error_message = "lookback_minutes must be a whole number of minutes from 0 to 10080 (a week)."
+  }
+}
+
+variable "detect_deletions" {
+  description = "Whether an Update lists the published ids and removes deleted, trashed and unpublished posts and pages; false leaves that to the periodic InitialLoad."
+  type        = bool
+  default     = true
+}
+
+variable "raw_run_expiration_days" {
+  description = "Days each run's raw objects (full load or increment) are kept for replays and audits."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.raw_run_expiration_days >= 1 && var.raw_run_expiration_days <= 3650 && floor(var.raw_run_expiration_days) == var.raw_run_expiration_days
+    error_message = "raw_run_expiration_days must be a whole number of days from 1 to 3650."
+  }
+}
+
 variable "pipeline_schedule_timezone" {
   description = "IANA time zone the schedule expression is read in."
   type        = string

@@ -42,6 +42,14 @@ locals {
 
   # Expiry rules on top of the noncurrent-version rule every bucket has, by bucket key.
   expiring_prefixes = {
+    raw = {
+      # Every raw object is one run's input (full load or increment), kept for replays and audits.
+      expire-raw-runs = { prefix = "wordpress_api/", days = var.raw_run_expiration_days }
+    }
+    bronze = {
+      # Each run's increment and published ids; the tables' snapshots live under wordpress_api/.
+      expire-bronze-runs = { prefix = "_runs/", days = var.bronze_run_expiration_days }
+    }
     silver = {
       # Rejected tables and their reports, kept for inspection.
       expire-quarantine = { prefix = "quarantine/", days = var.silver_quarantine_expiration_days }

@@ -141,6 +141,28 @@ variable "silver_run_result_expiration_days" {
   }
 }
 
+variable "raw_run_expiration_days" {
+  description = "Days each run's raw objects (s3://<raw bucket>/wordpress_api/<name>/<run id>/: a full load or an increment, and the published ids) are kept for replays and audits before they expire."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.raw_run_expiration_days >= 1 && var.raw_run_expiration_days <= 3650 && floor(var.raw_run_expiration_days) == var.raw_run_expiration_days
+    error_message = "raw_run_expiration_days must be a whole number of days from 1 to 3650."
+  }
+}
+
+variable "bronze_run_expiration_days" {
+  description = "Days each run's bronze increment and published ids (s3://<bronze bucket>/_runs/) are kept before they expire; the silver job reads them in the same run."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.bronze_run_expiration_days >= 1 && var.bronze_run_expiration_days <= 3650 && floor(var.bronze_run_expiration_days) == var.bronze_run_expiration_days
+    error_message = "bronze_run_expiration_days must be a whole number of days from 1 to 3650."
+  }
+}
+
 variable "spark_temp_expiration_days" {
   description = "Days Spark temporary files (temp/ in the artifacts bucket, the Glue job's --TempDir) are kept."
   type        = number

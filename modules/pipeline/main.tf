@@ -31,7 +31,7 @@ locals {
   functions = {
     raw = {
       seed        = "data_wordpressapi_raw"
-      description = "WordPress REST API -> s3://<raw bucket>/${local.data_source}/<name>/<name>.json, every record of every endpoint."
+      description = "WordPress REST API -> s3://<raw bucket>/${local.data_source}/<name>/<run id>/, each run's full load or increment."
       memory_size = var.raw_function_memory_size
       timeout     = var.raw_function_timeout
       # Lambda's default /tmp (512 MB): raw keeps pages in memory and uploads from there.
@@ -44,11 +44,16 @@ locals {
         REQUEST_TIMEOUT_SECONDS = tostring(var.request_timeout_seconds)
         MAX_ATTEMPTS            = tostring(var.max_attempts)
         RETRY_BASE_SECONDS      = tostring(var.retry_base_seconds)
+        LOOKBACK_MINUTES        = tostring(var.lookback_minutes)
+        DETECT_DELETIONS        = tostring(var.detect_deletions)
+        PAGES_PER_INVOCATION    = tostring(var.pages_per_invocation)
+        FULL_RELOAD_DAYS        = tostring(var.full_reload_days)
+        INCREMENTAL_DATASETS    = join(",", var.incremental_datasets)
       }
     }
     bronze = {
       seed        = "data_wordpressapi_bronze"
-      description = "s3://<raw bucket>/${local.data_source}/*.json -> s3://<bronze bucket>/${local.data_source}/<name>/<name>.parquet and its Glue table."
+      description = "A run's raw objects -> the current snapshot s3://<bronze bucket>/${local.data_source}/<name>/<name>.parquet (an Update merged in) and its Glue table."
       memory_size = var.bronze_function_memory_size
       timeout     = var.bronze_function_timeout
       # The raw JSON object is downloaded to /tmp and the Parquet file written there before upload.
@@ -85,6 +90,8 @@ locals {
     silver_state_machine_arn = module.silver_state_machine.alias_arn
     # After a raw failure the run's datasets are the bronze tables (FAILED in the audit).
     bronze_database_name = var.glue_database_name
+    # Each dataset's watermark and last full load: the Choice between InitialLoad and Update.
+    load_state_table_name = aws_dynamodb_table.load_state.name
   }
 }
 
@@ -182,10 +189,21 @@ data "aws_iam_policy_document" "bronze_function" {
     resources = ["${var.raw_bucket_arn}/${local.data_source}/*"]
   }
 
+  # The current snapshot is read to merge an Update into it, then replaced; the run's increment and
+  # published ids go under _runs/ for the silver job.
   statement {
-    sid       = "WriteBronzeObjects"
-    actions   = ["s3:PutObject"]
+    sid       = "ReadBronzeSnapshots"
+    actions   = ["s3:GetObject"]
     resources = ["${var.bronze_bucket_arn}/${local.data_source}/*"]
+  }
+
+  statement {
+    sid     = "WriteBronzeObjects"
+    actions = ["s3:PutObject"]
+    resources = [
+      "${var.bronze_bucket_arn}/${local.data_source}/*",
+      "${var.bronze_bucket_arn}/_runs/${local.data_source}/*",
+    ]
   }
 
   statement {
@@ -276,6 +294,14 @@ data "aws_iam_policy_document" "state_machine" {
     sid       = "RecordAudit"
     actions   = ["dynamodb:UpdateItem"]
     resources = [aws_dynamodb_table.audit.arn]
+  }
+
+  # Each dataset's watermark and last full load decide InitialLoad or Update (read only here: the
+  # silver workflow advances them).
+  statement {
+    sid       = "ReadLoadState"
+    actions   = ["dynamodb:GetItem"]
+    resources = [aws_dynamodb_table.load_state.arn]
   }
 
   # After a raw failure the workflow records FAILED for every bronze table (the run's datasets).

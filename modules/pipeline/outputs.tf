@@ -147,3 +147,13 @@ output "audit_table_arn" {
   description = "ARN of the DynamoDB audit table."
   value       = aws_dynamodb_table.audit.arn
 }
+
+output "load_state_table_name" {
+  description = "Name of the DynamoDB table of each dataset's watermark and last full load (hash key dataset)."
+  value       = aws_dynamodb_table.load_state.name
+}
+
+output "load_state_table_arn" {
+  description = "ARN of the DynamoDB load-state table."
+  value       = aws_dynamodb_table.load_state.arn
+}

@@ -50,6 +50,8 @@ locals {
     bronze_database_name = var.glue_database_name
     audit_table_name     = aws_dynamodb_table.audit.name
     failure_topic_arn    = var.failure_stepfunction_topic_arn
+    # A dataset's watermark advances here, once its run reached SILVER.
+    load_state_table_name = aws_dynamodb_table.load_state.name
   }
 }
 
@@ -152,10 +154,14 @@ data "aws_iam_policy_document" "silver_job" {
     }
   }
 
+  # The bronze snapshots, and an Update's increment and published ids (written by bronze under _runs/).
   statement {
-    sid       = "ReadBronzeObjects"
-    actions   = ["s3:GetObject"]
-    resources = ["${var.bronze_bucket_arn}/${local.data_source}/*"]
+    sid     = "ReadBronzeObjects"
+    actions = ["s3:GetObject"]
+    resources = [
+      "${var.bronze_bucket_arn}/${local.data_source}/*",
+      "${var.bronze_bucket_arn}/_runs/${local.data_source}/*",
+    ]
   }
 
   statement {
@@ -166,7 +172,7 @@ data "aws_iam_policy_document" "silver_job" {
     condition {
       test     = "StringLike"
       variable = "s3:prefix"
-      values   = ["${local.data_source}/*"]
+      values   = ["${local.data_source}/*", "_runs/${local.data_source}/*"]
     }
   }
 
@@ -358,6 +364,12 @@ data "aws_iam_policy_document" "silver_state_machine" {
     sid       = "RecordAudit"
     actions   = ["dynamodb:UpdateItem"]
     resources = [aws_dynamodb_table.audit.arn]
+  }
+
+  statement {
+    sid       = "AdvanceLoadState"
+    actions   = ["dynamodb:UpdateItem"]
+    resources = [aws_dynamodb_table.load_state.arn]
   }
 
   statement {

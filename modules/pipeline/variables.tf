@@ -230,6 +230,69 @@ variable "retry_base_seconds" {
   }
 }
 
+# --- Incremental loads ---------------------------------------------------------------------
+
+variable "full_reload_days" {
+  description = "A dataset whose last full load (InitialLoad) is older than this many days is loaded in full again, which also reconciles anything an Update missed; 0 = never (FULL_RELOAD_DAYS)."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.full_reload_days >= 0 && var.full_reload_days <= 3650 && floor(var.full_reload_days) == var.full_reload_days
+    error_message = "full_reload_days must be a whole number of days from 0 (never) to 3650."
+  }
+}
+
+variable "lookback_minutes" {
+  description = "An Update fetches what was modified after the watermark minus this many minutes (LOOKBACK_MINUTES): WordPress compares site-local times, so the autumn DST hour needs at least 60."
+  type        = number
+  default     = 60
+
+  validation {
+    condition     = var.lookback_minutes >= 0 && var.lookback_minutes <= 10080 && floor(var.lookback_minutes) == var.lookback_minutes
+    error_message = "lookback_minutes must be a whole number of minutes from 0 to 10080 (a week)."
+  }
+}
+
+variable "detect_deletions" {
+  description = "Whether an Update also lists the ids the site publishes (_fields=id) and removes from bronze and silver what is gone (DETECT_DELETIONS); false leaves that to the periodic InitialLoad."
+  type        = bool
+  default     = true
+}
+
+variable "incremental_datasets" {
+  description = "Datasets (endpoint object names) whose collection supports modified_after and gets Updates; every other endpoint is fetched in full every run (INCREMENTAL_DATASETS)."
+  type        = list(string)
+  default     = ["posts", "pages"]
+
+  validation {
+    condition     = alltrue([for name in var.incremental_datasets : can(regex("^[a-z0-9_]+$", name))])
+    error_message = "incremental_datasets must hold object names: lower-case letters, digits and _."
+  }
+}
+
+variable "pages_per_invocation" {
+  description = "Pages (100 records each) one raw invocation fetches in an InitialLoad; a collection with more pages is split into ranges of this size, fetched by parallel invocations (PAGES_PER_INVOCATION)."
+  type        = number
+  default     = 1000
+
+  validation {
+    condition     = var.pages_per_invocation >= 1 && var.pages_per_invocation <= 5000 && floor(var.pages_per_invocation) == var.pages_per_invocation
+    error_message = "pages_per_invocation must be a whole number from 1 to 5000."
+  }
+}
+
+variable "load_state_table_name" {
+  description = "Seed name of the DynamoDB table of each dataset's watermark and last full load; name_prefix is joined in front of it."
+  type        = string
+  default     = "data-lakehouse-load-state"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_.-]{3,200}$", var.load_state_table_name))
+    error_message = "load_state_table_name must be 3-200 letters, digits, '_', '.' or '-'."
+  }
+}
+
 # --- Functions -----------------------------------------------------------------------------
 
 variable "lambda_runtime" {
