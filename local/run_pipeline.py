@@ -122,6 +122,7 @@ class Deployment:
     silver_state_machine_name: str
     audit_table: str
     job: JobSpec
+    load_state_table: str = "data-lakehouse-load-state"  # each dataset's watermark and last full load
 
 
 def _locals(module_dir: Path) -> dict[str, Any]:
@@ -226,6 +227,7 @@ def read_deployment(account_id: str, region: str) -> Deployment:
         silver_database=names["silver_database"],
         silver_state_machine_name=pipeline["silver_state_machine_name"],
         audit_table=pipeline["audit_table_name"],
+        load_state_table=pipeline["load_state_table_name"],
         job=read_job(pipeline_dir, pipeline, _one(pipeline_locals["silver_job_script_key"]), names),
     )
 
@@ -282,9 +284,11 @@ def render_definition(
     audit_table_name: str = "data-lakehouse-audit",
     silver_state_machine_arn: str = "arn:aws:states:eu-west-2:123456789012:stateMachine:silver",
     bronze_database_name: str = "data_lakehouse_bronze",
+    load_state_table_name: str = "data-lakehouse-load-state",
 ) -> str:
     """The pipeline module's WordPress_Raw_To_Bronze definition, rendered by real Terraform templatefile."""
     values = {
+        "load_state_table_name": load_state_table_name,
         "raw_function_arn": raw_function_arn,
         "bronze_function_arn": bronze_function_arn,
         "failure_topic_arn": failure_topic_arn,
@@ -302,9 +306,11 @@ def render_silver_definition(
     bronze_database_name: str,
     audit_table_name: str,
     failure_topic_arn: str,
+    load_state_table_name: str = "data-lakehouse-load-state",
 ) -> str:
     """The pipeline module's WordPress_Bronze_To_Silver definition, rendered by real templatefile."""
     values = {
+        "load_state_table_name": load_state_table_name,
         "silver_job_name": silver_job_name,
         "silver_bucket_name": silver_bucket_name,
         "bronze_database_name": bronze_database_name,
@@ -348,6 +354,12 @@ def deploy_silver(emulator: Emulator, deployment: Deployment, failure_topic_arn:
         ],
         BillingMode="PAY_PER_REQUEST",
     )
+    dynamodb.create_table(
+        TableName=deployment.load_state_table,
+        KeySchema=[{"AttributeName": "dataset", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "dataset", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
     job = deployment.job
     s3.upload_file(str(JOB_SCRIPT), deployment.artifacts_bucket, job.script_key)
     role_arn = iam.create_role(RoleName=job.name, AssumeRolePolicyDocument="{}")["Role"]["Arn"]
@@ -373,6 +385,7 @@ def deploy_silver(emulator: Emulator, deployment: Deployment, failure_topic_arn:
         deployment.glue_database,
         deployment.audit_table,
         failure_topic_arn,
+        deployment.load_state_table,
     )
     return create_state_machine(
         emulator, deployment.silver_state_machine_name, definition, deployment.alias_name
@@ -425,6 +438,7 @@ def deploy(
         deployment.audit_table,
         silver_alias_arn,
         deployment.glue_database,
+        deployment.load_state_table,
     )
     if definition_transform is not None:
         definition = json.dumps(definition_transform(json.loads(definition)))
@@ -560,33 +574,48 @@ class EndpointRow:
     raw_bytes: int | None
     parquet_rows: int | None = None
     parquet_path: Path | None = None
+    mode: str = "-"  # InitialLoad or Update
 
 
 def copy_layer(s3: Any, bucket: str, destination: Path, suffix: str) -> dict[str, Path]:
-    """Download every `wordpress_api/<name>/<name><suffix>` object; returns name -> local path."""
+    """Download every `wordpress_api/<name>/<name><suffix>` object (the bronze snapshots); returns
+    name -> local path."""
     copied: dict[str, Path] = {}
     paginator = s3.get_paginator("list_objects_v2")
     for page in paginator.paginate(Bucket=bucket, Prefix=f"{DATA_SOURCE}/"):
         for item in page.get("Contents", []):
             key = item["Key"]
-            if not key.endswith(suffix):
+            parts = key.split("/")
+            if len(parts) != 3 or parts[2] != f"{parts[1]}{suffix}":
                 continue
             target = destination / key
             target.parent.mkdir(parents=True, exist_ok=True)
             s3.download_file(bucket, key, str(target))
-            copied[Path(key).name.removesuffix(suffix)] = target
+            copied[parts[1]] = target
     return copied
+
+
+def copy_run_objects(s3: Any, bucket: str, raw_summary: dict[str, Any], destination: Path) -> None:
+    """Download this run's raw objects (each dataset's full load or increment, and its published ids)."""
+    for item in raw_summary.get("endpoints", []):
+        for key in [*(item.get("keys") or []), item.get("ids_key")]:
+            if not key:
+                continue
+            target = destination / key
+            target.parent.mkdir(parents=True, exist_ok=True)
+            s3.download_file(bucket, key, str(target))
 
 
 def collect_results(
     s3: Any, deployment: Deployment, raw_summary: dict[str, Any], output_dir: Path
 ) -> list[EndpointRow]:
-    """Rows of the summary table; the layers are copied under output_dir/raw and output_dir/bronze."""
+    """Rows of the summary table; this run's raw objects and the bronze snapshots are copied under
+    output_dir/raw and output_dir/bronze."""
     import pyarrow.parquet as pq
 
     for layer in ("raw", "bronze"):
         shutil.rmtree(output_dir / layer, ignore_errors=True)
-    copy_layer(s3, deployment.raw_bucket, output_dir / "raw", ".json")
+    copy_run_objects(s3, deployment.raw_bucket, raw_summary, output_dir / "raw")
     parquet = copy_layer(s3, deployment.bronze_bucket, output_dir / "bronze", ".parquet")
     rows = [
         EndpointRow(
@@ -595,6 +624,7 @@ def collect_results(
             pages=item.get("pages"),
             records=item.get("records"),
             raw_bytes=item.get("bytes"),
+            mode=item.get("mode") or "-",
         )
         for item in raw_summary.get("endpoints", [])
     ]
@@ -726,6 +756,40 @@ def format_audit(items: list[dict[str, Any]]) -> str:
     )
 
 
+def format_loads(items: list[dict[str, Any]]) -> str:
+    """Each dataset's load: mode and why, the window an Update read, the watermark it advanced to and
+    what changed in silver; a line of warning for a site that ignored modified_after."""
+
+    def cell(value: Any) -> str:
+        return "-" if value in (None, "") else f"{value:,}" if isinstance(value, int) else str(value)
+
+    body = [
+        (
+            item["dataset"],
+            cell(item.get("load_mode")),
+            cell(item.get("window_start")),
+            cell(item.get("watermark_after")),
+            cell(item.get("silver_inserted")),
+            cell(item.get("silver_updated")),
+            cell(item.get("silver_deleted")),
+            cell(item.get("load_reason")),
+        )
+        for item in items
+    ]
+    table = format_rows(
+        ("dataset", "load", "changes since", "watermark now", "inserted", "updated", "deleted", "why"),
+        body,
+        {4, 5, 6},
+    )
+    warnings = [
+        f"  WARNING {item['dataset']}: the site ignores modified_after (the Update held records older than "
+        "its window): the merge stays correct, but every Update costs a full fetch"
+        for item in items
+        if item.get("ignored_modified_after")
+    ]
+    return "\n".join([table, *warnings])
+
+
 def glue_tables(glue: Any, database: str) -> list[str]:
     return sorted(
         table["Name"]
@@ -738,13 +802,21 @@ def format_table(rows: list[EndpointRow]) -> str:
     def cell(value: int | None) -> str:
         return "-" if value is None else f"{value:,}"
 
-    header = ("endpoint", "pages", "records", "raw bytes", "parquet rows")
+    header = ("endpoint", "load", "pages", "records", "raw bytes", "bronze rows")
     body = [
-        (row.name, cell(row.pages), cell(row.records), cell(row.raw_bytes), cell(row.parquet_rows))
+        (
+            row.name,
+            row.mode,
+            cell(row.pages),
+            cell(row.records),
+            cell(row.raw_bytes),
+            cell(row.parquet_rows),
+        )
         for row in rows
     ]
     total = (
         "total",
+        "",
         cell(sum(row.pages or 0 for row in rows)),
         cell(sum(row.records or 0 for row in rows)),
         cell(sum(row.raw_bytes or 0 for row in rows)),
@@ -754,9 +826,13 @@ def format_table(rows: list[EndpointRow]) -> str:
     widths = [max(len(line[i]) for line in table) for i in range(len(header))]
 
     def render(line: tuple[str, ...]) -> str:
-        first = line[0].ljust(widths[0])
+        first, mode = line[0].ljust(widths[0]), line[1].ljust(widths[1])
         return "  " + "  ".join(
-            [first, *(value.rjust(width) for value, width in zip(line[1:], widths[1:], strict=True))]
+            [
+                first,
+                mode,
+                *(value.rjust(width) for value, width in zip(line[2:], widths[2:], strict=True)),
+            ]
         )
 
     rule = "  " + "  ".join("-" * width for width in widths)
@@ -880,6 +956,9 @@ def report_silver_and_audit(
         print(f"\nAudit trail ({deployment.audit_table}, run {', '.join(run_ids)})", file=out)
         print(format_audit(items), file=out)
         print(f"Audit items written to {shown_dir / audit_file.name}", file=out)
+        if any("load_mode" in item for item in items):
+            print(f"\nLoads ({deployment.load_state_table} holds each watermark)", file=out)
+            print(format_loads(items), file=out)
     return copied
 
 
@@ -966,6 +1045,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         metavar="N",
         help="edit, add and delete N sample posts before this run (after the saved runs' changes)",
     )
+    parser.add_argument(
+        "--mode",
+        choices=["InitialLoad"],
+        help="InitialLoad: load every dataset in full, whatever the saved watermarks say "
+        "(the execution input {\"mode\": \"InitialLoad\"})",
+    )
     args = parser.parse_args(argv)
     if args.sample_changes and os.environ.get("WORDPRESS_URL", "").strip():
         parser.error(
@@ -1042,7 +1127,15 @@ def run_and_save(
     if site_url:
         extra: dict[str, Any] = {"source": site_url}
         status = run(
-            emulator, deployment, site_endpoints(site_url), site_url, staging, out, output_dir, restore
+            emulator,
+            deployment,
+            site_endpoints(site_url),
+            site_url,
+            staging,
+            out,
+            output_dir,
+            restore,
+            args.mode,
         )
     else:
         history = sample_history(saved, args.posts, out) + (
@@ -1057,7 +1150,15 @@ def run_and_save(
             source = f"built-in sample WordPress at {wordpress.base_url}"
             report_changes(changes, args.sample_changes, out)
             status = run(
-                emulator, deployment, sample_endpoints(wordpress), source, staging, out, output_dir, restore
+                emulator,
+                deployment,
+                sample_endpoints(wordpress),
+                source,
+                staging,
+                out,
+                output_dir,
+                restore,
+                args.mode,
             )
     return save_run_state(emulator, deployment, staging / STATE_DIR, extra, status, out, output_dir)
 
@@ -1218,6 +1319,7 @@ def run(
     out: TextIO,
     destination: Path | None = None,
     restore: Callable[[Emulator, TextIO], None] | None = None,
+    mode: str | None = None,
 ) -> int:
     """Deploy, run the pipeline once and report; files go to output_dir, which main() then moves to
     `destination` (default output_dir itself) or, for a failed run, to destination/failed/: the
@@ -1238,9 +1340,8 @@ def run(
     )
     if restore is not None:
         restore(emulator, out)
-    description = run_with_progress(
-        emulator.client("stepfunctions"), pipeline.alias_arn, {"trigger": "local-run"}, out
-    )
+    execution_input = {"trigger": "local-run", **({"mode": mode} if mode else {})}
+    description = run_with_progress(emulator.client("stepfunctions"), pipeline.alias_arn, execution_input, out)
     status = description["status"]
     succeeded = status == "SUCCEEDED"
     shown = destination if succeeded else destination / FAILED_DIR
