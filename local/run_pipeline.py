@@ -1049,7 +1049,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--mode",
         choices=["InitialLoad"],
         help="InitialLoad: load every dataset in full, whatever the saved watermarks say "
-        "(the execution input {\"mode\": \"InitialLoad\"})",
+        '(the execution input {"mode": "InitialLoad"})',
     )
     args = parser.parse_args(argv)
     if args.sample_changes and os.environ.get("WORDPRESS_URL", "").strip():
@@ -1341,7 +1341,9 @@ def run(
     if restore is not None:
         restore(emulator, out)
     execution_input = {"trigger": "local-run", **({"mode": mode} if mode else {})}
-    description = run_with_progress(emulator.client("stepfunctions"), pipeline.alias_arn, execution_input, out)
+    description = run_with_progress(
+        emulator.client("stepfunctions"), pipeline.alias_arn, execution_input, out
+    )
     status = description["status"]
     succeeded = status == "SUCCEEDED"
     shown = destination if succeeded else destination / FAILED_DIR
