@@ -78,6 +78,20 @@ ITERATION_STATES = {
     "Record SILVER",
     "Record QUARANTINED",
     "Outcome already recorded",
+    # Incremental loads: the per-dataset Choice, the page ranges, the load state advanced after SILVER.
+    "Look up the load state",
+    "InitialLoad or Update?",
+    "InitialLoad: requested",
+    "InitialLoad: no modified_after filter",
+    "InitialLoad: no watermark yet",
+    "InitialLoad: full reload due",
+    "Update",
+    "Fetch a page range",
+    "Load state to advance?",
+    "Advance the load state after an InitialLoad",
+    "Advance the load state after an Update",
+    "Watermark advanced by another run",
+    "No load state to advance",
 }
 
 
