@@ -119,14 +119,6 @@ class Buckets:
 def run_input(event: Any) -> tuple[str, list[Any]]:
     """``run.id`` and ``raw.summary.endpoints`` of the state machine's state."""
     event = event if isinstance(event, dict) else {}
-    run = event.get("run")
-    run_id = run.get("id") if isinstance(run, dict) else None
-    if not isinstance(run_id, str) or not run_id or "/" in run_id:
-        raise EventError(
-            RUN_ID_INPUT,
-            f"missing or not a run id (a name without '/'): {run_id!r}; bronze is invoked with the "
-            'state machine\'s state, {"run": {"id": ...}, "raw": {"summary": {"endpoints": [...]}}}',
-        )
     raw = event.get("raw")
     summary = raw.get("summary") if isinstance(raw, dict) else None
     endpoints = summary.get("endpoints") if isinstance(summary, dict) else None
@@ -134,8 +126,13 @@ def run_input(event: Any) -> tuple[str, list[Any]]:
         raise EventError(
             ENDPOINTS_INPUT,
             "missing: bronze converts exactly the run objects the raw step reports in its summary "
-            '(the event needs {"raw": {"summary": {"endpoints": [...]}}})',
+            '(the state machine invokes it with {"run": {"id": ...}, '
+            '"raw": {"summary": {"endpoints": [...]}}})',
         )
+    run = event.get("run")
+    run_id = run.get("id") if isinstance(run, dict) else None
+    if not isinstance(run_id, str) or not run_id or "/" in run_id:
+        raise EventError(RUN_ID_INPUT, f"missing or not a run id (a name without '/'): {run_id!r}")
     return run_id, endpoints
 
 
