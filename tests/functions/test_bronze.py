@@ -479,6 +479,52 @@ def test_a_type_conflict_between_snapshot_and_increment_gives_string_columns(
     assert columns["note"] == "bigint"  # always null in the snapshot: the increment's type, no conflict
 
 
+def merge(
+    tmp_path, snapshot: list[dict], increment: list[dict], published: list[int] | None = None
+) -> list[dict]:
+    """bronze_snapshot.merge_snapshot on two Parquet files made from ``snapshot`` and ``increment``."""
+    import bronze_snapshot
+
+    pq.write_table(pa.Table.from_pylist(snapshot), tmp_path / "snapshot.parquet")
+    pq.write_table(pa.Table.from_pylist(increment), tmp_path / "increment.parquet")
+    bronze_snapshot.merge_snapshot(
+        str(tmp_path / "snapshot.parquet"),
+        str(tmp_path / "increment.parquet"),
+        str(tmp_path / "merged.parquet"),
+        None if published is None else pa.array(published, pa.int64()),
+    )
+    return pq.read_table(tmp_path / "merged.parquet").to_pylist()
+
+
+def test_within_an_increment_the_newest_row_of_an_id_wins_the_later_on_a_tie(
+    bronze_function, tmp_path
+) -> None:
+    increment = [
+        {"id": 1, "modified_gmt": "2026-12-02", "v": "newest"},
+        {"id": 1, "modified_gmt": "2026-12-01", "v": "older, fetched later"},
+        {"id": 2, "modified_gmt": "2026-12-02", "v": "first"},
+        {"id": 2, "modified_gmt": "2026-12-02", "v": "same time, fetched later"},
+    ]
+    rows = merge(tmp_path, [{"id": 9, "modified_gmt": "2026-12-01", "v": "kept"}], increment)
+    assert [(row["id"], row["v"]) for row in rows] == [
+        (9, "kept"),
+        (1, "newest"),
+        (2, "same time, fetched later"),
+    ]
+
+
+def test_without_modified_gmt_the_increment_wins(bronze_function, tmp_path) -> None:
+    """A dataset without modification times (a full fetch of categories): every fetched id replaces
+    the snapshot's row, ids not fetched stay (deletions come from the published ids alone)."""
+    rows = merge(
+        tmp_path, [{"id": 1, "name": "old"}, {"id": 2, "name": "two"}], [{"id": 1, "name": "renamed"}]
+    )
+    assert rows == [{"id": 2, "name": "two"}, {"id": 1, "name": "renamed"}]
+    assert merge(tmp_path, [{"id": 1, "name": "a"}, {"id": 2, "name": "b"}], [], published=[2]) == [
+        {"id": 2, "name": "b"}
+    ]
+
+
 IDS_KEY = "wordpress_api/posts/run-2/published_ids.json"
 
 
