@@ -49,14 +49,7 @@ import awswrangler as wr
 import boto3
 import pyarrow as pa
 from botocore.exceptions import ClientError
-from bronze_parquet import (
-    JsonArrayJoiner,
-    MalformedJson,
-    ParquetResult,
-    default_workers,
-    prepared_workers,
-    write_parquet,
-)
+from bronze_parquet import MalformedJson, ParquetResult, default_workers, prepared_workers, write_parquet
 from bronze_snapshot import merge_snapshot, published_ids, write_published_ids
 from lakehouse_common import (
     DATA_SOURCE,
@@ -71,6 +64,7 @@ from lakehouse_common import (
     run_key,
     setup_logging,
 )
+from raw_parts import JsonArrayJoiner
 from wordpress_schema import add_known_columns
 
 FUNCTION_NAME = "data_wordpressapi_bronze"
