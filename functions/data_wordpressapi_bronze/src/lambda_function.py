@@ -21,9 +21,10 @@ Per dataset:
 3. The run's own increment (InitialLoad and Update alike) goes to
    ``s3://<bronze bucket>/_runs/wordpress_api/<run id>/<name>/increment.parquet`` and the published
    ids to ``.../published_ids.parquet`` (one int64 column ``id``), outside the table's location.
-4. Every file is complete in ``/tmp`` before it is uploaded, the snapshot last and once, then its
-   table is created or updated in the bronze Glue database. A failed conversion or merge never
-   replaces the previous snapshot.
+4. Every file is complete in ``/tmp`` before it is uploaded; the snapshot is written last, in one
+   request (an InitialLoad's is a server-side copy of its increment), then its table is created or
+   updated in the bronze Glue database (columns from the snapshot). A failed conversion or merge
+   writes nothing: the previous snapshot stays.
 
 Failures of all datasets are published in one SNS message, then the handler raises
 :class:`PipelineStepFailed`. The output lists each snapshot written (``objects``) and, per
@@ -70,6 +71,7 @@ from wordpress_schema import add_known_columns
 FUNCTION_NAME = "data_wordpressapi_bronze"
 INITIAL_LOAD, UPDATE = "InitialLoad", "Update"
 RUNS_PREFIX = "_runs"
+COPY_OBJECT_LIMIT = 5 * 1024**3
 ENDPOINTS_INPUT = "raw.summary.endpoints"
 RUN_ID_INPUT = "run.id"
 _NAME = re.compile(r"[a-z0-9_]+")
@@ -227,6 +229,14 @@ def upload(session: boto3.Session, path: str, bucket: str, key: str) -> None:
     wr.s3.upload(local_file=path, path=f"s3://{bucket}/{key}", boto3_session=session)
 
 
+def copy(s3: Any, bucket: str, source: str, destination: str, size: int) -> None:
+    """An object copied within the bucket, server-side: one CopyObject up to its 5 GB limit."""
+    if size < COPY_OBJECT_LIMIT:
+        s3.copy_object(Bucket=bucket, Key=destination, CopySource={"Bucket": bucket, "Key": source})
+    else:  # a multipart copy (UploadPartCopy), still complete before the object appears
+        s3.copy({"Bucket": bucket, "Key": source}, bucket, destination)
+
+
 def register_table(
     session: boto3.Session, database: str, table: str, location: str, columns: dict[str, str], source: str
 ) -> None:
@@ -243,6 +253,35 @@ def register_table(
     )
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """The new snapshot, complete in ``/tmp``."""
+
+    path: str
+    columns: dict[str, str]  # column -> Athena type
+    rows: int
+    rows_before: int  # rows of the previous snapshot merged into (an InitialLoad replaces it unread: 0)
+    deleted_rows: int  # rows of the previous snapshot whose id is no longer published
+
+
+def new_snapshot(
+    s3: Any, bucket: str, dataset: RawDataset, increment: tuple[str, ParquetResult], ids: pa.Array | None
+) -> Snapshot:
+    """InitialLoad: the increment is the snapshot. Update: the previous snapshot merged with it."""
+    increment_path, converted = increment
+    if dataset.mode == INITIAL_LOAD:
+        return Snapshot(increment_path, converted.columns, converted.rows, 0, 0)
+    workdir = os.path.dirname(increment_path)
+    previous_path = os.path.join(workdir, "previous.parquet")
+    merged_path = os.path.join(workdir, "merged.parquet")
+    download_snapshot(s3, bucket, object_key(dataset.name, "parquet"), previous_path)
+    merged = merge_snapshot(previous_path, increment_path, merged_path, ids)
+    os.remove(previous_path)
+    logger.info("snapshot merged", extra={"dataset": dataset.name, **asdict(merged)})
+    before, deleted = merged.snapshot_rows_before, merged.deleted_rows
+    return Snapshot(merged_path, merged.columns, merged.rows, before, deleted)
+
+
 def load_dataset(
     session: boto3.Session,
     s3: Any,
@@ -253,51 +292,48 @@ def load_dataset(
     *,
     workers: int,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Convert the run's raw objects, replace or merge the snapshot, write the run's own objects and
-    register the table; returns the object summary and the load entry. Nothing replaces the
-    snapshot unless every step before its upload succeeded."""
+    """Convert the run's raw objects, replace or merge the snapshot, write the run's own objects,
+    then the snapshot, and register the table; returns the object summary and the load entry.
+    Nothing is written unless the conversion and the merge succeeded."""
     name = dataset.name
     snapshot_key = object_key(name, "parquet")
     increment_key = runs_key(run_id, name, "increment.parquet")
-    ids_parquet_key = runs_key(run_id, name, "published_ids.parquet") if dataset.ids_key else None
+    ids_key = runs_key(run_id, name, "published_ids.parquet") if dataset.ids_key else None
     with tempfile.TemporaryDirectory(prefix=f"bronze-{name}-") as workdir:
         increment_path, converted = convert_increment(s3, buckets.raw, dataset, workdir, workers=workers)
         ids = download_published_ids(s3, buckets.raw, dataset.ids_key, workdir) if dataset.ids_key else None
-        snapshot_path, columns, rows = increment_path, converted.columns, converted.rows
-        before = deleted = 0
-        if dataset.mode == UPDATE:
-            previous_path = os.path.join(workdir, "previous.parquet")
-            download_snapshot(s3, buckets.bronze, snapshot_key, previous_path)
-            snapshot_path = os.path.join(workdir, f"{name}.parquet")
-            merged = merge_snapshot(previous_path, increment_path, snapshot_path, ids)
-            os.remove(previous_path)
-            columns, rows = merged.columns, merged.rows
-            before, deleted = merged.snapshot_rows_before, merged.deleted_rows
-            logger.info("snapshot merged", extra={"dataset": name, **asdict(merged)})
+        snapshot = new_snapshot(s3, buckets.bronze, dataset, (increment_path, converted), ids)
+
         upload(session, increment_path, buckets.bronze, increment_key)
-        if ids is not None and ids_parquet_key:
+        if ids is not None and ids_key:
             ids_path = os.path.join(workdir, "published_ids.parquet")
             write_published_ids(ids, ids_path)
-            upload(session, ids_path, buckets.bronze, ids_parquet_key)
-        size = os.path.getsize(snapshot_path)
-        upload(session, snapshot_path, buckets.bronze, snapshot_key)  # the table changes last, at once
+            upload(session, ids_path, buckets.bronze, ids_key)
+        size = os.path.getsize(snapshot.path)
+        # The table changes last, at once: an InitialLoad's snapshot is its increment, copied in S3.
+        if snapshot.path == increment_path:
+            copy(s3, buckets.bronze, increment_key, snapshot_key, size)
+        else:
+            upload(session, snapshot.path, buckets.bronze, snapshot_key)
     location = f"s3://{buckets.bronze}/{DATA_SOURCE}/{name}/"
-    register_table(session, database, name, location, columns, f"s3://{buckets.raw}/{dataset.source_key}")
+    register_table(
+        session, database, name, location, snapshot.columns, f"s3://{buckets.raw}/{dataset.source_key}"
+    )
     summary = {
         "source_key": dataset.source_key,
         "key": snapshot_key,
         "table": f"{database}.{name}",
-        "rows": rows,
-        "columns": len(columns),
+        "rows": snapshot.rows,
+        "columns": len(snapshot.columns),
         "bytes": size,
         "dataset": name,
         "mode": dataset.mode,
         "increment_rows": converted.rows,
-        "snapshot_rows_before": before,
-        "deleted_rows": deleted,
+        "snapshot_rows_before": snapshot.rows_before,
+        "deleted_rows": snapshot.deleted_rows,
     }
     logger.info("dataset loaded", extra={**summary, "passes": converted.passes})
-    return summary, load_entry(dataset, increment_key, ids_parquet_key)
+    return summary, load_entry(dataset, increment_key, ids_key)
 
 
 def load_entry(dataset: RawDataset, increment_key: str, ids_key: str | None) -> dict[str, Any]:
