@@ -24,7 +24,20 @@ sys.path.insert(0, str(REPO_ROOT))
 RAW_KEY = "wordpress_api/posts/posts.json"
 
 
-def run_handler(name: str) -> dict:
+# What the state machine passes bronze: the run and the raw step's summary (one InitialLoad of RAW_KEY).
+BRONZE_EVENT = {
+    "run": {"id": "bench"},
+    "raw": {
+        "summary": {
+            "endpoints": [
+                {"name": "posts", "mode": "InitialLoad", "key": RAW_KEY, "keys": [RAW_KEY], "ids_key": None}
+            ]
+        }
+    },
+}
+
+
+def run_handler(name: str, event: dict) -> dict:
     from local.functions import load_handler
 
     other = os.environ.get("BENCH_BRONZE_MODULE_DIR")
@@ -34,7 +47,7 @@ def run_handler(name: str) -> dict:
 
     handler = load_handler(name)
     started, cpu = time.perf_counter(), cpu_seconds()
-    summary = handler({}, None)
+    summary = handler(event, None)
     return {"seconds": time.perf_counter() - started, "cpu_seconds": cpu_seconds() - cpu, "summary": summary}
 
 
@@ -144,9 +157,9 @@ def run_silver(bronze_root: str, bronze_bucket: str, datasets: str) -> dict:
 def main(argv: list[str]) -> None:
     kind, result_path = argv[0], argv[1]
     if kind == "bronze":
-        result = run_handler("data_wordpressapi_bronze")
+        result = run_handler("data_wordpressapi_bronze", BRONZE_EVENT)
     elif kind == "raw":
-        result = run_handler("data_wordpressapi_raw")
+        result = run_handler("data_wordpressapi_raw", {})
     elif kind == "baseline":
         result = run_baseline(
             os.environ["BENCH_RAW_BUCKET"], argv[2], os.environ["BENCH_BRONZE_BUCKET"], argv[3]

@@ -44,10 +44,35 @@ HETEROGENEOUS = [
 ]
 
 
-def put_raw(aws: Aws, name: str, body: bytes | str) -> str:
-    key = f"wordpress_api/{name}/{name}.json"
+RUN = "20261207T070000Z-test"
+
+
+def put_raw(aws: Aws, name: str, body: bytes | str, *, run_id: str = RUN, filename: str = "") -> str:
+    """A raw run object, where the raw step stores it: ``wordpress_api/<name>/<run id>/<name>.json``."""
+    key = f"wordpress_api/{name}/{run_id}/{filename or name + '.json'}"
     aws.s3.put_object(Bucket=RAW_BUCKET, Key=key, Body=body.encode() if isinstance(body, str) else body)
     return key
+
+
+def endpoint(name: str, *keys: str, mode: str = "InitialLoad", ids_key: str | None = None, **fields) -> dict:
+    """One entry of the raw summary's ``endpoints`` (the fields bronze reads, plus echoed ones)."""
+    return {"name": name, "mode": mode, "key": keys[0], "keys": list(keys), "ids_key": ids_key, **fields}
+
+
+def bronze_event(*endpoints: dict, run_id: str = RUN) -> dict:
+    """The state machine's state as bronze gets it."""
+    summary = {"function": "data_wordpressapi_raw", "endpoints": list(endpoints)}
+    return {"run": {"id": run_id}, "raw": {"summary": summary}}
+
+
+def load(bronze_function, *endpoints: dict, run_id: str = RUN) -> dict:
+    return bronze_function.lambda_handler(bronze_event(*endpoints, run_id=run_id), None)
+
+
+def put_and_load(aws: Aws, bronze_function, objects: dict[str, str], *, run_id: str = RUN) -> dict:
+    """Store each raw object of a run and convert them all as InitialLoads."""
+    keys = {name: put_raw(aws, name, body, run_id=run_id) for name, body in objects.items()}
+    return load(bronze_function, *(endpoint(name, key) for name, key in keys.items()), run_id=run_id)
 
 
 def read_parquet(aws: Aws, name: str) -> pa.Table:
@@ -59,15 +84,19 @@ def test_row_counts_equal_raw_record_counts(aws: Aws, wordpress, raw_function, b
         [wordpress.url(n) for n in ("posts", "categories", "tags", "users", "statistics_pages")]
     )
     raw = raw_function.lambda_handler({}, None)
+    for entry in raw["endpoints"]:  # a manual raw run: every dataset an InitialLoad of one object
+        entry.setdefault("mode", "InitialLoad")
+        entry.setdefault("keys", [entry["key"]])
 
-    summary = bronze_function.lambda_handler(raw, None)
+    summary = bronze_function.lambda_handler({"run": {"id": RUN}, "raw": {"summary": raw}}, None)
 
     raw_counts = {e["name"]: e["records"] for e in raw["endpoints"]}
+    raw_keys = {e["name"]: e["key"] for e in raw["endpoints"]}
     assert {o["key"].split("/")[1]: o["rows"] for o in summary["objects"]} == raw_counts
     for name, count in raw_counts.items():
         table = read_parquet(aws, name)
         assert table.num_rows == count
-        assert table.column("_source_key").to_pylist() == [f"wordpress_api/{name}/{name}.json"] * count
+        assert table.column("_source_key").to_pylist() == [raw_keys[name]] * count
     posts = read_parquet(aws, "posts")
     assert posts.column("id").to_pylist() == [p["id"] for p in wordpress.site.collections["posts"]]
     assert posts.column("title_rendered").to_pylist() == [
@@ -80,9 +109,7 @@ def test_row_counts_equal_raw_record_counts(aws: Aws, wordpress, raw_function, b
 
 
 def test_heterogeneous_nested_records_are_flattened(aws: Aws, bronze_function) -> None:
-    put_raw(aws, "mixed", json.dumps(HETEROGENEOUS))
-
-    summary = bronze_function.lambda_handler({}, None)
+    summary = put_and_load(aws, bronze_function, {"mixed": json.dumps(HETEROGENEOUS)})
 
     table = read_parquet(aws, "mixed")
     columns = ["id", "title_rendered", "meta", "tags", "score", "flag", "extra_a_b", "wp_term"]
@@ -116,12 +143,17 @@ def test_heterogeneous_nested_records_are_flattened(aws: Aws, bronze_function) -
     assert abs((datetime.now(UTC) - ingested).total_seconds()) < 600
     assert summary["objects"] == [
         {
-            "source_key": "wordpress_api/mixed/mixed.json",
+            "source_key": f"wordpress_api/mixed/{RUN}/mixed.json",
             "key": "wordpress_api/mixed/mixed.parquet",
             "table": f"{GLUE_DATABASE}.mixed",
             "rows": 3,
             "columns": 10,
             "bytes": len(aws.get_bytes("wordpress_api/mixed/mixed.parquet", BRONZE_BUCKET)),
+            "dataset": "mixed",
+            "mode": "InitialLoad",
+            "increment_rows": 3,
+            "snapshot_rows_before": 0,
+            "deleted_rows": 0,
         }
     ]
 
@@ -135,9 +167,8 @@ def test_unicode_survives(aws: Aws, bronze_function) -> None:
             "list": ["\u00fcber"],
         }
     ]
-    put_raw(aws, "unicode", json.dumps(records, ensure_ascii=True))  # \u escapes in the raw file
-
-    bronze_function.lambda_handler({}, None)
+    # \u escapes in the raw file
+    put_and_load(aws, bronze_function, {"unicode": json.dumps(records, ensure_ascii=True)})
 
     row = read_parquet(aws, "unicode").to_pylist()[0]
     assert row["text"] == records[0]["text"]
@@ -146,10 +177,7 @@ def test_unicode_survives(aws: Aws, bronze_function) -> None:
 
 
 def test_single_document_and_empty_array(aws: Aws, bronze_function) -> None:
-    put_raw(aws, "document", '{"total": 5, "by": {"day": 2}}')
-    put_raw(aws, "empty", "[]")
-
-    bronze_function.lambda_handler({}, None)
+    put_and_load(aws, bronze_function, {"document": '{"total": 5, "by": {"day": 2}}', "empty": "[]"})
 
     assert read_parquet(aws, "document").drop_columns(["_ingested_at", "_source_key"]).to_pylist() == [
         {"total": 5, "by_day": 2}
@@ -161,9 +189,7 @@ def test_single_document_and_empty_array(aws: Aws, bronze_function) -> None:
 
 def test_an_empty_wordpress_collection_gets_its_known_columns(aws: Aws, bronze_function) -> None:
     # A new blog without pages: WordPress answers [], and bronze writes the columns of pages.
-    put_raw(aws, "pages", "[]")
-
-    summary = bronze_function.lambda_handler({}, None)
+    summary = put_and_load(aws, bronze_function, {"pages": "[]"})
 
     from wordpress_schema import KNOWN_COLUMNS
 
@@ -196,10 +222,7 @@ def test_known_columns_are_the_ones_bronze_writes_for_the_sample_site(aws: Aws, 
         "tags": generate_terms(4, "post_tag"),
         "users": generate_users(3),
     }
-    for name, items in records.items():
-        put_raw(aws, name, json.dumps(items))
-
-    bronze_function.lambda_handler({}, None)
+    put_and_load(aws, bronze_function, {name: json.dumps(items) for name, items in records.items()})
 
     for name in records:
         schema = read_parquet(aws, name).schema
@@ -211,16 +234,13 @@ def test_known_columns_are_the_ones_bronze_writes_for_the_sample_site(aws: Aws, 
 
 
 def test_malformed_object_fails_alone(aws: Aws, bronze_function) -> None:
-    put_raw(aws, "good", json.dumps(HETEROGENEOUS))
-    bronze_function.lambda_handler({}, None)
+    put_and_load(aws, bronze_function, {"good": json.dumps(HETEROGENEOUS)}, run_id="run-1")
     previous = aws.get_bytes("wordpress_api/good/good.parquet", BRONZE_BUCKET)
-    broken_key = put_raw(
-        aws, "good", '[{"id": 1}, {"id": 2, "title": '
-    )  # yesterday's good object, now broken
-    put_raw(aws, "other", json.dumps(HETEROGENEOUS[:2]))
+    broken_key = put_raw(aws, "good", '[{"id": 1}, {"id": 2, "title": ', run_id="run-2")  # today's is broken
+    other_key = put_raw(aws, "other", json.dumps(HETEROGENEOUS[:2]), run_id="run-2")
 
     with pytest.raises(bronze_function.PipelineStepFailed) as raised:
-        bronze_function.lambda_handler({}, None)
+        load(bronze_function, endpoint("good", broken_key), endpoint("other", other_key), run_id="run-2")
 
     assert [f.item for f in raised.value.failures] == [f"s3://{RAW_BUCKET}/{broken_key}"]
     assert "malformed raw JSON" in raised.value.failures[0].reason
@@ -232,10 +252,9 @@ def test_malformed_object_fails_alone(aws: Aws, bronze_function) -> None:
 
 
 def test_glue_table_registered(aws: Aws, bronze_function) -> None:
-    put_raw(aws, "mixed", json.dumps(HETEROGENEOUS))
-
-    bronze_function.lambda_handler({}, None)
-    bronze_function.lambda_handler({}, None)  # a second run updates the table in place
+    put_and_load(aws, bronze_function, {"mixed": json.dumps(HETEROGENEOUS)}, run_id="run-1")
+    # a second run updates the table in place
+    put_and_load(aws, bronze_function, {"mixed": json.dumps(HETEROGENEOUS)}, run_id="run-2")
 
     table = aws.glue.get_table(DatabaseName=GLUE_DATABASE, Name="mixed")["Table"]
     descriptor = table["StorageDescriptor"]
@@ -250,16 +269,368 @@ def test_glue_table_registered(aws: Aws, bronze_function) -> None:
 
 
 def test_no_raw_objects_is_a_failure(aws: Aws, bronze_function) -> None:
-    with pytest.raises(bronze_function.PipelineStepFailed, match="no .json objects"):
-        bronze_function.lambda_handler({}, None)
+    with pytest.raises(bronze_function.PipelineStepFailed, match="raw.summary.endpoints: empty"):
+        load(bronze_function)
     assert len(aws.messages(aws.bronze_topic_arn)) == 1
 
 
 def test_missing_database_fails_object_not_run(aws: Aws, bronze_function, monkeypatch) -> None:
     monkeypatch.setenv("GLUE_DATABASE_NAME", "does_not_exist")
-    put_raw(aws, "mixed", json.dumps(HETEROGENEOUS))
     with pytest.raises(bronze_function.PipelineStepFailed, match="mixed.json: EntityNotFoundException"):
-        bronze_function.lambda_handler({}, None)
+        put_and_load(aws, bronze_function, {"mixed": json.dumps(HETEROGENEOUS)})
+
+
+# --------------------------------------------------------------------------- snapshot and increments
+
+
+def post(post_id: int, modified: str, title: str, **fields) -> dict:
+    return {"id": post_id, "modified_gmt": f"2026-12-0{modified}", "title": {"rendered": title}, **fields}
+
+
+def initial_load(aws: Aws, bronze_function, name: str, records: list[dict], *, run_id: str) -> dict:
+    key = put_raw(aws, name, json.dumps(records), run_id=run_id)
+    return load(bronze_function, endpoint(name, key), run_id=run_id)
+
+
+def update(
+    aws: Aws, bronze_function, name: str, records: list[dict] | str, *, run_id: str, published=None, **fields
+) -> dict:
+    body = records if isinstance(records, str) else json.dumps(records)
+    key = put_raw(aws, name, body, run_id=run_id)
+    ids_key = None
+    if published is not None:
+        ids_body = published if isinstance(published, str) else json.dumps(published)
+        ids_key = put_raw(aws, name, ids_body, run_id=run_id, filename="published_ids.json")
+    return load(bronze_function, endpoint(name, key, mode="Update", ids_key=ids_key, **fields), run_id=run_id)
+
+
+def read_run_object(aws: Aws, run_id: str, name: str, filename: str) -> pa.Table:
+    return pq.read_table(
+        io.BytesIO(aws.get_bytes(f"_runs/wordpress_api/{run_id}/{name}/{filename}", BRONZE_BUCKET))
+    )
+
+
+def glue_columns(aws: Aws, name: str) -> dict[str, str]:
+    table = aws.glue.get_table(DatabaseName=GLUE_DATABASE, Name=name)["Table"]
+    return {c["Name"]: c["Type"] for c in table["StorageDescriptor"]["Columns"]}
+
+
+LOAD_FIELDS = {
+    "reason": "watermark found",
+    "watermark_before": "2026-12-06T07:00:00Z",
+    "watermark_after": "2026-12-07T06:59:00Z",
+    "expected_run_id": "run-1",
+    "window_start": "2026-12-06T06:00:00Z",
+    "ignored_modified_after": False,
+}
+
+
+def test_an_initial_load_replaces_the_snapshot(aws: Aws, bronze_function) -> None:
+    initial_load(aws, bronze_function, "posts", [post(1, "1", "one"), post(2, "1", "two")], run_id="run-1")
+    key = put_raw(aws, "posts", json.dumps([post(4, "2", "four"), post(2, "2", "two again")]), run_id="run-2")
+
+    summary = load(
+        bronze_function,
+        endpoint("posts", key, reason="requested", watermark_after="2026-12-07T07:00:00Z"),
+        run_id="run-2",
+    )
+
+    snapshot = read_parquet(aws, "posts")
+    assert snapshot.column("id").to_pylist() == [4, 2]
+    assert snapshot.column("title_rendered").to_pylist() == ["four", "two again"]
+    assert set(snapshot.column("_source_key").to_pylist()) == {key}
+    [written] = summary["objects"]
+    assert {k: written[k] for k in ("dataset", "mode", "rows", "increment_rows", "snapshot_rows_before")} == {
+        "dataset": "posts",
+        "mode": "InitialLoad",
+        "rows": 2,
+        "increment_rows": 2,
+        "snapshot_rows_before": 0,
+    }
+    assert written["deleted_rows"] == 0
+    assert read_run_object(aws, "run-2", "posts", "increment.parquet").equals(snapshot)
+    assert summary["loads"] == [
+        {
+            "dataset": "posts",
+            "mode": "InitialLoad",
+            "reason": "requested",
+            "increment_key": "_runs/wordpress_api/run-2/posts/increment.parquet",
+            "published_ids_key": None,
+            "watermark_before": None,
+            "watermark_after": "2026-12-07T07:00:00Z",
+            "expected_run_id": "",
+            "window_start": None,
+            "ignored_modified_after": False,
+        }
+    ]
+
+
+def test_an_update_merges_the_increment_into_the_snapshot(aws: Aws, bronze_function) -> None:
+    before = [
+        post(1, "1T10:00:00", "one"),
+        post(2, "1T10:00:00", "two"),
+        post(3, "3T10:00:00", "three"),
+        post(4, "1T10:00:00", "four"),
+    ]
+    first = initial_load(aws, bronze_function, "posts", before, run_id="run-1")
+    fetched = [
+        post(2, "5T10:00:00", "two edited"),  # edited: replaces the snapshot's row
+        post(5, "5T11:00:00", "five"),  # new
+        post(3, "2T10:00:00", "three, stale"),  # older than the snapshot's row (a replayed run): loses
+        post(1, "1T10:00:00", "one, same time"),  # a tie: the increment wins
+    ]
+
+    summary = update(
+        aws, bronze_function, "posts", fetched, run_id="run-2", published=[1, 2, 3, 5], **LOAD_FIELDS
+    )  # post 4 is no longer published
+
+    snapshot = read_parquet(aws, "posts")
+    assert snapshot.column("id").to_pylist() == [3, 2, 5, 1]
+    assert snapshot.column("title_rendered").to_pylist() == ["three", "two edited", "five", "one, same time"]
+    sources = dict(
+        zip(snapshot.column("id").to_pylist(), snapshot.column("_source_key").to_pylist(), strict=True)
+    )
+    assert sources[3] == first["objects"][0]["source_key"]  # the snapshot's row keeps its lineage
+    assert sources[2] == "wordpress_api/posts/run-2/posts.json"
+    [written] = summary["objects"]
+    counts = ("mode", "rows", "increment_rows", "snapshot_rows_before", "deleted_rows")
+    assert [written[k] for k in counts] == ["Update", 4, 4, 4, 1]
+    assert written["bytes"] == len(aws.get_bytes("wordpress_api/posts/posts.parquet", BRONZE_BUCKET))
+    assert summary["loads"] == [
+        {
+            "dataset": "posts",
+            "mode": "Update",
+            "increment_key": "_runs/wordpress_api/run-2/posts/increment.parquet",
+            "published_ids_key": "_runs/wordpress_api/run-2/posts/published_ids.parquet",
+            **LOAD_FIELDS,
+        }
+    ]
+    # the run's own objects: its fetch as converted, and the published ids
+    increment = read_run_object(aws, "run-2", "posts", "increment.parquet")
+    assert increment.column("title_rendered").to_pylist() == [p["title"]["rendered"] for p in fetched]
+    ids = read_run_object(aws, "run-2", "posts", "published_ids.parquet")
+    assert ids.schema == pa.schema([pa.field("id", pa.int64())]) and ids.column("id").to_pylist() == [
+        1,
+        2,
+        3,
+        5,
+    ]
+    assert sorted(aws.keys(BRONZE_BUCKET)) == [
+        "_runs/wordpress_api/run-1/posts/increment.parquet",
+        "_runs/wordpress_api/run-2/posts/increment.parquet",
+        "_runs/wordpress_api/run-2/posts/published_ids.parquet",
+        "wordpress_api/posts/posts.parquet",
+    ]
+    assert list(glue_columns(aws, "posts")) == snapshot.column_names
+
+
+def test_an_update_without_changes_keeps_the_snapshot_minus_deletions(aws: Aws, bronze_function) -> None:
+    records = [post(1, "1", "one", author=7), post(2, "1", "two", author=8)]
+    initial_load(aws, bronze_function, "posts", records, run_id="run-1")
+    types = read_parquet(aws, "posts").schema
+
+    summary = update(aws, bronze_function, "posts", "[]", run_id="run-2", published=[2])
+
+    snapshot = read_parquet(aws, "posts")
+    assert snapshot.column("id").to_pylist() == [2]
+    # the empty increment's known columns (posts) take the snapshot's types, and add no column type
+    assert {f.name: f.type for f in types} == {
+        f.name: f.type for f in snapshot.schema if f.name in types.names
+    }
+    assert snapshot.schema.field("author").type == pa.int64()
+    assert (summary["objects"][0]["increment_rows"], summary["objects"][0]["deleted_rows"]) == (0, 1)
+
+
+def test_a_type_conflict_between_snapshot_and_increment_gives_string_columns(
+    aws: Aws, bronze_function
+) -> None:
+    initial_load(
+        aws,
+        bronze_function,
+        "items",
+        [
+            {"id": 1, "modified_gmt": "2026-12-01", "score": 1, "flag": True, "note": None, "n": 1},
+            {"id": 2, "modified_gmt": "2026-12-01", "score": 2, "flag": False, "note": None, "n": 2},
+        ],
+        run_id="run-1",
+    )
+
+    update(
+        aws,
+        bronze_function,
+        "items",
+        [{"id": 3, "modified_gmt": "2026-12-02", "score": "high", "flag": 2.5, "note": 7, "n": 3}],
+        run_id="run-2",
+    )
+
+    snapshot = read_parquet(aws, "items").drop_columns(["_ingested_at", "_source_key"])
+    assert snapshot.to_pylist() == [
+        {"id": 1, "modified_gmt": "2026-12-01", "score": "1", "flag": "true", "note": None, "n": 1},
+        {"id": 2, "modified_gmt": "2026-12-01", "score": "2", "flag": "false", "note": None, "n": 2},
+        {"id": 3, "modified_gmt": "2026-12-02", "score": "high", "flag": "2.5", "note": 7, "n": 3},
+    ]
+    columns = glue_columns(aws, "items")
+    assert (columns["score"], columns["flag"], columns["id"], columns["n"]) == (
+        "string",
+        "string",
+        "bigint",
+        "bigint",
+    )
+    assert columns["note"] == "bigint"  # always null in the snapshot: the increment's type, no conflict
+
+
+def merge(
+    tmp_path, snapshot: list[dict], increment: list[dict], published: list[int] | None = None
+) -> list[dict]:
+    """bronze_snapshot.merge_snapshot on two Parquet files made from ``snapshot`` and ``increment``."""
+    import bronze_snapshot
+
+    pq.write_table(pa.Table.from_pylist(snapshot), tmp_path / "snapshot.parquet")
+    pq.write_table(pa.Table.from_pylist(increment), tmp_path / "increment.parquet")
+    bronze_snapshot.merge_snapshot(
+        str(tmp_path / "snapshot.parquet"),
+        str(tmp_path / "increment.parquet"),
+        str(tmp_path / "merged.parquet"),
+        None if published is None else pa.array(published, pa.int64()),
+    )
+    return pq.read_table(tmp_path / "merged.parquet").to_pylist()
+
+
+def test_within_an_increment_the_newest_row_of_an_id_wins_the_later_on_a_tie(
+    bronze_function, tmp_path
+) -> None:
+    increment = [
+        {"id": 1, "modified_gmt": "2026-12-02", "v": "newest"},
+        {"id": 1, "modified_gmt": "2026-12-01", "v": "older, fetched later"},
+        {"id": 2, "modified_gmt": "2026-12-02", "v": "first"},
+        {"id": 2, "modified_gmt": "2026-12-02", "v": "same time, fetched later"},
+    ]
+    rows = merge(tmp_path, [{"id": 9, "modified_gmt": "2026-12-01", "v": "kept"}], increment)
+    assert [(row["id"], row["v"]) for row in rows] == [
+        (9, "kept"),
+        (1, "newest"),
+        (2, "same time, fetched later"),
+    ]
+
+
+def test_without_modified_gmt_the_increment_wins(bronze_function, tmp_path) -> None:
+    """A dataset without modification times (a full fetch of categories): every fetched id replaces
+    the snapshot's row, ids not fetched stay (deletions come from the published ids alone)."""
+    rows = merge(
+        tmp_path, [{"id": 1, "name": "old"}, {"id": 2, "name": "two"}], [{"id": 1, "name": "renamed"}]
+    )
+    assert rows == [{"id": 2, "name": "two"}, {"id": 1, "name": "renamed"}]
+    assert merge(tmp_path, [{"id": 1, "name": "a"}, {"id": 2, "name": "b"}], [], published=[2]) == [
+        {"id": 2, "name": "b"}
+    ]
+
+
+IDS_KEY = "wordpress_api/posts/run-2/published_ids.json"
+
+
+@pytest.mark.parametrize(
+    ("increment", "published", "reason"),
+    [
+        ('[{"id": 5, "title": ', None, "malformed raw JSON"),
+        ("[]", '["5"]', f"published ids s3://{RAW_BUCKET}/{IDS_KEY}: item 1 is not an integer: '5'"),
+        ('[{"title": "no id"}]', None, "SnapshotMergeError: the increment has no 'id' column"),
+    ],
+    ids=["malformed-increment", "published-ids-not-integers", "increment-without-id"],
+)
+def test_a_failed_update_leaves_the_previous_snapshot(
+    aws: Aws, bronze_function, increment, published, reason
+) -> None:
+    initial_load(aws, bronze_function, "posts", [post(1, "1", "one"), post(2, "1", "two")], run_id="run-1")
+    previous, columns = (
+        aws.get_bytes("wordpress_api/posts/posts.parquet", BRONZE_BUCKET),
+        glue_columns(aws, "posts"),
+    )
+
+    with pytest.raises(bronze_function.PipelineStepFailed) as raised:
+        update(aws, bronze_function, "posts", increment, run_id="run-2", published=published)
+
+    [failure] = raised.value.failures
+    assert failure.item == f"s3://{RAW_BUCKET}/wordpress_api/posts/run-2/posts.json"
+    assert reason in failure.reason
+    assert aws.get_bytes("wordpress_api/posts/posts.parquet", BRONZE_BUCKET) == previous
+    assert glue_columns(aws, "posts") == columns
+    assert not [key for key in aws.keys(BRONZE_BUCKET) if "/run-2/" in key]  # nothing of the failed run
+    assert len(aws.messages(aws.bronze_topic_arn)) == 1
+
+
+def test_an_update_without_a_previous_snapshot_fails(aws: Aws, bronze_function) -> None:
+    with pytest.raises(bronze_function.PipelineStepFailed, match="InitialLoad") as raised:
+        update(aws, bronze_function, "posts", [post(1, "1", "one")], run_id="run-2")
+
+    assert "s3://test-data-lakehouse-bronze/wordpress_api/posts/posts.parquet" in str(raised.value)
+    assert "wordpress_api/posts/posts.parquet" not in aws.keys(BRONZE_BUCKET)
+
+
+def test_a_multi_part_load_is_converted_as_one_dataset(aws: Aws, bronze_function) -> None:
+    parts = ['[{"id": 1, "n": 1}, {"id": 2, "n": 2}]', "[]", ' \n[ {"id": 3, "n": 3.5, "late": "x"} ]\n']
+    keys = [
+        put_raw(aws, "posts", body, filename=f"posts-{number:06d}.json")
+        for number, body in enumerate(parts, start=1)
+    ]
+
+    summary = load(bronze_function, endpoint("posts", *keys))
+
+    snapshot = read_parquet(aws, "posts")
+    assert snapshot.drop_columns(["_ingested_at", "_source_key"]).to_pylist() == [
+        {"id": 1, "n": 1.0, "late": None},
+        {"id": 2, "n": 2.0, "late": None},
+        {"id": 3, "n": 3.5, "late": "x"},
+    ]
+    run_folder = f"wordpress_api/posts/{RUN}/"  # the lineage of a split load: the run's folder
+    assert set(snapshot.column("_source_key").to_pylist()) == {run_folder}
+    assert summary["objects"][0]["source_key"] == run_folder
+    assert summary["objects"][0]["rows"] == 3
+
+
+def test_a_part_that_is_not_a_json_array_fails_naming_it(aws: Aws, bronze_function) -> None:
+    keys = [
+        put_raw(aws, "posts", '[{"id": 1}]', filename="posts-000001.json"),
+        put_raw(aws, "posts", '{"id": 2}', filename="posts-000002.json"),
+    ]
+
+    with pytest.raises(bronze_function.PipelineStepFailed) as raised:
+        load(bronze_function, endpoint("posts", *keys))
+
+    assert f"s3://{RAW_BUCKET}/{keys[1]} is not a JSON array" in raised.value.failures[0].reason
+
+
+@pytest.mark.parametrize(
+    ("event", "item"),
+    [
+        ({}, "raw.summary.endpoints"),
+        ({"run": {"id": RUN}, "raw": {"status": 200}}, "raw.summary.endpoints"),
+        (None, "raw.summary.endpoints"),
+        ({"raw": {"summary": {"endpoints": []}}}, "run.id"),
+    ],
+    ids=["empty-event", "no-summary", "no-event", "no-run-id"],
+)
+def test_an_event_without_its_input_fails_naming_it(aws: Aws, bronze_function, event, item) -> None:
+    with pytest.raises(bronze_function.PipelineStepFailed) as raised:
+        bronze_function.lambda_handler(event, None)
+
+    [failure] = raised.value.failures
+    assert failure.item == item
+    assert "missing" in failure.reason
+    [(_, message)] = aws.messages(aws.bronze_topic_arn)
+    assert f"{item}: missing" in message
+
+
+def test_a_bad_endpoint_entry_fails_alone(aws: Aws, bronze_function) -> None:
+    good = endpoint("tags", put_raw(aws, "tags", '[{"id": 1}]'))
+    bad = {**endpoint("posts", put_raw(aws, "posts", '[{"id": 1}]')), "mode": "Sometimes"}
+
+    with pytest.raises(bronze_function.PipelineStepFailed) as raised:
+        load(bronze_function, bad, good)
+
+    [failure] = raised.value.failures
+    assert failure.item == "raw.summary.endpoints[0] (posts)"
+    assert "'mode' must be 'InitialLoad' or 'Update': 'Sometimes'" in failure.reason
+    assert read_parquet(aws, "tags").num_rows == 1
 
 
 # --------------------------------------------------------------------------- conversion internals
