@@ -191,10 +191,14 @@ data "aws_iam_policy_document" "bronze_function" {
 
   # The current snapshot is read to merge an Update into it, then replaced; the run's increment and
   # published ids go under _runs/ for the silver job.
+  # An InitialLoad's snapshot is a server-side copy of the run's increment under _runs/.
   statement {
-    sid       = "ReadBronzeSnapshots"
-    actions   = ["s3:GetObject"]
-    resources = ["${var.bronze_bucket_arn}/${local.data_source}/*"]
+    sid     = "ReadBronzeSnapshots"
+    actions = ["s3:GetObject"]
+    resources = [
+      "${var.bronze_bucket_arn}/${local.data_source}/*",
+      "${var.bronze_bucket_arn}/_runs/${local.data_source}/*",
+    ]
   }
 
   statement {
@@ -206,17 +210,6 @@ data "aws_iam_policy_document" "bronze_function" {
     ]
   }
 
-  statement {
-    sid       = "ListRawObjects"
-    actions   = ["s3:ListBucket"]
-    resources = [var.raw_bucket_arn]
-
-    condition {
-      test     = "StringLike"
-      variable = "s3:prefix"
-      values   = ["${local.data_source}/*"]
-    }
-  }
 
   # What AWS SDK for pandas' catalog.create_parquet_table(mode="overwrite") calls for an
   # unpartitioned table: GetTable, then CreateTable, or GetPartitions (none to delete) and UpdateTable.
