@@ -37,6 +37,11 @@ older ones are deleted. A failing table goes to ``quarantine/<data_source>/<name
 with ``report.json``; its silver table is not touched. The run's outcome is written to
 ``_runs/<data_source>/<run_id>/result.json``; the job fails only on errors (bad arguments,
 missing bronze object), not on quarantined tables (the state machine reads the result).
+
+Issue 18 (not yet called by ``run()``): ``merge_increment`` merges an Update's silver rows into the
+live table (newest ``modified_gmt`` per id, ties to the increment, minus deleted ids, columns united
+by name with live's types) and ``merged_row_count_rule`` checks silver rows = previous + inserted -
+deleted.
 """
 
 from __future__ import annotations
