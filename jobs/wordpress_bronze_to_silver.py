@@ -701,8 +701,9 @@ def merge_increment(
     """The live silver table plus an increment (silver rows of the changed records, ``to_silver``'s
     output), the newest ``modified_gmt`` winning per id (ties: the increment), minus ``deleted_ids``
     (a frame with an ``id`` column; None: no deletions). Columns are united by name (see
-    ``merged_fields``; a conversion that loses a value raises JobError). Runs the counting queries;
-    the merged frame stays lazy (cache it before the gate and the write)."""
+    ``merged_fields``; a conversion that loses a value raises JobError). The merged frame is cached
+    (the counting query fills the cache, the gate and the write reuse it): unpersist it after
+    publishing, as ``run()`` does with every table. Cache ``increment`` too (``to_silver``'s UDFs)."""
     fields = merged_fields(live, increment)
     check_conversions(increment, fields)
     rows = (
@@ -711,7 +712,7 @@ def merge_increment(
         .unionByName(align(increment, fields).withColumn(FROM_INCREMENT, F.lit(1)))
     )
     gone = _deleted(deleted_ids, live.sparkSession)
-    merged = newest_per_id(rows).join(gone, "id", "left_anti").drop(FROM_INCREMENT)
+    merged = newest_per_id(rows).join(gone, "id", "left_anti").drop(FROM_INCREMENT).cache()
     counts = merge_counts(align(live, fields), increment, gone, merged)
     logger.info("merged an increment: %s", counts.as_dict())
     return merged, counts
