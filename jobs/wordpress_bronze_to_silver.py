@@ -37,6 +37,11 @@ older ones are deleted. A failing table goes to ``quarantine/<data_source>/<name
 with ``report.json``; its silver table is not touched. The run's outcome is written to
 ``_runs/<data_source>/<run_id>/result.json``; the job fails only on errors (bad arguments,
 missing bronze object), not on quarantined tables (the state machine reads the result).
+
+Issue 18 (not yet called by ``run()``): ``merge_increment`` merges an Update's silver rows into the
+live table (newest ``modified_gmt`` per id, ties to the increment, minus deleted ids, columns united
+by name with live's types) and ``merged_row_count_rule`` checks silver rows = previous + inserted -
+deleted.
 """
 
 from __future__ import annotations
@@ -566,6 +571,198 @@ def reference_rules(candidate: Candidate, candidates: dict[str, Candidate]) -> l
             )
         )
     return failures
+
+
+# --------------------------------------------------------------------------- merging an increment
+# Issue 18 (Update runs): not yet called by run(); jobs/README.md "Merging an increment".
+
+FROM_INCREMENT = "_from_increment"  # helper column while merging: 1 for increment rows, 0 for live ones
+NOT_COMPARED = (*LINEAGE_COLUMNS, RUN_ID_COLUMN, *PARTITION_COLUMNS)  # not part of a row's content
+
+
+@dataclass(frozen=True)
+class MergeCounts:
+    """What an increment did to a live table, counted by id (null ids are not counted)."""
+
+    previous: int  # rows of the live table
+    inserted: int  # ids new to the live table (not deleted in the same run)
+    updated: int  # live ids, not deleted, whose row's content changed
+    deleted: int  # live ids removed (a deleted id that was not live counts as nothing)
+
+    @property
+    def expected_rows(self) -> int:
+        return self.previous + self.inserted - self.deleted
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "previous": self.previous,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "deleted": self.deleted,
+        }
+
+
+def conform(value: Column, source: DataType, target: DataType) -> Column:
+    """``value`` (of type ``source``) as ``target``: JSON text <-> lists/objects through JSON, any
+    other pair by Spark's cast (which gives NULL for a value it cannot convert)."""
+    if source == target:
+        return value
+    if isinstance(target, StringType) and isinstance(source, ArrayType | StructType):
+        return F.to_json(value)
+    if isinstance(source, StringType) and isinstance(target, ArrayType | StructType):
+        return F.from_json(value, target)
+    return value.cast(target)
+
+
+def merged_fields(live: DataFrame, increment: DataFrame) -> list[StructField]:
+    """The merged table's columns: live's, in live's order and with live's types, then the columns
+    only the increment has (its types); the partition columns last."""
+    known = {f.name for f in live.schema.fields}
+    fields = [f for f in live.schema.fields if f.name not in PARTITION_COLUMNS]
+    fields += [f for f in increment.schema.fields if f.name not in known and f.name not in PARTITION_COLUMNS]
+    present = {f.name: f for f in (*increment.schema.fields, *live.schema.fields)}  # live's type wins
+    return fields + [present[name] for name in PARTITION_COLUMNS if name in present]
+
+
+def align(frame: DataFrame, fields: Sequence[StructField]) -> DataFrame:
+    """``frame`` with exactly ``fields``: its own columns conformed to their type, the others NULL."""
+    have = {f.name: f.dataType for f in frame.schema.fields}
+    columns = [
+        (
+            conform(F.col(f"`{f.name}`"), have[f.name], f.dataType)
+            if f.name in have
+            else F.lit(None).cast(f.dataType)
+        ).alias(f.name)
+        for f in fields
+    ]
+    return frame.select(*columns)
+
+
+def check_conversions(increment: DataFrame, fields: Sequence[StructField]) -> None:
+    """Raise JobError when conforming the increment to live's types loses a value (a non-NULL value
+    that converts to NULL), naming the columns; no query when every shared type already matches."""
+    have = {f.name: f.dataType for f in increment.schema.fields}
+    changed = [f for f in fields if f.name in have and have[f.name] != f.dataType]
+    if not changed:
+        return
+    lost = increment.agg(
+        *[
+            F.count(
+                F.when(
+                    F.col(f"`{f.name}`").isNotNull()
+                    & conform(F.col(f"`{f.name}`"), have[f.name], f.dataType).isNull(),
+                    1,
+                )
+            ).alias(f.name)
+            for f in changed
+        ]
+    ).collect()[0]
+    problems = [
+        f"{f.name} ({have[f.name].simpleString()} -> {f.dataType.simpleString()}: {lost[f.name]} values lost)"
+        for f in changed
+        if lost[f.name]
+    ]
+    if problems:
+        raise JobError(
+            "the increment's values do not fit the live table's column types: " + ", ".join(problems)
+        )
+
+
+def _content(frame: DataFrame) -> Column:
+    """A row's content as one struct (null-safe comparable): every column but lineage and partitions."""
+    return F.struct(*[F.col(f"`{c}`") for c in frame.columns if c not in (*NOT_COMPARED, FROM_INCREMENT)])
+
+
+def newest_per_id(rows: DataFrame) -> DataFrame:
+    """Live and increment rows (``FROM_INCREMENT`` 0/1) -> one row per id: exact copies collapse (the
+    increment's copy, newest ``_ingested_at``, is kept), then the newest ``modified_gmt`` wins and on
+    a tie the increment's row. Different increment rows that tie stay (the gate's ``id_unique``
+    rejects them, as in ``deduplicate``); rows with a null id are all kept."""
+    lineage = F.col("_ingested_at").desc_nulls_last() if "_ingested_at" in rows.columns else F.lit(1)
+    copies = Window.partitionBy("id", "_content").orderBy(F.col(FROM_INCREMENT).desc(), lineage)
+    unique = (
+        rows.withColumn("_content", _content(rows))
+        .withColumn("_copy", F.row_number().over(copies))
+        .where(F.col("id").isNull() | (F.col("_copy") == 1))
+        .drop("_copy", "_content")
+    )
+    order = [F.col("modified_gmt").desc_nulls_last()] if "modified_gmt" in rows.columns else []
+    newest = Window.partitionBy("id").orderBy(*order, F.col(FROM_INCREMENT).desc())
+    return (
+        unique.withColumn("_rank", F.rank().over(newest))
+        .where(F.col("id").isNull() | (F.col("_rank") == 1))
+        .drop("_rank")
+    )
+
+
+def merge_increment(
+    live: DataFrame, increment: DataFrame, deleted_ids: DataFrame | None
+) -> tuple[DataFrame, MergeCounts]:
+    """The live silver table plus an increment (silver rows of the changed records, ``to_silver``'s
+    output), the newest ``modified_gmt`` winning per id (ties: the increment), minus ``deleted_ids``
+    (a frame with an ``id`` column; None: no deletions). Columns are united by name (see
+    ``merged_fields``; a conversion that loses a value raises JobError). The merged frame is cached
+    (the counting query fills the cache, the gate and the write reuse it): unpersist it after
+    publishing, as ``run()`` does with every table. Cache ``increment`` too (``to_silver``'s UDFs)."""
+    fields = merged_fields(live, increment)
+    check_conversions(increment, fields)
+    rows = (
+        align(live, fields)
+        .withColumn(FROM_INCREMENT, F.lit(0))
+        .unionByName(align(increment, fields).withColumn(FROM_INCREMENT, F.lit(1)))
+    )
+    gone = _deleted(deleted_ids, live.sparkSession)
+    merged = newest_per_id(rows).join(gone, "id", "left_anti").drop(FROM_INCREMENT).cache()
+    counts = merge_counts(align(live, fields), increment, gone, merged)
+    logger.info("merged an increment: %s", counts.as_dict())
+    return merged, counts
+
+
+def _deleted(deleted_ids: DataFrame | None, spark: SparkSession) -> DataFrame:
+    if deleted_ids is None:
+        return spark.createDataFrame([], StructType([StructField("id", LongType())]))
+    return (
+        deleted_ids.select(F.col("id").cast("bigint").alias("id")).where(F.col("id").isNotNull()).distinct()
+    )
+
+
+def merge_counts(live: DataFrame, increment: DataFrame, gone: DataFrame, merged: DataFrame) -> MergeCounts:
+    """Counts by id, in one query: inserted and deleted from the inputs (increment ids not live and
+    not deleted; live ids deleted), updated from the result (live ids whose merged content differs).
+    The row-count rule then checks the merged rows against them."""
+    old = live.select("id", _content(live).alias("_old"), F.lit(True).alias("_live"))
+    new = increment.where(F.col("id").isNotNull()).select(F.col("id").cast("bigint").alias("id")).distinct()
+    new = new.withColumn("_new", F.lit(True))
+    result = (
+        merged.where(F.col("id").isNotNull()).groupBy("id").agg(F.collect_set(_content(merged)).alias("_now"))
+    )
+    keys = old.join(new, "id", "full").join(gone.withColumn("_gone", F.lit(True)), "id", "left")
+    keys = keys.join(result, "id", "left")
+    live_kept = F.col("_live") & F.col("_gone").isNull()
+    changed = F.col("_now").isNotNull() & ~F.array_contains(F.col("_now"), F.col("_old"))
+    stats = keys.agg(
+        F.count(F.when(F.col("_live"), 1)).alias("previous"),
+        F.count(F.when(F.col("_new") & F.col("_live").isNull() & F.col("_gone").isNull(), 1)).alias(
+            "inserted"
+        ),
+        F.count(F.when(live_kept & (changed | (F.size("_now") > 1)), 1)).alias("updated"),
+        F.count(F.when(F.col("_live") & F.col("_gone"), 1)).alias("deleted"),
+    ).collect()[0]
+    return MergeCounts(stats["previous"], stats["inserted"], stats["updated"], stats["deleted"])
+
+
+def merged_row_count_rule(silver_rows: int, counts: MergeCounts) -> list[FailedRule]:
+    """An Update's row-count rule: silver rows = previous + inserted - deleted (``[]``: passes)."""
+    if silver_rows == counts.expected_rows:
+        return []
+    return [
+        FailedRule(
+            "row_count_matches_merge",
+            abs(silver_rows - counts.expected_rows),
+            f"silver has {silver_rows} rows, previous {counts.previous} + inserted {counts.inserted} "
+            f"- deleted {counts.deleted} = {counts.expected_rows} (updated {counts.updated})",
+        )
+    ]
 
 
 # --------------------------------------------------------------------------- Glue catalog
