@@ -114,6 +114,39 @@ class JobError(RuntimeError):
 # --------------------------------------------------------------------------- arguments
 
 
+INITIAL_LOAD, UPDATE = "InitialLoad", "Update"
+LOAD_MODES = (INITIAL_LOAD, UPDATE)
+# The fields of a load entry that result.json echoes in each dataset's "load" block (the state machine
+# advances the dataset's load state from them).
+ECHOED_LOAD_FIELDS = (
+    "mode",
+    "reason",
+    "watermark_before",
+    "watermark_after",
+    "expected_run_id",
+    "window_start",
+    "ignored_modified_after",
+)
+NO_LIVE_TABLE = "no live silver table"  # the load block's "fallback" when an Update had nothing to merge into
+
+
+@dataclass(frozen=True)
+class Load:
+    """One entry of ``--loads``: how the bronze Lambda loaded a dataset in this run."""
+
+    dataset: str
+    mode: str  # InitialLoad | Update
+    increment_key: str | None  # bronze key of the run's increment (Parquet); required for an Update
+    published_ids_key: str | None  # bronze key of the ids the site publishes (Parquet, column id)
+    entry: dict[str, Any] = field(default_factory=dict, compare=False)  # as given, for the echo
+
+    def echo(self, fallback: str | None = None) -> dict[str, Any]:
+        block = {name: self.entry.get(name) for name in ECHOED_LOAD_FIELDS}
+        if fallback:
+            block["fallback"] = fallback
+        return block
+
+
 @dataclass(frozen=True)
 class Arguments:
     bronze_bucket: str
@@ -124,10 +157,14 @@ class Arguments:
     data_source: str = DEFAULT_DATA_SOURCE
     local_s3_root: str | None = None
     job_name: str | None = None
+    loads: tuple[Load, ...] = ()
+
+    def load(self, name: str) -> Load | None:
+        return next((load for load in self.loads if load.dataset == name), None)
 
 
 REQUIRED_ARGUMENTS = ("bronze_bucket", "silver_bucket", "silver_database", "run_id", "datasets")
-OPTIONAL_ARGUMENTS = ("data_source", "local_s3_root", "JOB_NAME")
+OPTIONAL_ARGUMENTS = ("data_source", "local_s3_root", "JOB_NAME", "loads")
 
 
 def resolved_options(argv: Sequence[str]) -> dict[str, str]:
@@ -182,7 +219,52 @@ def parse_arguments(argv: Sequence[str]) -> Arguments:
         data_source=data_source,
         local_s3_root=options.get("local_s3_root") or None,
         job_name=options.get("JOB_NAME"),
+        loads=parse_loads(options.get("loads", ""), datasets, data_source),
     )
+
+
+def _bronze_key(entry: dict[str, Any], name: str, where: str, data_source: str) -> str | None:
+    """A key of the run's own bronze objects (``_runs/<data_source>/...``, what the job role may read)."""
+    key = entry.get(name)
+    if key is None:
+        return None
+    prefix = f"_runs/{data_source}/"
+    if not isinstance(key, str) or not key.startswith(prefix) or ".." in key.split("/"):
+        raise JobError(f"--loads: {where}: {name} {key!r} is not a key under {prefix} in the bronze bucket")
+    return key
+
+
+def parse_loads(raw: str, datasets: Sequence[str], data_source: str) -> tuple[Load, ...]:
+    """``--loads``: the JSON array of the bronze Lambda's load entries (absent, blank or ``[]``: every
+    dataset is an InitialLoad from the bronze snapshot). Each entry names a dataset of ``--datasets``
+    once, a ``mode`` (InitialLoad | Update) and, for an Update, its ``increment_key``."""
+    if not raw.strip():
+        return ()
+    try:
+        entries = json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise JobError(f"--loads: {raw[:200]!r} is not JSON: {error}") from error
+    if not isinstance(entries, list):
+        raise JobError(f"--loads: must be a JSON array of load entries, not {type(entries).__name__}")
+    loads: list[Load] = []
+    for number, entry in enumerate(entries):
+        where = f"entry {number} {json.dumps(entry)[:200]}"
+        if not isinstance(entry, dict):
+            raise JobError(f"--loads: {where} is not an object")
+        dataset, mode = entry.get("dataset"), entry.get("mode")
+        where = f"entry {number} (dataset {dataset!r})"
+        if dataset not in datasets:
+            raise JobError(f"--loads: {where}: the dataset is not one of --datasets {list(datasets)}")
+        if any(load.dataset == dataset for load in loads):
+            raise JobError(f"--loads: {where}: a second entry for the same dataset")
+        if mode not in LOAD_MODES:
+            raise JobError(f"--loads: {where}: mode {mode!r} is not one of {list(LOAD_MODES)}")
+        increment_key = _bronze_key(entry, "increment_key", where, data_source)
+        if mode == UPDATE and not increment_key:
+            raise JobError(f"--loads: {where}: an Update needs its increment_key")
+        ids_key = _bronze_key(entry, "published_ids_key", where, data_source)
+        loads.append(Load(dataset, mode, increment_key, ids_key, dict(entry)))
+    return tuple(loads)
 
 
 # --------------------------------------------------------------------------- storage paths
@@ -196,6 +278,10 @@ class Paths:
 
     def bronze(self, name: str) -> str:
         return f"s3://{self.args.bronze_bucket}/{self.args.data_source}/{name}/{name}.parquet"
+
+    def bronze_object(self, key: str) -> str:
+        """A run's own bronze object (an increment, published ids) from its ``--loads`` key."""
+        return f"s3://{self.args.bronze_bucket}/{key}"
 
     def table_prefix(self, name: str) -> str:
         return f"{self.args.data_source}/{name}/"
@@ -449,6 +535,9 @@ class Candidate:
     partitions: int = 0  # year/month partitions (posts, pages)
     years: tuple[int, int] | None = None  # first and last year of a partitioned table
     failed_rules: list[FailedRule] = field(default_factory=list)
+    # An Update's merge counts: the gate checks silver rows = previous + inserted - deleted instead of
+    # comparing with bronze (which holds only the increment). None: the table replaces silver.
+    merge: MergeCounts | None = None
 
     @property
     def passed(self) -> bool:
@@ -461,9 +550,10 @@ def _examples(values: Iterable[Any], total: int) -> str:
 
 
 def key_rules(candidate: Candidate) -> list[FailedRule]:
-    """``id`` non-null and unique; silver rows == bronze's distinct ids (bronze rows without ``id``);
-    posts/pages: every row has a partition date. One aggregation (a second one names duplicate ids
-    when there are some); also notes the table's rows and year/month partitions."""
+    """``id`` non-null and unique; silver rows == bronze's distinct ids (bronze rows without ``id``),
+    for an Update previous + inserted - deleted; posts/pages: every row has a partition date. One
+    aggregation (a second one names duplicate ids when there are some); also notes the table's rows
+    and year/month partitions."""
     silver, found = candidate.silver, candidate.found
     has_id, partitioned = "id" in silver.columns, "year" in silver.columns
     zero = F.lit(0)
@@ -501,7 +591,9 @@ def key_rules(candidate: Candidate) -> list[FailedRule]:
         )
     expected = found.bronze_distinct_ids if has_id else found.bronze_rows
     expected_label = "bronze distinct ids" if has_id else "bronze rows"
-    if candidate.silver_rows != expected:
+    if candidate.merge is not None:
+        failures.extend(merged_row_count_rule(candidate.silver_rows, candidate.merge))
+    elif candidate.silver_rows != expected:
         failures.append(
             FailedRule(
                 "row_count_matches_bronze",
@@ -574,7 +666,7 @@ def reference_rules(candidate: Candidate, candidates: dict[str, Candidate]) -> l
 
 
 # --------------------------------------------------------------------------- merging an increment
-# Issue 18 (Update runs): not yet called by run(); jobs/README.md "Merging an increment".
+# Issue 18 (Update runs, --loads); jobs/README.md "Incremental loads".
 
 FROM_INCREMENT = "_from_increment"  # helper column while merging: 1 for increment rows, 0 for live ones
 NOT_COMPARED = (*LINEAGE_COLUMNS, RUN_ID_COLUMN, *PARTITION_COLUMNS)  # not part of a row's content
@@ -1054,8 +1146,9 @@ def quarantine(candidate: Candidate, paths: Paths, s3: Any) -> dict[str, Any]:
 # --------------------------------------------------------------------------- the run
 
 
-def read_bronze(spark: SparkSession, paths: Paths, name: str) -> DataFrame:
-    uri = paths.bronze(name)
+def read_bronze(spark: SparkSession, paths: Paths, name: str, uri: str | None = None) -> DataFrame:
+    """The bronze snapshot of ``name`` (or the bronze object ``uri``: a run's increment, its ids)."""
+    uri = uri or paths.bronze(name)
     local = paths.local(uri)
     if local is not None and not os.path.exists(local):
         raise JobError(f"dataset {name}: bronze object {uri} not found (local copy {local})")
@@ -1063,6 +1156,126 @@ def read_bronze(spark: SparkSession, paths: Paths, name: str) -> DataFrame:
         return spark.read.parquet(paths.spark(uri))
     except Exception as error:  # Spark's AnalysisException: the path does not exist or is not Parquet
         raise JobError(f"dataset {name}: cannot read bronze object {uri}: {error}") from error
+
+
+def published_table(glue: Any, database: str, name: str) -> dict[str, Any] | None:
+    """The Glue table of ``database.name`` with a location, or None when there is none yet."""
+    try:
+        table = glue.get_table(DatabaseName=database, Name=name)["Table"]
+    except glue.exceptions.EntityNotFoundException:
+        return None
+    return table if table.get("StorageDescriptor", {}).get("Location") else None
+
+
+def catalog_schema(table: dict[str, Any]) -> str:
+    """A Glue table's columns (partition keys last) as a Spark DDL schema: ``date``/``modified`` are
+    the site's local time (``timestamp_ntz``), the other ``timestamp`` columns UTC instants."""
+    columns = [*table["StorageDescriptor"].get("Columns", []), *table.get("PartitionKeys", [])]
+    return ", ".join(
+        f"`{column['Name']}` "
+        + (
+            "timestamp_ntz"
+            if column["Name"] in LOCAL_DATE_COLUMNS and column["Type"] == "timestamp"
+            else column["Type"]
+        )
+        for column in columns
+    )
+
+
+def read_live(spark: SparkSession, paths: Paths, s3: Any, name: str, table: dict[str, Any]) -> DataFrame:
+    """The rows of a published silver table, from the Glue table's current location. A location
+    without Parquet files is an empty table (Spark writes none for an empty partitioned table): its
+    columns come from the catalog."""
+    location = table["StorageDescriptor"]["Location"]
+    if not written_files(paths, s3, location):
+        logger.info("dataset %s: the live silver table at %s is empty", name, location)
+        return spark.createDataFrame([], catalog_schema(table))
+    try:
+        return spark.read.parquet(paths.spark(location))
+    except Exception as error:
+        raise JobError(f"dataset {name}: cannot read the live silver table at {location}: {error}") from error
+
+
+@dataclass
+class Source:
+    """What one dataset of the run reads: the bronze snapshot (InitialLoad) or the run's increment and
+    published ids (Update), and the live silver table when there is one."""
+
+    name: str
+    load: Load | None
+    mode: str  # what the job does: InitialLoad | Update
+    bronze: DataFrame
+    live: DataFrame | None
+    published_ids: DataFrame | None = None
+    fallback: str | None = None
+
+    def load_block(self) -> dict[str, Any]:
+        """result.json's echo of the dataset's load entry (``{"mode": "InitialLoad"}`` without one)."""
+        return self.load.echo(self.fallback) if self.load else {"mode": INITIAL_LOAD}
+
+
+def open_source(spark: SparkSession, paths: Paths, s3: Any, glue: Any, name: str) -> Source:
+    """Open one dataset's inputs (before anything is written: a missing input fails the run first)."""
+    load = paths.args.load(name)
+    table = published_table(glue, paths.args.silver_database, name)
+    live = read_live(spark, paths, s3, name, table) if table else None
+    if load is None or load.mode == INITIAL_LOAD:
+        return Source(name, load, INITIAL_LOAD, read_bronze(spark, paths, name), live)
+    if live is None:
+        logger.warning(
+            "dataset %s: Update without a live silver table: InitialLoad from the bronze snapshot %s",
+            name,
+            paths.bronze(name),
+        )
+        return Source(name, load, INITIAL_LOAD, read_bronze(spark, paths, name), None, fallback=NO_LIVE_TABLE)
+    assert load.increment_key  # parse_loads
+    increment = read_bronze(spark, paths, name, paths.bronze_object(load.increment_key))
+    for frame, what in ((live, "the live silver table"), (increment, f"the increment {load.increment_key}")):
+        if "id" not in frame.columns:
+            raise JobError(f"dataset {name}: an Update merges by id, and {what} has no id column")
+    ids = None
+    if load.published_ids_key:
+        ids = read_bronze(spark, paths, name, paths.bronze_object(load.published_ids_key))
+        if "id" not in ids.columns:
+            raise JobError(f"dataset {name}: the published ids {load.published_ids_key} have no id column")
+    logger.info(
+        "dataset %s: Update: increment %s, published ids %s", name, load.increment_key, load.published_ids_key
+    )
+    return Source(name, load, UPDATE, increment, live, ids)
+
+
+def merge_update(source: Source, increment: DataFrame) -> tuple[DataFrame, MergeCounts]:
+    """An Update: the live table plus the increment's silver rows, minus the live ids the site no
+    longer publishes (when the run listed them)."""
+    assert source.live is not None
+    deleted = None
+    if source.published_ids is not None:
+        published = source.published_ids.select(F.col("id").cast("bigint").alias("id"))
+        deleted = source.live.select("id").where(F.col("id").isNotNull()).join(published, "id", "left_anti")
+    return merge_increment(source.live, increment, deleted)
+
+
+def replacement_counts(silver: DataFrame, silver_rows: int, live: DataFrame | None) -> MergeCounts:
+    """What an InitialLoad does to the live table, by id: new ids inserted, ids in both updated, ids
+    gone deleted (no live table: every row inserted; a table without ids replaces all rows)."""
+    if live is None:
+        return MergeCounts(previous=0, inserted=silver_rows, updated=0, deleted=0)
+    if "id" not in silver.columns or "id" not in live.columns:
+        previous = live.count()
+        return MergeCounts(previous=previous, inserted=silver_rows, updated=0, deleted=previous)
+    new = silver.select("id").where(F.col("id").isNotNull()).distinct().withColumn("_new", F.lit(True))
+    old = live.select("id").where(F.col("id").isNotNull()).distinct().withColumn("_old", F.lit(True))
+    stats = (
+        new.join(old, "id", "full")
+        .agg(
+            F.count(F.when(F.col("_old"), 1)).alias("previous"),
+            F.count(F.when(F.col("_new") & F.col("_old").isNull(), 1)).alias("inserted"),
+            F.count(F.when(F.col("_new") & F.col("_old"), 1)).alias("updated"),
+            F.count(F.when(F.col("_old") & F.col("_new").isNull(), 1)).alias("deleted"),
+        )
+        .collect()[0]
+    )
+    return MergeCounts(stats["previous"], stats["inserted"], stats["updated"], stats["deleted"])
 
 
 def glue_context(spark: SparkSession) -> Any | None:
@@ -1088,13 +1301,20 @@ def run(spark: SparkSession, args: Arguments, s3: Any, glue: Any) -> dict[str, A
     """The whole run; returns the result document (also written to ``_runs/.../result.json``)."""
     configure(spark)
     paths = Paths(args)
-    bronze = {name: read_bronze(spark, paths, name) for name in args.datasets}  # all inputs first
+    sources = {name: open_source(spark, paths, s3, glue, name) for name in args.datasets}  # all inputs first
     candidates: dict[str, Candidate] = {}
-    for name, frame in bronze.items():
-        found = profile(frame)
-        logger.info("profiled %s: %s bronze rows", name, found.bronze_rows)
-        silver = to_silver(frame, found, name, args.run_id).cache()
-        candidates[name] = Candidate(name, silver, found)
+    cached: list[DataFrame] = []
+    for name, source in sources.items():
+        # An increment is bronze-shaped: typed by the same rules as a snapshot, then merged.
+        found = profile(source.bronze)
+        logger.info("profiled %s (%s): %s bronze rows", name, source.mode, found.bronze_rows)
+        silver = to_silver(source.bronze, found, name, args.run_id).cache()
+        if source.mode == UPDATE:
+            cached.append(silver)
+            merged, counts = merge_update(source, silver)
+            candidates[name] = Candidate(name, merged, found, merge=counts)
+        else:
+            candidates[name] = Candidate(name, silver, found)
     for candidate in candidates.values():
         candidate.failed_rules = key_rules(candidate) + reference_rules(candidate, candidates)
         logger.info(
@@ -1103,6 +1323,10 @@ def run(spark: SparkSession, args: Arguments, s3: Any, glue: Any) -> dict[str, A
             candidate.silver_rows,
             [rule.rule for rule in candidate.failed_rules],
         )
+    counts = {
+        name: c.merge or replacement_counts(c.silver, c.silver_rows, sources[name].live)
+        for name, c in candidates.items()
+    }
     # Every table is written before any Glue table is switched: a run that fails while writing
     # (Spark) leaves every live table as it was, so none is live while the run is recorded FAILED.
     written = {name: write_new_run(c, paths, s3, glue) for name, c in candidates.items() if c.passed}
@@ -1120,11 +1344,15 @@ def run(spark: SparkSession, args: Arguments, s3: Any, glue: Any) -> dict[str, A
                 "bronze_distinct_ids": candidate.found.bronze_distinct_ids,
                 "silver_rows": candidate.silver_rows,
                 "failed_rules": [rule.as_dict() for rule in candidate.failed_rules],
+                "load": sources[name].load_block(),
+                "silver_inserted": counts[name].inserted,
+                "silver_updated": counts[name].updated,
+                "silver_deleted": counts[name].deleted,
                 **outcome,
             }
         )
-    for candidate in candidates.values():
-        candidate.silver.unpersist()
+    for frame in [*cached, *(candidate.silver for candidate in candidates.values())]:
+        frame.unpersist()
     result = {
         "run_id": args.run_id,
         "data_source": args.data_source,
