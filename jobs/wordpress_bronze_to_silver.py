@@ -5,11 +5,25 @@ Arguments (Glue style ``--name value``; Glue's ``getResolvedOptions`` when ``aws
 importable, a plain parser otherwise; arguments Glue adds, such as ``--TempDir``, are ignored):
 ``--bronze_bucket``, ``--silver_bucket``, ``--silver_database``, ``--run_id``, ``--datasets``
 (comma-separated endpoint names), optional ``--data_source`` (default ``wordpress_api``),
-``--JOB_NAME`` (Glue) and, locally only, ``--local_s3_root`` (Spark reads and writes
-``s3://<bucket>/<key>`` as ``file://<root>/<bucket>/<key>``; catalog locations stay ``s3://``).
+optional ``--loads`` (the bronze Lambda's ``loads``: a JSON array of load entries; absent or ``[]``:
+every dataset is an InitialLoad), ``--JOB_NAME`` (Glue) and, locally only, ``--local_s3_root`` (Spark
+reads and writes ``s3://<bucket>/<key>`` as ``file://<root>/<bucket>/<key>``; catalog locations stay
+``s3://``). A ``--loads`` entry names a dataset of ``--datasets`` at most once, its ``mode``
+(``InitialLoad`` | ``Update``) and, for an Update, ``increment_key`` (optional ``published_ids_key``),
+keys under ``_runs/<data_source>/`` in the bronze bucket; anything else is a JobError naming
+``--loads`` and the entry.
 
-For each dataset the job reads ``s3://<bronze>/<data_source>/<name>/<name>.parquet`` and builds
-the silver rows (rules below; the module README ``jobs/README.md`` explains them):
+Per dataset (``jobs/README.md`` "Incremental loads"): an **InitialLoad** (no entry, or mode
+InitialLoad) reads the bronze snapshot ``s3://<bronze>/<data_source>/<name>/<name>.parquet`` and
+replaces silver; an **Update** reads the live silver table (the Glue table's current location) and
+the run's increment ``s3://<bronze>/<increment_key>`` (bronze-shaped: typed by the rules below like
+a snapshot), merges them with ``merge_increment`` (newest ``modified_gmt`` per id, ties to the
+increment, columns united by name with live's types) and removes the live ids missing from
+``s3://<bronze>/<published_ids_key>`` (when given). An Update that cannot merge (no live table, or
+the live table or the increment without ``id``) loads the snapshot instead and says so (log, and
+``fallback`` in the result's ``load`` block).
+
+The silver rows of a snapshot or an increment:
 
 - one row per ``id`` (a non-null ``bigint``): exact copies collapse, then the newest
   ``modified_gmt`` wins; two different records with the same id and the same newest
@@ -28,20 +42,18 @@ the silver rows (rules below; the module README ``jobs/README.md`` explains them
 - an empty endpoint gives an empty table with the columns bronze wrote for it.
 
 Quality gate per table: ``id`` non-null and unique, silver rows == bronze's distinct ids (bronze
-rows for tables without ``id``), and ``posts.author``/``categories``/``tags`` found in
+rows for tables without ``id``; for an Update ``row_count_matches_merge``: previous + inserted -
+deleted), and ``posts.author``/``categories``/``tags`` found in
 ``users``/``categories``/``tags`` when both tables are in the run (an empty or id-less referenced
 table names no id: the rule then passes only when no row references it). Every table that passes is
 written to ``s3://<silver>/<data_source>/<name>/run_id=<run_id>/`` first; then each Glue table is
 switched there by one ``UpdateTable`` (partitions by projection); the location before the switch is kept,
 older ones are deleted. A failing table goes to ``quarantine/<data_source>/<name>/run_id=<run_id>/``
 with ``report.json``; its silver table is not touched. The run's outcome is written to
-``_runs/<data_source>/<run_id>/result.json``; the job fails only on errors (bad arguments,
-missing bronze object), not on quarantined tables (the state machine reads the result).
-
-Issue 18 (not yet called by ``run()``): ``merge_increment`` merges an Update's silver rows into the
-live table (newest ``modified_gmt`` per id, ties to the increment, minus deleted ids, columns united
-by name with live's types) and ``merged_row_count_rule`` checks silver rows = previous + inserted -
-deleted.
+``_runs/<data_source>/<run_id>/result.json`` (per dataset also the ``load`` entry echoed and
+``silver_inserted``/``silver_updated``/``silver_deleted``); the job fails only on errors (bad
+arguments, a missing bronze object, an increment that does not fit live's types), not on quarantined
+tables (the state machine reads the result).
 """
 
 from __future__ import annotations
@@ -127,7 +139,10 @@ ECHOED_LOAD_FIELDS = (
     "window_start",
     "ignored_modified_after",
 )
-NO_LIVE_TABLE = "no live silver table"  # the load block's "fallback" when an Update had nothing to merge into
+# The load block's "fallback" when an Update cannot merge and loads the bronze snapshot instead.
+NO_LIVE_TABLE = "no live silver table"
+NO_LIVE_IDS = "the live silver table has no id column"
+NO_INCREMENT_IDS = "the increment has no id column"
 
 
 @dataclass(frozen=True)
@@ -1221,18 +1236,26 @@ def open_source(spark: SparkSession, paths: Paths, s3: Any, glue: Any, name: str
     live = read_live(spark, paths, s3, name, table) if table else None
     if load is None or load.mode == INITIAL_LOAD:
         return Source(name, load, INITIAL_LOAD, read_bronze(spark, paths, name), live)
+    fallback = None
+    increment = None
     if live is None:
+        fallback = NO_LIVE_TABLE
+    elif "id" not in live.columns:  # published from an id-less bronze object (an empty endpoint)
+        fallback = NO_LIVE_IDS
+    else:
+        assert load.increment_key  # parse_loads
+        increment = read_bronze(spark, paths, name, paths.bronze_object(load.increment_key))
+        if "id" not in increment.columns:  # an empty increment bronze wrote without known columns
+            fallback = NO_INCREMENT_IDS
+    if fallback or increment is None:
+        # The bronze snapshot is the site's current state (bronze merged the increment into it).
         logger.warning(
-            "dataset %s: Update without a live silver table: InitialLoad from the bronze snapshot %s",
+            "dataset %s: Update, but %s: InitialLoad from the bronze snapshot %s",
             name,
+            fallback,
             paths.bronze(name),
         )
-        return Source(name, load, INITIAL_LOAD, read_bronze(spark, paths, name), None, fallback=NO_LIVE_TABLE)
-    assert load.increment_key  # parse_loads
-    increment = read_bronze(spark, paths, name, paths.bronze_object(load.increment_key))
-    for frame, what in ((live, "the live silver table"), (increment, f"the increment {load.increment_key}")):
-        if "id" not in frame.columns:
-            raise JobError(f"dataset {name}: an Update merges by id, and {what} has no id column")
+        return Source(name, load, INITIAL_LOAD, read_bronze(spark, paths, name), live, fallback=fallback)
     ids = None
     if load.published_ids_key:
         ids = read_bronze(spark, paths, name, paths.bronze_object(load.published_ids_key))

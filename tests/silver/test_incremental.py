@@ -279,33 +279,45 @@ def test_an_initial_load_counts_against_the_live_table(lake: Lake) -> None:
     )
 
 
-def test_an_update_without_a_live_table_loads_the_snapshot_and_says_so(
+def test_an_update_that_cannot_merge_loads_the_snapshot_and_says_so(
     lake: Lake, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """``pages`` was never published: the Update falls back to the bronze snapshot (which the bronze
-    Lambda keeps current), an empty one here (a site without pages). The next Update then merges
-    into that empty table, whose folder holds no Parquet file (its columns come from the catalog)."""
+    """``pages`` was never published: the Update loads the bronze snapshot (which the bronze Lambda
+    keeps current) instead. Here the site has no pages yet, and bronze first wrote them as it writes
+    an empty collection it does not know (a custom post type): the lineage columns only, so the
+    published table has no ``id`` and the next Update cannot merge either. Once bronze writes the
+    known columns the table is empty with ids, its folder holds no Parquet file (an empty partitioned
+    table; the columns come from the catalog), and the next Update merges into it."""
     from tests.silver.test_empty_endpoint import empty_bronze_with_known_columns
 
     write_bronze(lake.root, {"pages": []})
-    empty_bronze_with_known_columns(lake.root, "pages")
-    missing = run_key("run-pages", "pages", "increment.parquet")  # never read: nothing to merge into
+    never_read = run_key("run-pages-1", "pages", "increment.parquet")  # nothing to merge it into
     with caplog.at_level(logging.WARNING, logger="wordpress_bronze_to_silver"):
-        first = run(lake, "run-pages", ("pages",), [update_entry("pages", missing)])
+        first = entry(run(lake, "run-pages-1", ("pages",), [update_entry("pages", never_read)]), "pages")
 
-    pages = entry(first, "pages")
-    assert pages["state"] == "SILVER" and pages["load"]["fallback"] == "no live silver table"
-    assert pages["load"]["mode"] == "Update" and pages["silver_rows"] == 0
-    assert "pages: Update without a live silver table: InitialLoad from the bronze snapshot" in caplog.text
-    assert not list(lake.local(pages["location"]).rglob("*.parquet")), "an empty partitioned table"
+    assert (first["state"], first["silver_rows"], first["failed_rules"]) == ("SILVER", 0, [])
+    assert first["load"]["mode"] == "Update" and first["load"]["fallback"] == "no live silver table"
+    assert "pages: Update, but no live silver table: InitialLoad from the bronze snapshot" in caplog.text
+    assert "id" not in {c["Name"] for c in lake.table("pages")["StorageDescriptor"]["Columns"]}
+
+    empty_bronze_with_known_columns(lake.root, "pages")
+    second = entry(run(lake, "run-pages-2", ("pages",), [update_entry("pages", never_read)]), "pages")
+
+    assert (second["state"], second["silver_rows"]) == ("SILVER", 0)
+    assert second["load"]["fallback"] == "the live silver table has no id column"
+    assert not list(lake.local(second["location"]).rglob("*.parquet")), "an empty partitioned table"
 
     page = dict(generate_posts(1)[0], id=101, type="page", parent=0, menu_order=0)
-    key = write_increment(lake.root, "run-pages-2", "pages", [page])
-    second = entry(run(lake, "run-pages-2", ("pages",), [update_entry("pages", key)]), "pages")
+    key = write_increment(lake.root, "run-pages-3", "pages", [page])
+    third = entry(run(lake, "run-pages-3", ("pages",), [update_entry("pages", key)]), "pages")
 
-    assert (second["state"], second["silver_rows"], second["failed_rules"]) == ("SILVER", 1, [])
-    assert "fallback" not in second["load"]
-    assert (second["silver_inserted"], second["silver_updated"], second["silver_deleted"]) == (1, 0, 0)
+    assert (third["state"], third["silver_rows"], third["failed_rules"]) == ("SILVER", 1, [])
+    assert "fallback" not in third["load"]
+    assert (third["silver_inserted"], third["silver_updated"], third["silver_deleted"]) == (1, 0, 0)
+    assert lake.table("pages")["PartitionKeys"] == [
+        {"Name": "year", "Type": "int"},
+        {"Name": "month", "Type": "int"},
+    ]
 
 
 LOADS_ERRORS = {
