@@ -1233,9 +1233,14 @@ def open_source(spark: SparkSession, paths: Paths, s3: Any, glue: Any, name: str
     """Open one dataset's inputs (before anything is written: a missing input fails the run first)."""
     load = paths.args.load(name)
     table = published_table(glue, paths.args.silver_database, name)
-    live = read_live(spark, paths, s3, name, table) if table else None
     if load is None or load.mode == INITIAL_LOAD:
+        live = None
+        try:  # only counted against: an unreadable live table must not stop the load that replaces it
+            live = read_live(spark, paths, s3, name, table) if table else None
+        except JobError as error:
+            logger.warning("%s: counting this InitialLoad's rows as all inserted", error)
         return Source(name, load, INITIAL_LOAD, read_bronze(spark, paths, name), live)
+    live = read_live(spark, paths, s3, name, table) if table else None
     fallback = None
     increment = None
     if live is None:
@@ -1247,7 +1252,7 @@ def open_source(spark: SparkSession, paths: Paths, s3: Any, glue: Any, name: str
         increment = read_bronze(spark, paths, name, paths.bronze_object(load.increment_key))
         if "id" not in increment.columns:  # an empty increment bronze wrote without known columns
             fallback = NO_INCREMENT_IDS
-    if fallback or increment is None:
+    if increment is None or fallback:
         # The bronze snapshot is the site's current state (bronze merged the increment into it).
         logger.warning(
             "dataset %s: Update, but %s: InitialLoad from the bronze snapshot %s",

@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 import pytest
 from moto import mock_aws
 
-from local.sample_wordpress import generate_posts
+from local.sample_wordpress import generate_posts, generate_users
 from tests.silver.test_job_mechanics import REQUIRED
 from tests.silver.test_quality_gate import (
     BRONZE,
@@ -318,6 +318,36 @@ def test_an_update_that_cannot_merge_loads_the_snapshot_and_says_so(
         {"Name": "year", "Type": "int"},
         {"Name": "month", "Type": "int"},
     ]
+
+
+def test_an_initial_load_replaces_a_live_table_it_cannot_read(
+    lake: Lake, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A rebuild is the way out of a broken table: a live location whose files are not Parquet only
+    costs the counts (every row inserted), with a WARNING naming the table."""
+    broken = "s3://lake-silver/wordpress_api/users/run_id=broken/"
+    (lake.local(broken)).mkdir(parents=True)
+    (lake.local(broken) / "part-00000.parquet").write_bytes(b"not parquet")
+    lake.glue.create_table(
+        DatabaseName=DATABASE,
+        TableInput={
+            "Name": "users",
+            "StorageDescriptor": {"Columns": [{"Name": "id", "Type": "bigint"}], "Location": broken},
+        },
+    )
+    write_bronze(lake.root, {"users": generate_users(3)})
+
+    with caplog.at_level(logging.WARNING, logger="wordpress_bronze_to_silver"):
+        users = entry(run(lake, "run-users", ("users",), None), "users")
+
+    assert (users["state"], users["silver_rows"], users["silver_inserted"], users["silver_deleted"]) == (
+        "SILVER",
+        3,
+        3,
+        0,
+    )
+    assert f"dataset users: cannot read the live silver table at {broken}" in caplog.text
+    assert lake.table("users")["StorageDescriptor"]["Location"].endswith("/users/run_id=run-users/")
 
 
 LOADS_ERRORS = {
