@@ -254,10 +254,34 @@ def test_an_update_whose_merge_does_not_add_up_is_quarantined(lake: Lake) -> Non
     assert lake.table("posts") == before, "the live table is untouched"
 
 
-def test_an_initial_load_counts_against_the_live_table(lake: Lake) -> None:
-    before = lake.table("posts")
+def test_an_update_without_changes_republishes_the_same_rows(lake: Lake, spark) -> None:
+    """The most frequent Update: nothing changed since the watermark. Bronze writes the empty
+    increment with the collection's known columns (typed from no value at all)."""
+    from tests.silver.test_empty_endpoint import add_known_columns  # the bronze Lambda's
+
+    before = live_rows(lake, spark, "posts")
+    key = write_increment(lake.root, "run-quiet", "posts", [])
+    add_known_columns(
+        str(lake.root / BRONZE / key), "posts", {"_ingested_at": "timestamp", "_source_key": "string"}
+    )
+    ids = write_published_ids(lake.root, "run-quiet", "posts", sorted(before))
+
+    result = run(lake, "run-quiet", ("posts",), [update_entry("posts", key, ids)])
+
+    posts = entry(result, "posts")
+    assert (posts["state"], posts["failed_rules"], posts["bronze_rows"], posts["silver_rows"]) == (
+        "SILVER",
+        [],
+        0,
+        len(before),
+    )
+    assert (posts["silver_inserted"], posts["silver_updated"], posts["silver_deleted"]) == (0, 0, 0)
+    assert live_rows(lake, spark, "posts") == before
+
+
+def test_an_initial_load_counts_against_the_live_table(lake: Lake, spark) -> None:
     live = {post_id for post_id in range(1, NEW + 1) if post_id != GONE}  # the Update's table
-    assert before["StorageDescriptor"]["Location"].endswith("/run_id=run-update/")
+    assert set(live_rows(lake, spark, "posts")) == live
     posts = [post for post in site_posts() if post["id"] not in (1, 2)]  # 1, 2 gone; 7 is back
     write_bronze(lake.root, {"posts": posts})
     loaded = {post["id"] for post in posts}
