@@ -5,11 +5,25 @@ Arguments (Glue style ``--name value``; Glue's ``getResolvedOptions`` when ``aws
 importable, a plain parser otherwise; arguments Glue adds, such as ``--TempDir``, are ignored):
 ``--bronze_bucket``, ``--silver_bucket``, ``--silver_database``, ``--run_id``, ``--datasets``
 (comma-separated endpoint names), optional ``--data_source`` (default ``wordpress_api``),
-``--JOB_NAME`` (Glue) and, locally only, ``--local_s3_root`` (Spark reads and writes
-``s3://<bucket>/<key>`` as ``file://<root>/<bucket>/<key>``; catalog locations stay ``s3://``).
+optional ``--loads`` (the bronze Lambda's ``loads``: a JSON array of load entries; absent or ``[]``:
+every dataset is an InitialLoad), ``--JOB_NAME`` (Glue) and, locally only, ``--local_s3_root`` (Spark
+reads and writes ``s3://<bucket>/<key>`` as ``file://<root>/<bucket>/<key>``; catalog locations stay
+``s3://``). A ``--loads`` entry names a dataset of ``--datasets`` at most once, its ``mode``
+(``InitialLoad`` | ``Update``) and, for an Update, ``increment_key`` (optional ``published_ids_key``),
+keys under ``_runs/<data_source>/`` in the bronze bucket; anything else is a JobError naming
+``--loads`` and the entry.
 
-For each dataset the job reads ``s3://<bronze>/<data_source>/<name>/<name>.parquet`` and builds
-the silver rows (rules below; the module README ``jobs/README.md`` explains them):
+Per dataset (``jobs/README.md`` "Incremental loads"): an **InitialLoad** (no entry, or mode
+InitialLoad) reads the bronze snapshot ``s3://<bronze>/<data_source>/<name>/<name>.parquet`` and
+replaces silver; an **Update** reads the live silver table (the Glue table's current location) and
+the run's increment ``s3://<bronze>/<increment_key>`` (bronze-shaped: typed by the rules below like
+a snapshot), merges them with ``merge_increment`` (newest ``modified_gmt`` per id, ties to the
+increment, columns united by name with live's types) and removes the live ids missing from
+``s3://<bronze>/<published_ids_key>`` (when given). An Update that cannot merge (no live table, or
+the live table or the increment without ``id``) loads the snapshot instead and says so (log, and
+``fallback`` in the result's ``load`` block).
+
+The silver rows of a snapshot or an increment:
 
 - one row per ``id`` (a non-null ``bigint``): exact copies collapse, then the newest
   ``modified_gmt`` wins; two different records with the same id and the same newest
@@ -28,15 +42,18 @@ the silver rows (rules below; the module README ``jobs/README.md`` explains them
 - an empty endpoint gives an empty table with the columns bronze wrote for it.
 
 Quality gate per table: ``id`` non-null and unique, silver rows == bronze's distinct ids (bronze
-rows for tables without ``id``), and ``posts.author``/``categories``/``tags`` found in
+rows for tables without ``id``; for an Update ``row_count_matches_merge``: previous + inserted -
+deleted), and ``posts.author``/``categories``/``tags`` found in
 ``users``/``categories``/``tags`` when both tables are in the run (an empty or id-less referenced
 table names no id: the rule then passes only when no row references it). Every table that passes is
 written to ``s3://<silver>/<data_source>/<name>/run_id=<run_id>/`` first; then each Glue table is
 switched there by one ``UpdateTable`` (partitions by projection); the location before the switch is kept,
 older ones are deleted. A failing table goes to ``quarantine/<data_source>/<name>/run_id=<run_id>/``
 with ``report.json``; its silver table is not touched. The run's outcome is written to
-``_runs/<data_source>/<run_id>/result.json``; the job fails only on errors (bad arguments,
-missing bronze object), not on quarantined tables (the state machine reads the result).
+``_runs/<data_source>/<run_id>/result.json`` (per dataset also the ``load`` entry echoed and
+``silver_inserted``/``silver_updated``/``silver_deleted``); the job fails only on errors (bad
+arguments, a missing bronze object, an increment that does not fit live's types), not on quarantined
+tables (the state machine reads the result).
 """
 
 from __future__ import annotations
@@ -109,6 +126,42 @@ class JobError(RuntimeError):
 # --------------------------------------------------------------------------- arguments
 
 
+INITIAL_LOAD, UPDATE = "InitialLoad", "Update"
+LOAD_MODES = (INITIAL_LOAD, UPDATE)
+# The fields of a load entry that result.json echoes in each dataset's "load" block (the state machine
+# advances the dataset's load state from them).
+ECHOED_LOAD_FIELDS = (
+    "mode",
+    "reason",
+    "watermark_before",
+    "watermark_after",
+    "expected_run_id",
+    "window_start",
+    "ignored_modified_after",
+)
+# The load block's "fallback" when an Update cannot merge and loads the bronze snapshot instead.
+NO_LIVE_TABLE = "no live silver table"
+NO_LIVE_IDS = "the live silver table has no id column"
+NO_INCREMENT_IDS = "the increment has no id column"
+
+
+@dataclass(frozen=True)
+class Load:
+    """One entry of ``--loads``: how the bronze Lambda loaded a dataset in this run."""
+
+    dataset: str
+    mode: str  # InitialLoad | Update
+    increment_key: str | None  # bronze key of the run's increment (Parquet); required for an Update
+    published_ids_key: str | None  # bronze key of the ids the site publishes (Parquet, column id)
+    entry: dict[str, Any] = field(default_factory=dict, compare=False)  # as given, for the echo
+
+    def echo(self, fallback: str | None = None) -> dict[str, Any]:
+        block = {name: self.entry.get(name) for name in ECHOED_LOAD_FIELDS}
+        if fallback:
+            block["fallback"] = fallback
+        return block
+
+
 @dataclass(frozen=True)
 class Arguments:
     bronze_bucket: str
@@ -119,10 +172,14 @@ class Arguments:
     data_source: str = DEFAULT_DATA_SOURCE
     local_s3_root: str | None = None
     job_name: str | None = None
+    loads: tuple[Load, ...] = ()
+
+    def load(self, name: str) -> Load | None:
+        return next((load for load in self.loads if load.dataset == name), None)
 
 
 REQUIRED_ARGUMENTS = ("bronze_bucket", "silver_bucket", "silver_database", "run_id", "datasets")
-OPTIONAL_ARGUMENTS = ("data_source", "local_s3_root", "JOB_NAME")
+OPTIONAL_ARGUMENTS = ("data_source", "local_s3_root", "JOB_NAME", "loads")
 
 
 def resolved_options(argv: Sequence[str]) -> dict[str, str]:
@@ -177,7 +234,52 @@ def parse_arguments(argv: Sequence[str]) -> Arguments:
         data_source=data_source,
         local_s3_root=options.get("local_s3_root") or None,
         job_name=options.get("JOB_NAME"),
+        loads=parse_loads(options.get("loads", ""), datasets, data_source),
     )
+
+
+def _bronze_key(entry: dict[str, Any], name: str, where: str, data_source: str) -> str | None:
+    """A key of the run's own bronze objects (``_runs/<data_source>/...``, what the job role may read)."""
+    key = entry.get(name)
+    if key is None:
+        return None
+    prefix = f"_runs/{data_source}/"
+    if not isinstance(key, str) or not key.startswith(prefix) or ".." in key.split("/"):
+        raise JobError(f"--loads: {where}: {name} {key!r} is not a key under {prefix} in the bronze bucket")
+    return key
+
+
+def parse_loads(raw: str, datasets: Sequence[str], data_source: str) -> tuple[Load, ...]:
+    """``--loads``: the JSON array of the bronze Lambda's load entries (absent, blank or ``[]``: every
+    dataset is an InitialLoad from the bronze snapshot). Each entry names a dataset of ``--datasets``
+    once, a ``mode`` (InitialLoad | Update) and, for an Update, its ``increment_key``."""
+    if not raw.strip():
+        return ()
+    try:
+        entries = json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise JobError(f"--loads: {raw[:200]!r} is not JSON: {error}") from error
+    if not isinstance(entries, list):
+        raise JobError(f"--loads: must be a JSON array of load entries, not {type(entries).__name__}")
+    loads: list[Load] = []
+    for number, entry in enumerate(entries):
+        where = f"entry {number} {json.dumps(entry)[:200]}"
+        if not isinstance(entry, dict):
+            raise JobError(f"--loads: {where} is not an object")
+        dataset, mode = entry.get("dataset"), entry.get("mode")
+        where = f"entry {number} (dataset {dataset!r})"
+        if dataset not in datasets:
+            raise JobError(f"--loads: {where}: the dataset is not one of --datasets {list(datasets)}")
+        if any(load.dataset == dataset for load in loads):
+            raise JobError(f"--loads: {where}: a second entry for the same dataset")
+        if mode not in LOAD_MODES:
+            raise JobError(f"--loads: {where}: mode {mode!r} is not one of {list(LOAD_MODES)}")
+        increment_key = _bronze_key(entry, "increment_key", where, data_source)
+        if mode == UPDATE and not increment_key:
+            raise JobError(f"--loads: {where}: an Update needs its increment_key")
+        ids_key = _bronze_key(entry, "published_ids_key", where, data_source)
+        loads.append(Load(dataset, mode, increment_key, ids_key, dict(entry)))
+    return tuple(loads)
 
 
 # --------------------------------------------------------------------------- storage paths
@@ -191,6 +293,10 @@ class Paths:
 
     def bronze(self, name: str) -> str:
         return f"s3://{self.args.bronze_bucket}/{self.args.data_source}/{name}/{name}.parquet"
+
+    def bronze_object(self, key: str) -> str:
+        """A run's own bronze object (an increment, published ids) from its ``--loads`` key."""
+        return f"s3://{self.args.bronze_bucket}/{key}"
 
     def table_prefix(self, name: str) -> str:
         return f"{self.args.data_source}/{name}/"
@@ -444,6 +550,9 @@ class Candidate:
     partitions: int = 0  # year/month partitions (posts, pages)
     years: tuple[int, int] | None = None  # first and last year of a partitioned table
     failed_rules: list[FailedRule] = field(default_factory=list)
+    # An Update's merge counts: the gate checks silver rows = previous + inserted - deleted instead of
+    # comparing with bronze (which holds only the increment). None: the table replaces silver.
+    merge: MergeCounts | None = None
 
     @property
     def passed(self) -> bool:
@@ -456,9 +565,10 @@ def _examples(values: Iterable[Any], total: int) -> str:
 
 
 def key_rules(candidate: Candidate) -> list[FailedRule]:
-    """``id`` non-null and unique; silver rows == bronze's distinct ids (bronze rows without ``id``);
-    posts/pages: every row has a partition date. One aggregation (a second one names duplicate ids
-    when there are some); also notes the table's rows and year/month partitions."""
+    """``id`` non-null and unique; silver rows == bronze's distinct ids (bronze rows without ``id``),
+    for an Update previous + inserted - deleted; posts/pages: every row has a partition date. One
+    aggregation (a second one names duplicate ids when there are some); also notes the table's rows
+    and year/month partitions."""
     silver, found = candidate.silver, candidate.found
     has_id, partitioned = "id" in silver.columns, "year" in silver.columns
     zero = F.lit(0)
@@ -496,7 +606,9 @@ def key_rules(candidate: Candidate) -> list[FailedRule]:
         )
     expected = found.bronze_distinct_ids if has_id else found.bronze_rows
     expected_label = "bronze distinct ids" if has_id else "bronze rows"
-    if candidate.silver_rows != expected:
+    if candidate.merge is not None:
+        failures.extend(merged_row_count_rule(candidate.silver_rows, candidate.merge))
+    elif candidate.silver_rows != expected:
         failures.append(
             FailedRule(
                 "row_count_matches_bronze",
@@ -566,6 +678,198 @@ def reference_rules(candidate: Candidate, candidates: dict[str, Candidate]) -> l
             )
         )
     return failures
+
+
+# --------------------------------------------------------------------------- merging an increment
+# Issue 18 (Update runs, --loads); jobs/README.md "Incremental loads".
+
+FROM_INCREMENT = "_from_increment"  # helper column while merging: 1 for increment rows, 0 for live ones
+NOT_COMPARED = (*LINEAGE_COLUMNS, RUN_ID_COLUMN, *PARTITION_COLUMNS)  # not part of a row's content
+
+
+@dataclass(frozen=True)
+class MergeCounts:
+    """What an increment did to a live table, counted by id (null ids are not counted)."""
+
+    previous: int  # rows of the live table
+    inserted: int  # ids new to the live table (not deleted in the same run)
+    updated: int  # live ids, not deleted, whose row's content changed
+    deleted: int  # live ids removed (a deleted id that was not live counts as nothing)
+
+    @property
+    def expected_rows(self) -> int:
+        return self.previous + self.inserted - self.deleted
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "previous": self.previous,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "deleted": self.deleted,
+        }
+
+
+def conform(value: Column, source: DataType, target: DataType) -> Column:
+    """``value`` (of type ``source``) as ``target``: JSON text <-> lists/objects through JSON, any
+    other pair by Spark's cast (which gives NULL for a value it cannot convert)."""
+    if source == target:
+        return value
+    if isinstance(target, StringType) and isinstance(source, ArrayType | StructType):
+        return F.to_json(value)
+    if isinstance(source, StringType) and isinstance(target, ArrayType | StructType):
+        return F.from_json(value, target)
+    return value.cast(target)
+
+
+def merged_fields(live: DataFrame, increment: DataFrame) -> list[StructField]:
+    """The merged table's columns: live's, in live's order and with live's types, then the columns
+    only the increment has (its types); the partition columns last."""
+    known = {f.name for f in live.schema.fields}
+    fields = [f for f in live.schema.fields if f.name not in PARTITION_COLUMNS]
+    fields += [f for f in increment.schema.fields if f.name not in known and f.name not in PARTITION_COLUMNS]
+    present = {f.name: f for f in (*increment.schema.fields, *live.schema.fields)}  # live's type wins
+    return fields + [present[name] for name in PARTITION_COLUMNS if name in present]
+
+
+def align(frame: DataFrame, fields: Sequence[StructField]) -> DataFrame:
+    """``frame`` with exactly ``fields``: its own columns conformed to their type, the others NULL."""
+    have = {f.name: f.dataType for f in frame.schema.fields}
+    columns = [
+        (
+            conform(F.col(f"`{f.name}`"), have[f.name], f.dataType)
+            if f.name in have
+            else F.lit(None).cast(f.dataType)
+        ).alias(f.name)
+        for f in fields
+    ]
+    return frame.select(*columns)
+
+
+def check_conversions(increment: DataFrame, fields: Sequence[StructField]) -> None:
+    """Raise JobError when conforming the increment to live's types loses a value (a non-NULL value
+    that converts to NULL), naming the columns; no query when every shared type already matches."""
+    have = {f.name: f.dataType for f in increment.schema.fields}
+    changed = [f for f in fields if f.name in have and have[f.name] != f.dataType]
+    if not changed:
+        return
+    lost = increment.agg(
+        *[
+            F.count(
+                F.when(
+                    F.col(f"`{f.name}`").isNotNull()
+                    & conform(F.col(f"`{f.name}`"), have[f.name], f.dataType).isNull(),
+                    1,
+                )
+            ).alias(f.name)
+            for f in changed
+        ]
+    ).collect()[0]
+    problems = [
+        f"{f.name} ({have[f.name].simpleString()} -> {f.dataType.simpleString()}: {lost[f.name]} values lost)"
+        for f in changed
+        if lost[f.name]
+    ]
+    if problems:
+        raise JobError(
+            "the increment's values do not fit the live table's column types: " + ", ".join(problems)
+        )
+
+
+def _content(frame: DataFrame) -> Column:
+    """A row's content as one struct (null-safe comparable): every column but lineage and partitions."""
+    return F.struct(*[F.col(f"`{c}`") for c in frame.columns if c not in (*NOT_COMPARED, FROM_INCREMENT)])
+
+
+def newest_per_id(rows: DataFrame) -> DataFrame:
+    """Live and increment rows (``FROM_INCREMENT`` 0/1) -> one row per id: exact copies collapse (the
+    increment's copy, newest ``_ingested_at``, is kept), then the newest ``modified_gmt`` wins and on
+    a tie the increment's row. Different increment rows that tie stay (the gate's ``id_unique``
+    rejects them, as in ``deduplicate``); rows with a null id are all kept."""
+    lineage = F.col("_ingested_at").desc_nulls_last() if "_ingested_at" in rows.columns else F.lit(1)
+    copies = Window.partitionBy("id", "_content").orderBy(F.col(FROM_INCREMENT).desc(), lineage)
+    unique = (
+        rows.withColumn("_content", _content(rows))
+        .withColumn("_copy", F.row_number().over(copies))
+        .where(F.col("id").isNull() | (F.col("_copy") == 1))
+        .drop("_copy", "_content")
+    )
+    order = [F.col("modified_gmt").desc_nulls_last()] if "modified_gmt" in rows.columns else []
+    newest = Window.partitionBy("id").orderBy(*order, F.col(FROM_INCREMENT).desc())
+    return (
+        unique.withColumn("_rank", F.rank().over(newest))
+        .where(F.col("id").isNull() | (F.col("_rank") == 1))
+        .drop("_rank")
+    )
+
+
+def merge_increment(
+    live: DataFrame, increment: DataFrame, deleted_ids: DataFrame | None
+) -> tuple[DataFrame, MergeCounts]:
+    """The live silver table plus an increment (silver rows of the changed records, ``to_silver``'s
+    output), the newest ``modified_gmt`` winning per id (ties: the increment), minus ``deleted_ids``
+    (a frame with an ``id`` column; None: no deletions). Columns are united by name (see
+    ``merged_fields``; a conversion that loses a value raises JobError). The merged frame is cached
+    (the counting query fills the cache, the gate and the write reuse it): unpersist it after
+    publishing, as ``run()`` does with every table. Cache ``increment`` too (``to_silver``'s UDFs)."""
+    fields = merged_fields(live, increment)
+    check_conversions(increment, fields)
+    rows = (
+        align(live, fields)
+        .withColumn(FROM_INCREMENT, F.lit(0))
+        .unionByName(align(increment, fields).withColumn(FROM_INCREMENT, F.lit(1)))
+    )
+    gone = _deleted(deleted_ids, live.sparkSession)
+    merged = newest_per_id(rows).join(gone, "id", "left_anti").drop(FROM_INCREMENT).cache()
+    counts = merge_counts(align(live, fields), increment, gone, merged)
+    logger.info("merged an increment: %s", counts.as_dict())
+    return merged, counts
+
+
+def _deleted(deleted_ids: DataFrame | None, spark: SparkSession) -> DataFrame:
+    if deleted_ids is None:
+        return spark.createDataFrame([], StructType([StructField("id", LongType())]))
+    return (
+        deleted_ids.select(F.col("id").cast("bigint").alias("id")).where(F.col("id").isNotNull()).distinct()
+    )
+
+
+def merge_counts(live: DataFrame, increment: DataFrame, gone: DataFrame, merged: DataFrame) -> MergeCounts:
+    """Counts by id, in one query: inserted and deleted from the inputs (increment ids not live and
+    not deleted; live ids deleted), updated from the result (live ids whose merged content differs).
+    The row-count rule then checks the merged rows against them."""
+    old = live.select("id", _content(live).alias("_old"), F.lit(True).alias("_live"))
+    new = increment.where(F.col("id").isNotNull()).select(F.col("id").cast("bigint").alias("id")).distinct()
+    new = new.withColumn("_new", F.lit(True))
+    result = (
+        merged.where(F.col("id").isNotNull()).groupBy("id").agg(F.collect_set(_content(merged)).alias("_now"))
+    )
+    keys = old.join(new, "id", "full").join(gone.withColumn("_gone", F.lit(True)), "id", "left")
+    keys = keys.join(result, "id", "left")
+    live_kept = F.col("_live") & F.col("_gone").isNull()
+    changed = F.col("_now").isNotNull() & ~F.array_contains(F.col("_now"), F.col("_old"))
+    stats = keys.agg(
+        F.count(F.when(F.col("_live"), 1)).alias("previous"),
+        F.count(F.when(F.col("_new") & F.col("_live").isNull() & F.col("_gone").isNull(), 1)).alias(
+            "inserted"
+        ),
+        F.count(F.when(live_kept & (changed | (F.size("_now") > 1)), 1)).alias("updated"),
+        F.count(F.when(F.col("_live") & F.col("_gone"), 1)).alias("deleted"),
+    ).collect()[0]
+    return MergeCounts(stats["previous"], stats["inserted"], stats["updated"], stats["deleted"])
+
+
+def merged_row_count_rule(silver_rows: int, counts: MergeCounts) -> list[FailedRule]:
+    """An Update's row-count rule: silver rows = previous + inserted - deleted (``[]``: passes)."""
+    if silver_rows == counts.expected_rows:
+        return []
+    return [
+        FailedRule(
+            "row_count_matches_merge",
+            abs(silver_rows - counts.expected_rows),
+            f"silver has {silver_rows} rows, previous {counts.previous} + inserted {counts.inserted} "
+            f"- deleted {counts.deleted} = {counts.expected_rows} (updated {counts.updated})",
+        )
+    ]
 
 
 # --------------------------------------------------------------------------- Glue catalog
@@ -857,8 +1161,9 @@ def quarantine(candidate: Candidate, paths: Paths, s3: Any) -> dict[str, Any]:
 # --------------------------------------------------------------------------- the run
 
 
-def read_bronze(spark: SparkSession, paths: Paths, name: str) -> DataFrame:
-    uri = paths.bronze(name)
+def read_bronze(spark: SparkSession, paths: Paths, name: str, uri: str | None = None) -> DataFrame:
+    """The bronze snapshot of ``name`` (or the bronze object ``uri``: a run's increment, its ids)."""
+    uri = uri or paths.bronze(name)
     local = paths.local(uri)
     if local is not None and not os.path.exists(local):
         raise JobError(f"dataset {name}: bronze object {uri} not found (local copy {local})")
@@ -866,6 +1171,139 @@ def read_bronze(spark: SparkSession, paths: Paths, name: str) -> DataFrame:
         return spark.read.parquet(paths.spark(uri))
     except Exception as error:  # Spark's AnalysisException: the path does not exist or is not Parquet
         raise JobError(f"dataset {name}: cannot read bronze object {uri}: {error}") from error
+
+
+def published_table(glue: Any, database: str, name: str) -> dict[str, Any] | None:
+    """The Glue table of ``database.name`` with a location, or None when there is none yet."""
+    try:
+        table = glue.get_table(DatabaseName=database, Name=name)["Table"]
+    except glue.exceptions.EntityNotFoundException:
+        return None
+    return table if table.get("StorageDescriptor", {}).get("Location") else None
+
+
+def catalog_schema(table: dict[str, Any]) -> str:
+    """A Glue table's columns (partition keys last) as a Spark DDL schema: ``date``/``modified`` are
+    the site's local time (``timestamp_ntz``), the other ``timestamp`` columns UTC instants."""
+    columns = [*table["StorageDescriptor"].get("Columns", []), *table.get("PartitionKeys", [])]
+    return ", ".join(
+        f"`{column['Name']}` "
+        + (
+            "timestamp_ntz"
+            if column["Name"] in LOCAL_DATE_COLUMNS and column["Type"] == "timestamp"
+            else column["Type"]
+        )
+        for column in columns
+    )
+
+
+def read_live(spark: SparkSession, paths: Paths, s3: Any, name: str, table: dict[str, Any]) -> DataFrame:
+    """The rows of a published silver table, from the Glue table's current location. A location
+    without Parquet files is an empty table (Spark writes none for an empty partitioned table): its
+    columns come from the catalog."""
+    location = table["StorageDescriptor"]["Location"]
+    if not written_files(paths, s3, location):
+        logger.info("dataset %s: the live silver table at %s is empty", name, location)
+        return spark.createDataFrame([], catalog_schema(table))
+    try:
+        return spark.read.parquet(paths.spark(location))
+    except Exception as error:
+        raise JobError(f"dataset {name}: cannot read the live silver table at {location}: {error}") from error
+
+
+@dataclass
+class Source:
+    """What one dataset of the run reads: the bronze snapshot (InitialLoad) or the run's increment and
+    published ids (Update), and the live silver table when there is one."""
+
+    name: str
+    load: Load | None
+    mode: str  # what the job does: InitialLoad | Update
+    bronze: DataFrame
+    live: DataFrame | None
+    published_ids: DataFrame | None = None
+    fallback: str | None = None
+
+    def load_block(self) -> dict[str, Any]:
+        """result.json's echo of the dataset's load entry (``{"mode": "InitialLoad"}`` without one)."""
+        return self.load.echo(self.fallback) if self.load else {"mode": INITIAL_LOAD}
+
+
+def open_source(spark: SparkSession, paths: Paths, s3: Any, glue: Any, name: str) -> Source:
+    """Open one dataset's inputs (before anything is written: a missing input fails the run first)."""
+    load = paths.args.load(name)
+    table = published_table(glue, paths.args.silver_database, name)
+    if load is None or load.mode == INITIAL_LOAD:
+        live = None
+        try:  # only counted against: an unreadable live table must not stop the load that replaces it
+            live = read_live(spark, paths, s3, name, table) if table else None
+        except JobError as error:
+            logger.warning("%s: counting this InitialLoad's rows as all inserted", error)
+        return Source(name, load, INITIAL_LOAD, read_bronze(spark, paths, name), live)
+    live = read_live(spark, paths, s3, name, table) if table else None
+    fallback = None
+    increment = None
+    if live is None:
+        fallback = NO_LIVE_TABLE
+    elif "id" not in live.columns:  # published from an id-less bronze object (an empty endpoint)
+        fallback = NO_LIVE_IDS
+    else:
+        assert load.increment_key  # parse_loads
+        increment = read_bronze(spark, paths, name, paths.bronze_object(load.increment_key))
+        if "id" not in increment.columns:  # an empty increment bronze wrote without known columns
+            fallback = NO_INCREMENT_IDS
+    if increment is None or fallback:
+        # The bronze snapshot is the site's current state (bronze merged the increment into it).
+        logger.warning(
+            "dataset %s: Update, but %s: InitialLoad from the bronze snapshot %s",
+            name,
+            fallback,
+            paths.bronze(name),
+        )
+        return Source(name, load, INITIAL_LOAD, read_bronze(spark, paths, name), live, fallback=fallback)
+    ids = None
+    if load.published_ids_key:
+        ids = read_bronze(spark, paths, name, paths.bronze_object(load.published_ids_key))
+        if "id" not in ids.columns:
+            raise JobError(f"dataset {name}: the published ids {load.published_ids_key} have no id column")
+    logger.info(
+        "dataset %s: Update: increment %s, published ids %s", name, load.increment_key, load.published_ids_key
+    )
+    return Source(name, load, UPDATE, increment, live, ids)
+
+
+def merge_update(source: Source, increment: DataFrame) -> tuple[DataFrame, MergeCounts]:
+    """An Update: the live table plus the increment's silver rows, minus the live ids the site no
+    longer publishes (when the run listed them)."""
+    assert source.live is not None
+    deleted = None
+    if source.published_ids is not None:
+        published = source.published_ids.select(F.col("id").cast("bigint").alias("id"))
+        deleted = source.live.select("id").where(F.col("id").isNotNull()).join(published, "id", "left_anti")
+    return merge_increment(source.live, increment, deleted)
+
+
+def replacement_counts(silver: DataFrame, silver_rows: int, live: DataFrame | None) -> MergeCounts:
+    """What an InitialLoad does to the live table, by id: new ids inserted, ids in both updated, ids
+    gone deleted (no live table: every row inserted; a table without ids replaces all rows)."""
+    if live is None:
+        return MergeCounts(previous=0, inserted=silver_rows, updated=0, deleted=0)
+    if "id" not in silver.columns or "id" not in live.columns:
+        previous = live.count()
+        return MergeCounts(previous=previous, inserted=silver_rows, updated=0, deleted=previous)
+    new = silver.select("id").where(F.col("id").isNotNull()).distinct().withColumn("_new", F.lit(True))
+    old = live.select("id").where(F.col("id").isNotNull()).distinct().withColumn("_old", F.lit(True))
+    stats = (
+        new.join(old, "id", "full")
+        .agg(
+            F.count(F.when(F.col("_old"), 1)).alias("previous"),
+            F.count(F.when(F.col("_new") & F.col("_old").isNull(), 1)).alias("inserted"),
+            F.count(F.when(F.col("_new") & F.col("_old"), 1)).alias("updated"),
+            F.count(F.when(F.col("_old") & F.col("_new").isNull(), 1)).alias("deleted"),
+        )
+        .collect()[0]
+    )
+    return MergeCounts(stats["previous"], stats["inserted"], stats["updated"], stats["deleted"])
 
 
 def glue_context(spark: SparkSession) -> Any | None:
@@ -891,13 +1329,20 @@ def run(spark: SparkSession, args: Arguments, s3: Any, glue: Any) -> dict[str, A
     """The whole run; returns the result document (also written to ``_runs/.../result.json``)."""
     configure(spark)
     paths = Paths(args)
-    bronze = {name: read_bronze(spark, paths, name) for name in args.datasets}  # all inputs first
+    sources = {name: open_source(spark, paths, s3, glue, name) for name in args.datasets}  # all inputs first
     candidates: dict[str, Candidate] = {}
-    for name, frame in bronze.items():
-        found = profile(frame)
-        logger.info("profiled %s: %s bronze rows", name, found.bronze_rows)
-        silver = to_silver(frame, found, name, args.run_id).cache()
-        candidates[name] = Candidate(name, silver, found)
+    cached: list[DataFrame] = []
+    for name, source in sources.items():
+        # An increment is bronze-shaped: typed by the same rules as a snapshot, then merged.
+        found = profile(source.bronze)
+        logger.info("profiled %s (%s): %s bronze rows", name, source.mode, found.bronze_rows)
+        silver = to_silver(source.bronze, found, name, args.run_id).cache()
+        if source.mode == UPDATE:
+            cached.append(silver)
+            merged, counts = merge_update(source, silver)
+            candidates[name] = Candidate(name, merged, found, merge=counts)
+        else:
+            candidates[name] = Candidate(name, silver, found)
     for candidate in candidates.values():
         candidate.failed_rules = key_rules(candidate) + reference_rules(candidate, candidates)
         logger.info(
@@ -906,6 +1351,10 @@ def run(spark: SparkSession, args: Arguments, s3: Any, glue: Any) -> dict[str, A
             candidate.silver_rows,
             [rule.rule for rule in candidate.failed_rules],
         )
+    counts = {
+        name: c.merge or replacement_counts(c.silver, c.silver_rows, sources[name].live)
+        for name, c in candidates.items()
+    }
     # Every table is written before any Glue table is switched: a run that fails while writing
     # (Spark) leaves every live table as it was, so none is live while the run is recorded FAILED.
     written = {name: write_new_run(c, paths, s3, glue) for name, c in candidates.items() if c.passed}
@@ -923,11 +1372,15 @@ def run(spark: SparkSession, args: Arguments, s3: Any, glue: Any) -> dict[str, A
                 "bronze_distinct_ids": candidate.found.bronze_distinct_ids,
                 "silver_rows": candidate.silver_rows,
                 "failed_rules": [rule.as_dict() for rule in candidate.failed_rules],
+                "load": sources[name].load_block(),
+                "silver_inserted": counts[name].inserted,
+                "silver_updated": counts[name].updated,
+                "silver_deleted": counts[name].deleted,
                 **outcome,
             }
         )
-    for candidate in candidates.values():
-        candidate.silver.unpersist()
+    for frame in [*cached, *(candidate.silver for candidate in candidates.values())]:
+        frame.unpersist()
     result = {
         "run_id": args.run_id,
         "data_source": args.data_source,
