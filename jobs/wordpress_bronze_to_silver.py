@@ -138,6 +138,8 @@ ECHOED_LOAD_FIELDS = (
     "expected_run_id",
     "window_start",
     "ignored_modified_after",
+    "incremental",
+    "fetch_started_at",
 )
 # The load block's "fallback" when an Update cannot merge and loads the bronze snapshot instead.
 NO_LIVE_TABLE = "no live silver table"
@@ -160,6 +162,16 @@ class Load:
         if fallback:
             block["fallback"] = fallback
         return block
+
+
+def audit_load_fields(block: dict[str, Any]) -> dict[str, str]:
+    """``load_mode``, ``watermark_before``, ``watermark_after`` of a load block as the audit item stores
+    them: strings, ``''`` where there is none (a rebuild, a dataset without modified_after)."""
+    return {
+        "load_mode": block.get("mode") or INITIAL_LOAD,
+        "watermark_before": block.get("watermark_before") or "",
+        "watermark_after": block.get("watermark_after") or "",
+    }
 
 
 @dataclass(frozen=True)
@@ -1373,6 +1385,8 @@ def run(spark: SparkSession, args: Arguments, s3: Any, glue: Any) -> dict[str, A
                 "silver_rows": candidate.silver_rows,
                 "failed_rules": [rule.as_dict() for rule in candidate.failed_rules],
                 "load": sources[name].load_block(),
+                # For the audit item: plain strings ('' where the dataset has no watermark).
+                **audit_load_fields(sources[name].load_block()),
                 "silver_inserted": counts[name].inserted,
                 "silver_updated": counts[name].updated,
                 "silver_deleted": counts[name].deleted,
