@@ -1285,13 +1285,17 @@ def open_source(spark: SparkSession, paths: Paths, s3: Any, glue: Any, name: str
 
 
 def merge_update(source: Source, increment: DataFrame) -> tuple[DataFrame, MergeCounts]:
-    """An Update: the live table plus the increment's silver rows, minus the live ids the site no
-    longer publishes (when the run listed them)."""
+    """An Update: the live table plus the increment's silver rows, minus every id the site no longer
+    publishes (when the run listed them): live ids, and increment ids unpublished between the fetch of
+    the changes and the listing of the ids."""
     assert source.live is not None
     deleted = None
     if source.published_ids is not None:
         published = source.published_ids.select(F.col("id").cast("bigint").alias("id"))
-        deleted = source.live.select("id").where(F.col("id").isNotNull()).join(published, "id", "left_anti")
+        known = source.live.select(F.col("id").cast("bigint").alias("id")).unionByName(
+            increment.select(F.col("id").cast("bigint").alias("id"))
+        )
+        deleted = known.where(F.col("id").isNotNull()).distinct().join(published, "id", "left_anti")
     return merge_increment(source.live, increment, deleted)
 
 
