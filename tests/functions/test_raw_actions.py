@@ -278,6 +278,18 @@ def test_a_bad_setting_fails_naming_the_variable(
             "pages 3..4 are not within 1..3",
         ),
         ({"action": "seal", "run_id": RUN_ID, "endpoints": [], "parts": {}}, "parts", "dict is not a list"),
+        (
+            {"action": "seal", "run_id": RUN_ID, "parts": [],
+             "endpoints": [{"name": "posts", "split": {"total_pages": 3, "total_records": 250}}]},
+            "endpoints[0].endpoint",
+            "None is not a str",
+        ),
+        (
+            {"action": "fetch", "run_id": RUN_ID,
+             "datasets": [dataset("http://127.0.0.1:9/wp-json/wp/v2/posts", "posts")] * 2},
+            "datasets",
+            "['posts'] come more than once",
+        ),
     ],
 )  # fmt: skip
 def test_a_bad_event_fails_naming_the_input(

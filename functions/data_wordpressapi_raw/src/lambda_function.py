@@ -211,6 +211,10 @@ def fetch(step: Step, event: dict[str, Any]) -> Outcome:
     requests = [
         DatasetRequest.from_entry(entry, f"datasets[{index}]") for index, entry in enumerate(datasets)
     ]
+    names = [request.name for request in requests]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise InputError("datasets", f"{twice} come more than once: each dataset is one run object")
     rejected = rejected_failures(event)
     bucket = step.bucket()
     with new_fetcher() as fetcher:
@@ -235,20 +239,30 @@ def fetch_range(step: Step, event: dict[str, Any]) -> Outcome:
     return (parts[0] if parts else {}), failures
 
 
+def check_split_entry(entry: dict[str, Any], item: str) -> None:
+    """A split entry of the fetch output has what ``seal`` reads; else an :class:`InputError` naming it."""
+    for field in ("name", "endpoint", "fetch_started_at"):
+        require(entry, field, str, item)
+    split = require(entry, "split", dict, item)
+    for field in ("total_pages", "total_records"):
+        require(split, field, int, f"{item}.split")
+
+
 def seal_split_entries(
     entries: list[dict[str, Any]], parts: list[Any]
 ) -> tuple[list[dict[str, Any]], list[Failure]]:
+    """Every entry, split ones completed from their parts; a split whose parts do not fit fails."""
     sealed, failures = [], []
     for index, entry in enumerate(entries):
+        item = f"endpoints[{index}]"
         if not isinstance(entry, dict):
-            raise InputError(f"endpoints[{index}]", f"{type(entry).__name__} is not a fetch output entry")
+            raise InputError(item, f"{type(entry).__name__} is not a fetch output entry")
         if not entry.get("split"):
             sealed.append(entry)
             continue
+        check_split_entry(entry, item)
         try:
-            sealed.append(
-                seal_entry(entry, parts_of(require(entry, "name", str, f"endpoints[{index}]"), parts))
-            )
+            sealed.append(seal_entry(entry, parts_of(entry["name"], parts)))
         except EndpointError as error:
             failure = Failure(entry["endpoint"], failure_reason(entry["endpoint"], error))
             logger.error("split load failed", extra={"endpoint": failure.item, "reason": failure.reason})
