@@ -14,11 +14,18 @@ from local.sample_wordpress import SampleSite, SampleWordPress, generate_posts
 
 from .conftest import RAW_BUCKET, Aws
 
-POSTS_KEY = "wordpress_api/posts/posts.json"
+RUN_ID = "20261207T070000Z-test"
+POSTS_KEY = f"wordpress_api/posts/{RUN_ID}/posts.json"
+
+
+def raw_key(name: str) -> str:
+    """Where a manual run (an InitialLoad of every dataset) stores dataset ``name``."""
+    return f"wordpress_api/{name}/{RUN_ID}/{name}.json"
 
 
 def run_raw(raw_function, context=None):
-    return raw_function.lambda_handler({}, context)
+    """A manual invocation (no ``action``): every configured dataset as an InitialLoad."""
+    return raw_function.lambda_handler({"run_id": RUN_ID}, context)
 
 
 def test_all_pages_land_in_one_array(aws: Aws, wordpress, raw_function) -> None:
@@ -27,22 +34,48 @@ def test_all_pages_land_in_one_array(aws: Aws, wordpress, raw_function) -> None:
     summary = run_raw(raw_function)
 
     stored = aws.get_json(POSTS_KEY)
-    assert [post["id"] for post in stored] == [post["id"] for post in generate_posts(250)]
-    assert stored == wordpress.site.collections["posts"]
-    assert summary["endpoints"] == [
-        {
-            "endpoint": wordpress.url("posts"),
-            "name": "posts",
-            "key": POSTS_KEY,
-            "records": 250,
-            "pages": 3,
-            "bytes": len(aws.get_bytes(POSTS_KEY, RAW_BUCKET)),
-            "paginated": True,
-        }
-    ]
+    assert [post["id"] for post in stored] == sorted(post["id"] for post in generate_posts(250)), "by id"
+    assert stored == sorted(wordpress.site.collections["posts"], key=lambda post: post["id"])
+    [entry] = summary["endpoints"]
+    started = entry.pop("fetch_started_at")
+    assert entry == {
+        "endpoint": wordpress.url("posts"),
+        "name": "posts",
+        "incremental": True,
+        "mode": "InitialLoad",
+        "reason": "manual invocation",
+        "watermark_before": None,
+        "expected_run_id": "",
+        "last_full_load_at": None,
+        "key": POSTS_KEY,
+        "keys": [POSTS_KEY],
+        "ids_key": None,
+        "published_ids": None,
+        "records": 250,
+        "pages": 3,
+        "bytes": len(aws.get_bytes(POSTS_KEY, RAW_BUCKET)),
+        "paginated": True,
+        "window_start": None,
+        "watermark_after": max(post["modified_gmt"] for post in stored) + "Z",
+        "ignored_modified_after": False,
+        "older_than_window": 0,
+        "future_records": 0,
+        "split": None,
+    }
+    assert started.endswith("Z") and started > entry["watermark_after"]
+    assert {k: summary[k] for k in ("function", "action", "run_id", "bucket", "records", "page_ranges")} == {
+        "function": "data_wordpressapi_raw",
+        "action": "fetch",
+        "run_id": RUN_ID,
+        "bucket": RAW_BUCKET,
+        "records": 250,
+        "page_ranges": [],
+    }
     requests = wordpress.requests_for("posts")
     assert sorted(r.query.get("page", "1") for r in requests) == ["1", "2", "3"]
-    assert {r.query["per_page"] for r in requests} == {"100"}
+    assert {(r.query["per_page"], r.query["orderby"], r.query["order"]) for r in requests} == {
+        ("100", "id", "asc")
+    }
     assert all(r.user_agent.startswith("serverless-lakehouse-pipeline/") for r in requests)
 
 
@@ -51,10 +84,8 @@ def test_both_url_forms_give_the_same_object(aws: Aws, wordpress, raw_function) 
 
     summary = run_raw(raw_function)
 
-    assert aws.get_json(POSTS_KEY) == wordpress.site.collections["posts"]
-    assert (
-        aws.get_json("wordpress_api/categories/categories.json") == wordpress.site.collections["categories"]
-    )
+    assert aws.get_json(POSTS_KEY) == sorted(wordpress.site.collections["posts"], key=lambda p: p["id"])
+    assert aws.get_json(raw_key("categories")) == wordpress.site.collections["categories"]
     assert [e["name"] for e in summary["endpoints"]] == ["posts", "categories"]
     assert summary["endpoints"][0]["pages"] == 3
 
@@ -64,10 +95,7 @@ def test_custom_endpoint_is_fetched_once_and_stored_as_is(aws: Aws, wordpress, r
 
     summary = run_raw(raw_function)
 
-    assert (
-        aws.get_json("wordpress_api/statistics_pages/statistics_pages.json")
-        == wordpress.site.documents["statistics_pages"]
-    )
+    assert aws.get_json(raw_key("statistics_pages")) == wordpress.site.documents["statistics_pages"]
     assert len(wordpress.requests_for("statistics_pages")) == 1
     assert summary["endpoints"][0]["paginated"] is False
     assert summary["endpoints"][0]["pages"] == 1
@@ -86,7 +114,7 @@ def test_several_endpoints_any_concurrency(
 
     assert [e["name"] for e in summary["endpoints"]] == names
     assert summary["records"] == 250 + 8 + 20 + 4 + 12
-    assert sorted(aws.keys(RAW_BUCKET)) == sorted(f"wordpress_api/{n}/{n}.json" for n in names)
+    assert sorted(aws.keys(RAW_BUCKET)) == sorted(raw_key(n) for n in names)
 
 
 def test_transient_500_then_success(aws: Aws, wordpress, raw_function) -> None:
@@ -131,7 +159,8 @@ def test_retry_after_is_honoured(wordpress, raw_function) -> None:
 
 
 def test_persistent_failure_keeps_previous_object_and_alerts(aws: Aws, wordpress, raw_function) -> None:
-    aws.s3.put_object(Bucket=RAW_BUCKET, Key=POSTS_KEY, Body=b'[{"id": 1}]')
+    previous = "wordpress_api/posts/20261206T070000Z-yesterday/posts.json"
+    aws.s3.put_object(Bucket=RAW_BUCKET, Key=previous, Body=b'[{"id": 1}]')
     wordpress.fail("posts", "500")
     aws.set_endpoints([wordpress.url("posts"), wordpress.url("tags")])
 
@@ -140,15 +169,14 @@ def test_persistent_failure_keeps_previous_object_and_alerts(aws: Aws, wordpress
 
     assert wordpress.url("posts") in str(raised.value)
     assert "HTTP 500" in str(raised.value)
-    assert aws.get_bytes(POSTS_KEY, RAW_BUCKET) == b'[{"id": 1}]'  # previous object untouched
-    assert (
-        aws.get_json("wordpress_api/tags/tags.json") == wordpress.site.collections["tags"]
-    )  # others still written
+    assert aws.get_bytes(previous, RAW_BUCKET) == b'[{"id": 1}]'  # previous object untouched
+    assert POSTS_KEY not in aws.keys(RAW_BUCKET), "nothing of the failed dataset is written"
+    assert aws.get_json(raw_key("tags")) == wordpress.site.collections["tags"]  # others still written
     [(subject, message)] = aws.messages(aws.raw_topic_arn)
     assert subject == "data_wordpressapi_raw: 1 failure(s)"
     assert (
-        f"- {wordpress.url('posts')}: {wordpress.url('posts')}?per_page=100: HTTP 500 internal_server_error"
-        in message
+        f"- {wordpress.url('posts')}: {wordpress.url('posts')}?orderby=id&order=asc&per_page=100: "
+        "HTTP 500 internal_server_error" in message
     )
     assert "(after 4 attempts)" in message
     assert "1 succeeded" in message
@@ -191,7 +219,9 @@ def test_client_error_names_wordpress_code(aws: Aws, wordpress, raw_function) ->
         run_raw(raw_function)
 
     failures = {f.item: f.reason for f in raised.value.failures}
-    assert failures[wordpress.url("posts") + "?per_page=101"].startswith("HTTP 400 rest_invalid_param")
+    assert failures[wordpress.url("posts") + "?per_page=101"].endswith(
+        "?per_page=101&orderby=id&order=asc: HTTP 400 rest_invalid_param: Invalid parameter(s): per_page"
+    ), "the URL's own per_page is kept"
     assert failures[wordpress.url("nothing_here")] == (
         f"{wordpress.url('nothing_here')}?per_page=100: HTTP 404 rest_no_route: "
         "No route was found matching the URL and request method."
@@ -279,7 +309,8 @@ def test_a_collection_that_answers_200_with_something_else_fails_and_writes_noth
 ) -> None:
     # A 200 without pagination headers at a /wp/v2/ collection route (a proxy, a plugin, a wrong
     # route) used to be stored as that collection, overwriting the previous good object.
-    aws.s3.put_object(Bucket=RAW_BUCKET, Key="wordpress_api/categories/categories.json", Body=b'[{"id": 7}]')
+    previous = "wordpress_api/categories/20261206T070000Z-yesterday/categories.json"
+    aws.s3.put_object(Bucket=RAW_BUCKET, Key=previous, Body=b'[{"id": 7}]')
     with _site(documents={"categories": answer}, collections={"tags": [{"id": 1}]}) as site:
         categories = site.url("categories", pretty=False)
         aws.set_endpoints([categories, site.url("tags")])
@@ -290,8 +321,9 @@ def test_a_collection_that_answers_200_with_something_else_fails_and_writes_noth
     failures = {failure.item: failure.reason for failure in raised.value.failures}
     assert list(failures) == [categories]
     assert reason in failures[categories]
-    assert aws.get_bytes("wordpress_api/categories/categories.json", RAW_BUCKET) == b'[{"id": 7}]'
-    assert aws.get_json("wordpress_api/tags/tags.json") == [{"id": 1}], "the other endpoints are written"
+    assert aws.get_bytes(previous, RAW_BUCKET) == b'[{"id": 7}]'
+    assert raw_key("categories") not in aws.keys(RAW_BUCKET)
+    assert aws.get_json(raw_key("tags")) == [{"id": 1}], "the other endpoints are written"
     [(_, message)] = aws.messages(aws.raw_topic_arn)
     assert reason in message
 
@@ -320,8 +352,8 @@ def test_a_custom_document_is_exempt_but_a_wordpress_error_in_it_is_not(aws: Aws
 
     assert {failure.item for failure in raised.value.failures} == {visitors}
     assert "WordPress error rest_forbidden" in raised.value.failures[0].reason
-    assert aws.get_json("wordpress_api/statistics_pages/statistics_pages.json") == document
-    assert "wordpress_api/visitors/visitors.json" not in aws.keys(RAW_BUCKET)
+    assert aws.get_json(raw_key("statistics_pages")) == document
+    assert raw_key("visitors") not in aws.keys(RAW_BUCKET)
 
 
 def test_an_empty_collection_is_data(aws: Aws, raw_function) -> None:
@@ -330,7 +362,7 @@ def test_an_empty_collection_is_data(aws: Aws, raw_function) -> None:
         summary = run_raw(raw_function)
 
     assert summary["endpoints"][0]["records"] == 0
-    assert aws.get_json("wordpress_api/pages/pages.json") == []
+    assert aws.get_json(raw_key("pages")) == []
 
 
 # "Retries with exponential backoff on connection errors, timeouts" (wordpress_client's docstring):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,6 +20,8 @@ import pytest
 
 from local.functions import load_function_module
 from local.real_wordpress import DEBIAN_PACKAGES, RealWordPress, missing_requirements
+
+from .conftest import Aws
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +46,7 @@ MODIFIED = {
     "D": ("2024-07-02 12:00:00", "2024-07-01 00:00:00"),
 }
 JULY_WINDOW_END = "&modified_before=2024-07-03T00:00:00Z"  # keeps other posts out of the July queries
+UPDATE_RUN_ID = "20261207T070000Z-real-wordpress"
 
 
 @dataclass
@@ -266,3 +270,54 @@ def test_trashed_deleted_and_unpublished_posts_vanish_for_anonymous_clients(
         (trashed, "trash"),
         (drafted, "draft"),
     }
+
+
+# --------------------------------------------------------------------------- the handler's Update
+
+
+def test_an_update_run_of_the_handler_picks_up_an_edit_and_lists_ids_without_a_trashed_post(
+    site: Site, raw: ModuleType, aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The raw handler's ``fetch`` action, mode Update, against the real site (Europe/Berlin): the
+    window start goes out in UTC, the edit made after the watermark comes back, the trashed post is
+    neither fetched nor listed among the published ids."""
+    wordpress = site.wordpress
+    edited = wordpress.create_post("Update: edited later", date="2021-05-01T09:00:00")
+    trashed = wordpress.create_post("Update: trashed later", date="2021-05-02T09:00:00")
+    watermark = datetime.now(UTC).replace(microsecond=0)
+    time.sleep(1.1)  # modified_after is exclusive and reads whole seconds
+    wordpress.edit_post(edited, title="Edited after the watermark")
+    wordpress.trash_post(trashed)  # trashing bumps post_modified too
+    monkeypatch.setenv("LOOKBACK_MINUTES", "0")  # only this test's changes are after the watermark
+    aws.set_endpoints([wordpress.url("posts")])
+    planned = raw.lambda_handler({"action": "plan", "run_id": UPDATE_RUN_ID}, None)
+    [posts] = planned["datasets"]
+    since = watermark.strftime("%Y-%m-%dT%H:%M:%SZ")
+    event = {
+        "action": "fetch",
+        "run_id": UPDATE_RUN_ID,
+        "datasets": [
+            posts
+            | {
+                "mode": "Update",
+                "reason": "watermark",
+                "watermark_before": since,
+                "expected_run_id": "",
+                "last_full_load_at": None,
+            }
+        ],
+        "rejected": planned["rejected"],
+    }
+
+    [entry] = raw.lambda_handler(event, None)["endpoints"]
+
+    records = aws.get_json(entry["key"])
+    assert [record["id"] for record in records] == [edited]
+    assert records[0]["title"]["rendered"] == "Edited after the watermark"
+    ids = aws.get_json(entry["ids_key"])
+    assert trashed not in ids and edited in ids
+    assert set(ids) == published_ids(site) and entry["published_ids"] == len(ids)
+    assert entry["window_start"] == since
+    assert since < entry["watermark_after"] <= entry["fetch_started_at"]
+    assert entry["watermark_after"] == records[0]["modified_gmt"] + "Z", "the edit's UTC time"
+    assert entry["ignored_modified_after"] is False

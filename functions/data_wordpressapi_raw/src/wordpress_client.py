@@ -65,6 +65,7 @@ class EndpointData:
     records: int
     pages: int
     paginated: bool
+    inspected: tuple[Any, ...] = ()  # what ``inspect`` returned for each page, in page order
 
 
 def endpoint_route(url: str) -> str:
@@ -285,21 +286,43 @@ class Fetcher:
         raise AssertionError("unreachable")  # pragma: no cover - the loop returns or raises
 
 
-def fetch_all_pages(fetcher: Fetcher, url: str) -> EndpointData:
-    """Every record of ``url``: all pages of a paginated collection, or the single document."""
-    first_url = (
+def paged_url(url: str) -> str:
+    """``url`` with ``per_page=100`` unless it sets its own ``per_page``: the URL of page 1."""
+    return (
         url if "per_page" in dict(parse_qsl(urlsplit(url).query)) else with_query(url, per_page=MAX_PER_PAGE)
     )
-    first = fetcher.get(first_url)
+
+
+def fetch_all_pages(
+    fetcher: Fetcher,
+    url: str,
+    *,
+    first: Response | None = None,
+    inspect: Callable[[str, list[dict[str, Any]]], Any] | None = None,
+) -> EndpointData:
+    """Every record of ``url``: all pages of a paginated collection, or the single document.
+
+    ``first``: the answer to :func:`paged_url` (``url``), already fetched by the caller (no second
+    request). ``inspect(page_url, records)`` is called on each page's validated records in the worker
+    that parsed them (so a caller can check records without keeping them); its results are
+    :attr:`EndpointData.inspected`, in page order. With ``inspect`` the answer must be a collection.
+    """
+    first_url = paged_url(url)
+    first = first if first is not None else fetcher.get(first_url)
     document = parse_json(first)
     total_pages_header = first.headers.get("x-wp-totalpages")
     next_link = parse_link_header(first.headers.get("link", "")).get("next")
 
+    def look(response: Response, page_document: Any) -> tuple[Any, ...]:
+        return () if inspect is None else (inspect(response.url, page_document),)
+
     if total_pages_header is None and next_link is None:
         body = first.body.removeprefix(b"\xef\xbb\xbf")
-        if is_core_collection(url):  # one page of a collection, without pagination headers
+        if is_core_collection(url) or inspect is not None:  # one page of a collection, no pagination headers
             records = check_records(first.url, "the answer", document)
-            return EndpointData(url=url, body=body, records=records, pages=1, paginated=False)
+            return EndpointData(
+                url=url, body=body, records=records, pages=1, paginated=False, inspected=look(first, document)
+            )
         # A plain JSON document (custom endpoint): fetched once, stored as is, unless WordPress erred.
         error = wordpress_error(document)
         if error is not None:
@@ -307,10 +330,11 @@ def fetch_all_pages(fetcher: Fetcher, url: str) -> EndpointData:
         records = len(document) if isinstance(document, list) else 1
         return EndpointData(url=url, body=body, records=records, pages=1, paginated=False)
 
-    def page_count(page: int, response: Response, page_document: Any) -> tuple[bytes, int]:
-        return response.body, check_records(response.url, f"page {page}", page_document)
+    def page_count(page: int, response: Response, page_document: Any) -> tuple[bytes, int, tuple[Any, ...]]:
+        count = check_records(response.url, f"page {page}", page_document)
+        return response.body, count, look(response, page_document)
 
-    def fetch_page(page: int) -> tuple[bytes, int]:  # parsed in the worker; only bytes and counts are kept
+    def fetch_page(page: int) -> tuple[bytes, int, tuple[Any, ...]]:  # parsed in the worker; bytes kept
         response = fetcher.get(with_query(first_url, page=page))
         return page_count(page, response, parse_json(response))
 
@@ -330,7 +354,7 @@ def fetch_all_pages(fetcher: Fetcher, url: str) -> EndpointData:
             pages.append(page_count(len(pages) + 1, response, parse_json(response)))
             next_link = parse_link_header(response.headers.get("link", "")).get("next")
 
-    records = sum(count for _, count in pages)
+    records = sum(count for _, count, _ in pages)
     expected = first.headers.get("x-wp-total")
     if expected is not None and expected.strip() != str(records):
         raise EndpointError(
@@ -338,8 +362,9 @@ def fetch_all_pages(fetcher: Fetcher, url: str) -> EndpointData:
         )
     return EndpointData(
         url=url,
-        body=join_arrays([body for body, _ in pages]),
+        body=join_arrays([body for body, _, _ in pages]),
         records=records,
         pages=len(pages),
         paginated=True,
+        inspected=tuple(result for _, _, inspected in pages for result in inspected),
     )
