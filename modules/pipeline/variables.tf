@@ -274,7 +274,7 @@ variable "incremental_datasets" {
 variable "pages_per_invocation" {
   description = "Pages (100 records each) one raw invocation fetches in an InitialLoad; a collection with more pages is split into ranges of this size, fetched by parallel invocations (PAGES_PER_INVOCATION)."
   type        = number
-  default     = 1000
+  default     = 100
 
   validation {
     condition     = var.pages_per_invocation >= 1 && var.pages_per_invocation <= 5000 && floor(var.pages_per_invocation) == var.pages_per_invocation

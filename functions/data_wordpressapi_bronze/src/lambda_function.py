@@ -347,9 +347,13 @@ def load_entry(dataset: RawDataset, increment_key: str, ids_key: str | None) -> 
         "published_ids_key": ids_key,
         "watermark_before": entry.get("watermark_before"),
         "watermark_after": entry.get("watermark_after"),
-        "expected_run_id": entry.get("expected_run_id", ""),
+        "expected_run_id": entry.get("expected_run_id") or "",
         "window_start": entry.get("window_start"),
         "ignored_modified_after": bool(entry.get("ignored_modified_after", False)),
+        # The silver workflow advances the load state of incremental datasets only, and records the
+        # fetch's start as an InitialLoad's last full load.
+        "incremental": bool(entry.get("incremental", False)),
+        "fetch_started_at": entry.get("fetch_started_at"),
     }
 
 

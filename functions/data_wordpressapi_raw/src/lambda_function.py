@@ -22,7 +22,7 @@ stop the others. A failed dataset writes nothing it would be read from; after al
 Environment: RAW_BUCKET_PARAMETER, SNS_TOPIC_PARAMETER, ENDPOINTS_PARAMETER (parameter names,
 seed defaults), FETCH_CONCURRENCY (default 6; 1 = sequential), REQUEST_TIMEOUT_SECONDS (30),
 MAX_ATTEMPTS (4), RETRY_BASE_SECONDS (1.0), and the incremental settings of :mod:`raw_settings`:
-LOOKBACK_MINUTES (60), DETECT_DELETIONS (true), PAGES_PER_INVOCATION (1000), FULL_RELOAD_DAYS (7),
+LOOKBACK_MINUTES (60), DETECT_DELETIONS (true), PAGES_PER_INVOCATION (100), FULL_RELOAD_DAYS (7),
 INCREMENTAL_DATASETS (posts,pages).
 """
 

@@ -54,6 +54,7 @@ class DatasetRequest:
     def from_entry(cls, entry: Any, item: str) -> DatasetRequest:
         if not isinstance(entry, dict):
             raise InputError(item, f"{type(entry).__name__} is not an object")
+        entry = with_load_state(entry, item)
         mode = entry.get("mode")
         if mode not in MODES:
             raise InputError(f"{item}.mode", f"{mode!r} is not one of {', '.join(MODES)}")
@@ -69,6 +70,51 @@ class DatasetRequest:
             mode=mode,
             watermark_before=watermark,
         )
+
+
+# The load-state item's attributes (DynamoDB GetItem output, as the state machine passes it in
+# ``load_state``) -> the entry fields they fill: the watermark the Update continues from, the run that
+# advanced it (the silver workflow's condition) and the last full load.
+LOAD_STATE_FIELDS = {
+    "watermark": "watermark_before",
+    "loaded_run_id": "expected_run_id",
+    "last_full_load_at": "last_full_load_at",
+}
+
+
+def with_load_state(entry: dict[str, Any], item: str) -> dict[str, Any]:
+    """``entry`` with ``watermark_before``, ``expected_run_id`` and ``last_full_load_at`` read from its
+    ``load_state`` (the load-state table's GetItem output: ``{"Item": {name: {"S": value}}}``, no
+    ``Item`` before the dataset's first successful load), which is then dropped; fields the entry
+    gives itself win. ``expected_run_id`` is ``""`` when no run advanced the item yet."""
+    if "load_state" not in entry:
+        return entry
+    found = entry["load_state"]
+    if not isinstance(found, dict) or not isinstance(found.get("Item", {}), dict):
+        raise InputError(f"{item}.load_state", "is not a DynamoDB GetItem output ({'Item': {...}})")
+    attributes = found.get("Item", {})
+    derived: dict[str, Any] = {"watermark_before": None, "expected_run_id": "", "last_full_load_at": None}
+    for attribute, name in LOAD_STATE_FIELDS.items():
+        value = attributes.get(attribute)
+        if value is None:
+            continue
+        if not isinstance(value, dict) or not isinstance(value.get("S"), str):
+            raise InputError(f"{item}.load_state.Item.{attribute}", f"{value!r} is not a string attribute")
+        derived[name] = value["S"]
+    rest = {key: value for key, value in entry.items() if key != "load_state"}
+    return {**derived, **rest}
+
+
+def audit_fields(entry: dict[str, Any]) -> dict[str, Any]:
+    """What the raw step records in the audit item: plain strings (``''`` where there is none) and a
+    boolean, since the state machine writes them as DynamoDB S and BOOL attributes as they are."""
+    return {
+        "load_mode": entry.get("mode") or "InitialLoad",
+        "load_reason": entry.get("reason") or "",
+        "watermark_before": entry.get("watermark_before") or "",
+        "window_start": entry.get("window_start") or "",
+        "ignored_modified_after": bool(entry.get("ignored_modified_after")),
+    }
 
 
 @dataclass(frozen=True)
@@ -139,6 +185,7 @@ def load_entry(request: DatasetRequest, run_id: str, started: datetime, **fields
         "split": None,
     }
     entry.update(fields)
+    entry["audit"] = audit_fields(entry)
     return entry
 
 

@@ -111,7 +111,13 @@ def plan_output(
         "action": "plan",
         "run_id": run_id,
         "datasets": [
-            {"name": e.name, "endpoint": e.url, "incremental": e.name in settings.incremental_datasets}
+            {
+                "name": e.name,
+                "endpoint": e.url,
+                "incremental": e.name in settings.incremental_datasets,
+                # The state machine's first rule: an InitialLoad the execution input asked for.
+                "initial_load_requested": requested.all or e.name in requested.datasets,
+            }
             for e in endpoints
         ],
         "rejected": [{"source": failure.item, "reason": failure.reason} for failure in rejected],

@@ -6,7 +6,7 @@ Variable                    Default    Meaning
 ``LOOKBACK_MINUTES``        60         An Update asks for changes since watermark minus this (>= 0;
                                        60 covers the autumn DST hour of a site's local time).
 ``DETECT_DELETIONS``        true       ``true``/``false``: an Update also lists the published ids.
-``PAGES_PER_INVOCATION``    1000       An InitialLoad with more pages (100 records each) is split into
+``PAGES_PER_INVOCATION``    100        An InitialLoad with more pages (100 records each) is split into
                                        page ranges fetched by separate invocations (>= 1).
 ``FULL_RELOAD_DAYS``        7          Plan: a last full load older than this many days means
                                        InitialLoad (>= 0; 0 = never).
@@ -64,7 +64,7 @@ class RawSettings:
         return cls(
             lookback=timedelta(minutes=env_int("LOOKBACK_MINUTES", 60, minimum=0)),
             detect_deletions=env_bool("DETECT_DELETIONS", True),
-            pages_per_invocation=env_int("PAGES_PER_INVOCATION", 1000, minimum=1),
+            pages_per_invocation=env_int("PAGES_PER_INVOCATION", 100, minimum=1),
             full_reload_days=env_int("FULL_RELOAD_DAYS", 7, minimum=0),
             incremental_datasets=env_names("INCREMENTAL_DATASETS", DEFAULT_INCREMENTAL_DATASETS),
         )
