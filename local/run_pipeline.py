@@ -145,15 +145,25 @@ def variable_defaults(module_dir: Path) -> dict[str, Any]:
 _REFERENCE = re.compile(r"^\$\{(?:tostring\()?(var|aws_ssm_parameter)\.([a-z0-9_]+)(?:\.name)?\)?\}$")
 
 
+_JOIN = re.compile(r'^\$\{join\("([^"]*)", var\.([a-z0-9_]+)\)\}$')
+
+
 def resolve(expression: Any, variables: dict[str, Any], parameter_names: dict[str, str]) -> str:
-    """A function's environment value as Terraform sets it: `var.x`, `tostring(var.x)`, parameter names."""
+    """A function's environment value as Terraform sets it: `var.x`, `tostring(var.x)`,
+    `join("<sep>", var.x)`, parameter names."""
     if not isinstance(expression, str) or "${" not in expression:
         return str(expression)
+    joined = _JOIN.match(expression)
+    if joined is not None:
+        separator, name = joined.groups()
+        return separator.join(str(item) for item in variables[name])
     match = _REFERENCE.match(expression)
     if match is None:
         raise ValueError(f"cannot resolve {expression!r} for the local run; extend resolve()")
     kind, name = match.groups()
     value = variables[name] if kind == "var" else parameter_names[name]
+    if isinstance(value, bool):  # tostring(true) is "true"
+        return str(value).lower()
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return str(value)

@@ -11,6 +11,7 @@ rebuilds; a big InitialLoad is split into page ranges; two runs never both advan
 
 from __future__ import annotations
 
+import html
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -21,7 +22,7 @@ from boto3.dynamodb.types import TypeDeserializer
 
 from local.emulator import Emulator, entered_states, run_execution, sns_messages
 from local.run_pipeline import DeployedPipeline, Deployment, deploy, read_deployment
-from local.sample_wordpress import SampleWordPress, apply_changes, build_site
+from local.sample_wordpress import PostShape, SampleWordPress, SiteChanges, apply_changes, build_site
 from tests.pipeline.silver_helpers import audit, read_silver, silver_tables, top_level
 
 FAST = {"RETRY_BASE_SECONDS": "0"}
@@ -71,6 +72,12 @@ def load_state(emulator: Emulator, deployment: Deployment) -> dict[str, dict[str
     return {item["dataset"]: item for item in plain}
 
 
+def change_posts(site: SampleWordPress, count: int, generation: int) -> SiteChanges:
+    """Edit, add and remove ``count`` posts; new posts use the site's own authors and terms."""
+    shape = PostShape(categories=SITE["categories"], tags=SITE["tags"], users=SITE["users"])
+    return apply_changes(site.site, count, generation, shape=shape)
+
+
 def newest_modified(site: SampleWordPress) -> str:
     return max(post["modified_gmt"] for post in site.site.collections["posts"]) + "Z"
 
@@ -87,13 +94,13 @@ def assert_silver_is_the_site(emulator: Emulator, deployment: Deployment, site: 
     published = {post["id"]: post for post in site.site.collections["posts"]}
     assert sorted(posts) == sorted(published)
     for post_id, post in published.items():
-        assert posts[post_id]["title"] == post["title"]["rendered"], post_id
+        assert posts[post_id]["title"] == html.unescape(post["title"]["rendered"]), post_id
         assert posts[post_id]["modified_gmt"].replace(tzinfo=None) == datetime.fromisoformat(
             post["modified_gmt"]
         ), post_id
     categories = silver_rows(emulator, deployment, "categories")
     assert {k: v["name"] for k, v in categories.items()} == {
-        term["id"]: term["name"] for term in site.site.collections["categories"]
+        term["id"]: html.unescape(term["name"]) for term in site.site.collections["categories"]
     }
 
 
@@ -122,7 +129,7 @@ def test_an_update_after_the_initial_load_fetches_only_the_changes_and_silver_eq
     assert state["posts"]["loaded_run_id"] == first["run_id"]
     first_watermark = state["posts"]["watermark"]
 
-    changes = apply_changes(site.site, 6, generation=1)
+    changes = change_posts(site, 6, generation=1)
     renamed = site.site.collections["categories"][0]
     renamed["name"] = "Renamed category"
     site.requests.clear()
@@ -189,7 +196,7 @@ def test_a_failed_update_keeps_the_watermark_and_the_next_run_recovers_the_same_
     assert len(silver_rows(emulator, deployment, "posts")) == SITE["posts"]
     watermark = load_state(emulator, deployment)["posts"]["watermark"]
 
-    changes = apply_changes(site.site, 9, generation=1)
+    changes = change_posts(site, 9, generation=1)
     site.fail("tags", "html")  # raw fails after fetching the posts' changes
 
     failed = run(emulator, pipeline, "failed-update")
