@@ -368,6 +368,7 @@ class RequestLog:
     query: dict[str, str]
     status: int
     user_agent: str
+    bytes: int = 0  # the response body's length (what a client downloads, headers aside)
 
 
 # --------------------------------------------------------------------------- server
@@ -605,7 +606,11 @@ class _Handler(BaseHTTPRequestHandler):
             route, query = pending
             self.wp._log(
                 RequestLog(
-                    route=route, query=query, status=status, user_agent=self.headers.get("User-Agent", "")
+                    route=route,
+                    query=query,
+                    status=status,
+                    user_agent=self.headers.get("User-Agent", ""),
+                    bytes=len(body),
                 )
             )
         self.send_response(status)

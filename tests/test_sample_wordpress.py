@@ -135,6 +135,26 @@ def test_fields_id_returns_only_ids(modified_site: SampleWordPress) -> None:
     assert (status, headers["X-WP-Total"], body) == (200, "3", [{"id": 6}, {"id": 5}, {"id": 4}])
 
 
+def body_length(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - loopback
+            return len(response.read())
+    except urllib.error.HTTPError as error:
+        return len(error.read())
+
+
+def test_the_request_log_counts_the_bytes_of_each_response_body() -> None:
+    """What a client downloaded, for the benchmark's bytes column: each answer's body, errors too."""
+    with SampleWordPress(posts=30) as site:
+        queries = ("per_page=20", "per_page=20&page=2", "_fields=id&per_page=100", "page=99")
+        lengths = [body_length(f"{site.url('posts')}?{query}") for query in queries]
+        log = site.requests_for("posts")
+
+    assert [entry.bytes for entry in log] == lengths
+    assert lengths[2] == len(json.dumps([{"id": n} for n in range(30, 0, -1)]).encode())
+    assert log[3].status == 400 and log[3].bytes > 0
+
+
 def test_generated_posts_filter_and_order_by_modification_date() -> None:
     with SampleWordPress(posts=40) as site:
         everything = site.site.collections["posts"]
