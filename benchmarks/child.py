@@ -4,7 +4,8 @@ Usage: ``python benchmarks/child.py <kind> <result.json> [arguments]``: ``bronze
 ``BENCH_BRONZE_MODULE_DIR`` set: the ``bronze_parquet.py`` in that directory), ``raw``,
 ``baseline <raw key> <bronze key>``, ``convert <raw path> <parquet path>``, ``baseline_convert``
 (same arguments), ``silver <bronze mirror root> <bronze bucket> <datasets>`` (the Glue job on local
-Spark).
+Spark), ``incremental <posts> <seed>`` (an InitialLoad and an Update of the whole pipeline in the
+emulator, benchmarks/incremental.py).
 AWS is the moto server named by ``AWS_ENDPOINT_URL``; the runner sets the environment. Only the
 work is timed (imports are measured separately); the runner samples the process tree's memory.
 """
@@ -170,6 +171,10 @@ def main(argv: list[str]) -> None:
         result = run_baseline_convert(argv[2], argv[3])
     elif kind == "silver":
         result = run_silver(argv[2], argv[3], argv[4])
+    elif kind == "incremental":
+        from benchmarks.incremental import run_case
+
+        result = run_case(int(argv[2]), int(argv[3]))
     else:
         raise SystemExit(f"unknown run kind {kind!r}")
     result["max_rss_self_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -1,6 +1,8 @@
 """Benchmarks: bronze throughput and memory, bronze side by side with its ijson rewrite and the
 seed's conversion on one core and two (``--compare-only`` runs just that), raw fetch concurrency,
-package size, import time, and the silver Glue job on local Spark (``--silver-only`` runs just that).
+package size, import time, the silver Glue job on local Spark (``--silver-only`` runs just that), and
+incremental loads: an InitialLoad then an Update after 1 % of the posts changed, each the whole
+pipeline in the emulator (``--incremental-only`` runs just that; benchmarks/incremental.py).
 
 ``make bench`` (or ``.venv/bin/python benchmarks/run.py``) writes ``benchmarks/results/results.md``
 and ``results.json`` and prints the table. Everything runs on 127.0.0.1: moto's server stands in
@@ -40,6 +42,7 @@ import boto3  # noqa: E402
 import pyarrow.parquet as pq  # noqa: E402
 
 from benchmarks.data import MB, ensure_data, ensure_silver_bronze, file_digest  # noqa: E402
+from benchmarks.incremental import CHANGED_SHARE, SMALL_ENDPOINTS, request_budget  # noqa: E402
 from benchmarks.memory import TreeSampler  # noqa: E402
 from benchmarks.reference import compare, reference_table  # noqa: E402
 from local.emulator import fake_aws_environment  # noqa: E402
@@ -75,6 +78,8 @@ class Settings:
     convert_only_at: tuple[float, ...] = (100,)  # sizes also timed without S3 (local file to file)
     reference_at: float = 10  # size whose bronze output is compared with the reference flattening
     silver_posts: tuple[int, ...] = (10_000, 100_000)  # the silver Glue job on local Spark
+    # InitialLoad then Update (1 % of the posts changed), the whole pipeline in the emulator:
+    incremental_posts: tuple[int, ...] = (10_000, 100_000)
     # bronze against its implementation before the ijson rewrite and the seed's conversion:
     compare_sizes: tuple[float, ...] = (50, 200)
     compare_cpus: tuple[str, ...] = ("0", "0,1")  # taskset -c: one core, two
@@ -93,6 +98,7 @@ SMOKE = Settings(
     convert_only_at=(),
     reference_at=0.3,
     silver_posts=(),  # Spark's start (a JVM) would double the smoke test's time; make bench runs it
+    incremental_posts=(300,),  # the table's shape (the silver job runs twice on local Spark)
     compare_sizes=(0.3,),
     compare_cpus=("0",),
     compare_repeats=1,
@@ -481,6 +487,104 @@ def silver_markdown(rows: list[dict]) -> list[str]:
     return lines
 
 
+BYTES_SHARE_LIMIT = 0.05  # issue 18: an Update downloads at most 5 % of what the InitialLoad did
+
+
+def bench_incremental(settings: Settings) -> list[dict]:
+    """At each post count, an InitialLoad then, after 1 % of the posts changed, an Update: the whole
+    pipeline in the emulator, in a process of its own (benchmarks/incremental.py)."""
+    cases = []
+    for posts in settings.incremental_posts:
+        run = measure("incremental", {}, str(posts), str(settings.seed))
+        cases.append(
+            {
+                "posts": posts,
+                "changed": run["changed"],
+                "runs": run["runs"],
+                "process_seconds": run["process_seconds"],
+                "peak_rss_mb": run["peak_rss_tree_mb"],
+            }
+        )
+        print(f"  incremental {posts} posts done", file=sys.stderr)
+    return cases
+
+
+def incremental_targets(cases: list[dict]) -> list[dict[str, Any]]:
+    """Issue 18's goals for the Update against the InitialLoad, and the audit against the changes."""
+    targets = []
+    for case in cases:
+        posts, changed = case["posts"], case["changed"]
+        initial, update = (
+            next(r for r in case["runs"] if r["run"] == mode) for mode in ("InitialLoad", "Update")
+        )
+        budget = request_budget(posts, changed["count"])
+        targets.append(
+            _target(
+                f"incremental {posts} posts: Update requests <= changed/100 + id-list pages + "
+                f"small endpoints' pages",
+                f"{update['requests']} (budget {budget} = {-(-changed['count'] // 100)} + "
+                f"{-(-posts // 100)} + {len(SMALL_ENDPOINTS)})",
+                update["requests"] <= budget,
+            )
+        )
+        share = update["bytes"] / initial["bytes"]
+        targets.append(
+            _target(
+                f"incremental {posts} posts: Update bytes <= {BYTES_SHARE_LIMIT:.0%} of InitialLoad's",
+                f"{share:.2%} ({update['bytes']:,} of {initial['bytes']:,} B)",
+                share <= BYTES_SHARE_LIMIT,
+            )
+        )
+        expected = (changed["added"], changed["edited"], changed["deleted"] + changed["unpublished"])
+        measured = (update["silver_inserted"], update["silver_updated"], update["silver_deleted"])
+        targets.append(
+            _target(
+                f"output check: incremental {posts} posts: Update's silver inserted/updated/deleted "
+                f"== added/edited/removed",
+                f"{'/'.join(map(str, measured))} vs {'/'.join(map(str, expected))}",
+                measured == expected,
+            )
+        )
+    return targets
+
+
+def incremental_markdown(cases: list[dict]) -> list[str]:
+    lines = [
+        "",
+        "## Incremental loads: InitialLoad, then an Update after 1 % of the posts changed",
+        "",
+        "Each run is the whole pipeline in the emulator (`local.run_pipeline.deploy`: the modules' "
+        "state machines, the real handlers, the silver Glue job on local Spark) against the sample "
+        "WordPress site (posts; categories, tags and users at their defaults). Between the runs "
+        f"1/{CHANGED_SHARE} of the posts change (`apply_changes`: about a third edited, added, removed). "
+        "Requests: content pages of posts + id-list pages (`_fields=id`) + the small endpoints; bytes: "
+        "response bodies. raw+bronze: entering *Plan the datasets* to leaving *Record BRONZE in the "
+        "audit table*; silver: the *Bronze to silver* state (Spark's start included); execution: the "
+        "whole run. Records: the posts the raw step fetched; silver: the posts' audit item.",
+        "",
+        "| posts | changed | run | requests (content + ids + small) | bytes downloaded | raw+bronze s "
+        "| silver s | execution s | records fetched | silver inserted | updated | deleted | silver rows |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for case in cases:
+        for run in case["runs"]:
+            requests = (
+                f"{run['requests']:,} ({run['content_requests']} + {run['id_list_requests']} + "
+                f"{run['small_endpoints_requests']})"
+            )
+            lines.append(
+                f"| {case['posts']:,} | {case['changed']['count']:,} | {run['run']} | {requests} "
+                f"| {_size(run['bytes'])} | {run['raw_bronze_seconds']:.1f} | {run['silver_seconds']:.1f} "
+                f"| {run['seconds']:.1f} | {run['raw_records']:,} | {run['silver_inserted']:,} "
+                f"| {run['silver_updated']:,} | {run['silver_deleted']:,} | {run['silver_rows']:,} |"
+            )
+    return lines
+
+
+def _size(count: int) -> str:
+    return f"{count / MB:,.1f} MB" if count >= MB else f"{count / 1024:,.1f} KB"
+
+
 def raw_site(settings: Settings) -> SampleSite:
     count = settings.raw_pages * settings.raw_per_page
     names = RAW_ENDPOINTS[: settings.raw_endpoints]
@@ -682,6 +786,7 @@ def evaluate(settings: Settings, results: dict[str, Any]) -> list[dict[str, Any]
             )
         )
     targets += compare_targets(results)
+    targets += incremental_targets(results.get("incremental", []))
     for check in results["checks"]:
         targets.append(_target(f"output check: {check['check']}", check["detail"], check["ok"]))
     return targets
@@ -764,6 +869,8 @@ def markdown(results: dict[str, Any]) -> str:
     ]
     if results.get("silver"):
         lines += [*silver_markdown(results["silver"]), ""]
+    if results.get("incremental"):
+        lines += [*incremental_markdown(results["incremental"]), ""]
     return "\n".join(lines)
 
 
@@ -779,6 +886,7 @@ def run(settings: Settings, out_dir: Path) -> dict[str, Any]:
     results["packages"] = bench_packages()
     results["imports"] = bench_imports(settings)
     results["silver"] = bench_silver(settings)
+    results["incremental"] = bench_incremental(settings)
     results["data"] = {
         f"{size:g}": {
             "path": str(ensure_data(size, settings.seed).relative_to(REPO_ROOT)),
@@ -826,6 +934,34 @@ def compare_only(settings: Settings, out_dir: Path) -> int:
     return 0
 
 
+def incremental_only(settings: Settings, out_dir: Path) -> int:
+    started = time.perf_counter()
+    results: dict[str, Any] = {"header": header(), "settings": settings.__dict__}
+    results["incremental"] = bench_incremental(settings)
+    results["targets"] = incremental_targets(results["incremental"])
+    results["load_average_end"] = [round(value, 2) for value in os.getloadavg()]
+    results["total_seconds"] = time.perf_counter() - started
+    head = results["header"]
+    lines = [
+        "# Incremental loads benchmark",
+        "",
+        f"{head['date']} · {head['cpus']} CPUs ({head['cpus_available']} available) · "
+        f"Python {head['python']} · load average at start {head['load_average']}, "
+        f"at end {results['load_average_end']} · {results['total_seconds']:.0f} s in all",
+        "",
+        "| target | value | result |",
+        "|---|---|---|",
+        *(f"| {t['target']} | {t['value']} | {t['result']} |" for t in results["targets"]),
+        *incremental_markdown(results["incremental"]),
+        "",
+    ]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "incremental.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    (out_dir / "incremental.md").write_text("\n".join(lines))
+    print((out_dir / "incremental.md").read_text())
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, no latency (for the smoke test)")
@@ -835,6 +971,14 @@ def main(argv: list[str] | None = None) -> int:
         "--silver-only", action="store_true", help="only the silver job (writes silver.md/json)"
     )
     parser.add_argument("--silver-posts", type=int, nargs="+", help="post counts (default 10000 100000)")
+    parser.add_argument(
+        "--incremental-only",
+        action="store_true",
+        help="only the incremental case: InitialLoad then Update (writes incremental.md/json)",
+    )
+    parser.add_argument(
+        "--incremental-posts", type=int, nargs="+", help="post counts of the incremental case (10000 100000)"
+    )
     parser.add_argument(
         "--compare-only",
         action="store_true",
@@ -852,6 +996,10 @@ def main(argv: list[str] | None = None) -> int:
         return compare_only(settings, args.out)
     if args.silver_posts:
         settings = Settings(**{**settings.__dict__, "silver_posts": tuple(args.silver_posts)})
+    if args.incremental_posts:
+        settings = Settings(**{**settings.__dict__, "incremental_posts": tuple(args.incremental_posts)})
+    if args.incremental_only:
+        return incremental_only(settings, args.out)
     if args.silver_only:
         rows = bench_silver(settings)
         args.out.mkdir(parents=True, exist_ok=True)

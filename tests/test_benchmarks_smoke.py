@@ -2,7 +2,8 @@
 
 Timings are not asserted (benchmarks are scripts, not timed tests); this proves ``make bench``
 can run: data generation, moto server, handler and baseline runs in their own processes,
-memory sampling, the output check against the reference flattening, zips and import times.
+memory sampling, the output check against the reference flattening, zips and import times, and
+the incremental case (an InitialLoad and an Update of the whole pipeline in the emulator).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import pytest
 
 from benchmarks import run
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = pytest.mark.timeout(300)  # the incremental case runs the silver job twice
 
 
 def test_smoke_run_writes_results(tmp_path) -> None:
@@ -42,7 +43,7 @@ def test_smoke_run_writes_results(tmp_path) -> None:
     assert any(name.startswith("raw time <= 0.3x") for name in targets)
     # the optimised bronze output matched the reference flattening, and its ijson rewrite matched it
     checks = {name: r for name, r in targets.items() if name.startswith("output check")}
-    assert list(checks.values()) == ["PASS", "PASS"]
+    assert list(checks.values()) == ["PASS", "PASS", "PASS"]
     assert any("ijson rewrite == function" in name for name in checks)
     # bronze, its ijson rewrite and the seed's conversion, side by side on one core
     compared = results["bronze_compare"]
@@ -59,6 +60,39 @@ def test_smoke_run_writes_results(tmp_path) -> None:
         "## Bronze: hand-written scanner vs ijson",
         "## Raw",
         "## Packages",
+        "## Incremental loads",
     ):
         assert heading in markdown
     assert "| target | value | result |" in markdown
+    # the incremental case: an InitialLoad and an Update side by side, measured from the site and audit
+    (case,) = results["incremental"]
+    assert (case["posts"], case["changed"]["count"]) == (300, 3)
+    initial, update = case["runs"]
+    assert (initial["run"], update["run"]) == ("InitialLoad", "Update")
+    assert (
+        initial["content_requests"],
+        initial["id_list_requests"],
+        initial["small_endpoints_requests"],
+    ) == (3, 0, 3)
+    assert update["id_list_requests"] == 3 and update["small_endpoints_requests"] == 3
+    assert 0 < update["bytes"] < initial["bytes"]
+    for run_row in case["runs"]:
+        assert run_row["requests"] == sum(
+            run_row[f"{kind}_requests"] for kind in ("content", "id_list", "small_endpoints")
+        )
+        assert run_row["raw_bronze_seconds"] > 0 and run_row["silver_seconds"] > 0
+    assert (initial["raw_records"], initial["silver_inserted"], initial["silver_rows"]) == (300, 300, 300)
+    changed = case["changed"]
+    assert (update["silver_inserted"], update["silver_updated"], update["silver_deleted"]) == (
+        changed["added"],
+        changed["edited"],
+        changed["deleted"] + changed["unpublished"],
+    )
+    incremental_targets = [name for name in targets if name.startswith("incremental 300 posts")]
+    assert len(incremental_targets) == 2
+    assert any("Update requests <=" in name for name in incremental_targets)
+    assert any("Update bytes <= 5%" in name for name in incremental_targets)
+    table = markdown[markdown.index("## Incremental loads") :]
+    assert "| posts | changed | run | requests (content + ids + small) | bytes downloaded |" in table
+    assert "| 300 | 3 | InitialLoad | 6 (3 + 0 + 3) |" in table
+    assert "| 300 | 3 | Update |" in table
