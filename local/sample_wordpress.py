@@ -219,7 +219,11 @@ def generate_posts(
     posts = []
     for post_id in range(count, 0, -1):
         date = FIRST_POST_DATE + post_id * interval + timedelta(minutes=rng.randrange(jitter))
-        modified = min(date + timedelta(days=rng.randrange(30)), LAST_POST_DATE)
+        days = rng.randrange(30)
+        # Edited up to 30 days later, never after LAST_POST_DATE: near the end the delay shrinks in
+        # proportion (seconds apart, like a real site's edits), instead of piling up at the cap.
+        modified = date + min(timedelta(days=days), (LAST_POST_DATE - date) * days / 30)
+        modified = modified.replace(microsecond=0)
         shape = PostShape(base_url, paragraphs, categories, tags, users)
         posts.append(make_post(rng, post_id, date, modified, shape))
     return posts

@@ -321,6 +321,8 @@ LOAD_FIELDS = {
     "expected_run_id": "run-1",
     "window_start": "2026-12-06T06:00:00Z",
     "ignored_modified_after": False,
+    "incremental": True,
+    "fetch_started_at": "2026-12-07T07:00:05Z",
 }
 
 
@@ -360,6 +362,8 @@ def test_an_initial_load_replaces_the_snapshot(aws: Aws, bronze_function) -> Non
             "expected_run_id": "",
             "window_start": None,
             "ignored_modified_after": False,
+            "incremental": False,
+            "fetch_started_at": None,
         }
     ]
 

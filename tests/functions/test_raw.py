@@ -42,6 +42,7 @@ def test_all_pages_land_in_one_array(aws: Aws, wordpress, raw_function) -> None:
         "endpoint": wordpress.url("posts"),
         "name": "posts",
         "incremental": True,
+        "initial_load_requested": False,
         "mode": "InitialLoad",
         "reason": "manual invocation",
         "watermark_before": None,
@@ -61,6 +62,14 @@ def test_all_pages_land_in_one_array(aws: Aws, wordpress, raw_function) -> None:
         "older_than_window": 0,
         "future_records": 0,
         "split": None,
+        # What the state machine writes to the audit item as it is: strings ('' for none), a boolean.
+        "audit": {
+            "load_mode": "InitialLoad",
+            "load_reason": "manual invocation",
+            "watermark_before": "",
+            "window_start": "",
+            "ignored_modified_after": False,
+        },
     }
     assert started.endswith("Z") and started > entry["watermark_after"]
     assert {k: summary[k] for k in ("function", "action", "run_id", "bucket", "records", "page_ranges")} == {

@@ -125,9 +125,19 @@ def test_plan_lists_the_datasets_marks_post_types_incremental_and_keeps_the_reje
         "action": "plan",
         "run_id": RUN_ID,
         "datasets": [
-            {"name": "posts", "endpoint": urls[0], "incremental": True},
-            {"name": "categories", "endpoint": urls[1], "incremental": False},
-            {"name": "statistics_pages", "endpoint": urls[2], "incremental": False},
+            {"name": "posts", "endpoint": urls[0], "incremental": True, "initial_load_requested": False},
+            {
+                "name": "categories",
+                "endpoint": urls[1],
+                "incremental": False,
+                "initial_load_requested": False,
+            },
+            {
+                "name": "statistics_pages",
+                "endpoint": urls[2],
+                "incremental": False,
+                "initial_load_requested": False,
+            },
         ],
         "rejected": [
             {"source": duplicate, "reason": f"object name 'posts' is already used by {urls[0]}"},
@@ -158,7 +168,75 @@ def test_plan_reads_what_the_execution_input_requests(
 ) -> None:
     aws.set_endpoints([wordpress.url("posts"), wordpress.url("tags")])
 
-    assert plan(raw_function, execution_input)["requested"] == requested
+    output = plan(raw_function, execution_input)
+
+    assert output["requested"] == requested
+    # What the state machine's first rule reads: each dataset the input asks to reload.
+    flagged = {entry["name"]: entry["initial_load_requested"] for entry in output["datasets"]}
+    assert flagged == {name: requested["all"] or name in requested["datasets"] for name in ("posts", "tags")}
+
+
+def test_an_update_continues_from_the_load_state_the_state_machine_looked_up(
+    aws: Aws, wordpress, raw_function
+) -> None:
+    """The state machine passes the load-state table's GetItem output as it is: the watermark, the run
+    that advanced it (the silver workflow's condition) and the last full load come from it."""
+    aws.set_endpoints([wordpress.url("posts")])
+    posts = wordpress.site.collections["posts"]
+    watermark = newest_modified(posts)
+    looked_up = {
+        "name": "posts",
+        "endpoint": wordpress.url("posts"),
+        "incremental": True,
+        "mode": "Update",
+        "reason": "changes since the watermark",
+        "load_state": {
+            "Item": {
+                "dataset": {"S": "posts"},
+                "watermark": {"S": watermark},
+                "loaded_run_id": {"S": "20261206T070000Z-before"},
+                "last_full_load_at": {"S": "2026-12-01T07:00:00Z"},
+            }
+        },
+    }
+
+    [entry] = fetch(raw_function, looked_up)["endpoints"]
+
+    assert "load_state" not in entry
+    assert (entry["watermark_before"], entry["expected_run_id"], entry["last_full_load_at"]) == (
+        watermark,
+        "20261206T070000Z-before",
+        "2026-12-01T07:00:00Z",
+    )
+    assert entry["audit"] == {
+        "load_mode": "Update",
+        "load_reason": "changes since the watermark",
+        "watermark_before": watermark,
+        "window_start": entry["window_start"],
+        "ignored_modified_after": False,
+    }
+    assert entry["window_start"] < watermark
+
+
+def test_a_first_load_has_no_load_state_item(aws: Aws, wordpress, raw_function) -> None:
+    aws.set_endpoints([wordpress.url("posts")])
+    first = {
+        "name": "posts",
+        "endpoint": wordpress.url("posts"),
+        "incremental": True,
+        "mode": "InitialLoad",
+        "reason": "no watermark yet: first successful load",
+        "load_state": {},  # GetItem of a missing key: no Item
+    }
+
+    [entry] = fetch(raw_function, first)["endpoints"]
+
+    assert (entry["watermark_before"], entry["expected_run_id"], entry["last_full_load_at"]) == (
+        None,
+        "",
+        None,
+    )
+    assert entry["audit"]["watermark_before"] == "" and entry["audit"]["window_start"] == ""
 
 
 @pytest.mark.parametrize(

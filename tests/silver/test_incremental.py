@@ -95,6 +95,8 @@ def update_entry(name: str, increment_key: str, ids_key: str | None = None, **fi
         "expected_run_id": "run-initial",
         "window_start": "2026-12-06T06:00:00Z",
         "ignored_modified_after": False,
+        "incremental": True,
+        "fetch_started_at": "2026-12-07T07:00:05Z",
         **fields,
     }
 
@@ -172,7 +174,13 @@ def test_an_update_merges_edits_new_posts_and_deletions_and_publishes_them(lake:
     assert (posts["bronze_rows"], posts["silver_rows"]) == (3, POSTS)
     assert (posts["silver_inserted"], posts["silver_updated"], posts["silver_deleted"]) == (1, 1, 1)
     echoed = {key: value for key, value in lake.update_entry.items() if key in lake.job.ECHOED_LOAD_FIELDS}
-    assert posts["load"] == echoed and len(echoed) == 7
+    assert posts["load"] == echoed and len(echoed) == 9
+    # What the audit item stores: plain strings.
+    assert (posts["load_mode"], posts["watermark_before"], posts["watermark_after"]) == (
+        "Update",
+        "2026-12-06T07:00:00Z",
+        "2026-12-07T06:59:00Z",
+    )
     assert lake.json("_runs/wordpress_api/run-update/result.json") == json.loads(json.dumps(lake.update))
 
     location = "s3://lake-silver/wordpress_api/posts/run_id=run-update/"
