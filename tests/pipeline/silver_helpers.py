@@ -98,3 +98,14 @@ ITERATION_STATES = {
 def top_level(states: list[str]) -> list[str]:
     """The states an execution entered, without those of its Map iterations."""
     return [state for state in states if state not in ITERATION_STATES]
+
+
+def all_states(states: dict[str, Any], inside_map: bool = False) -> list[tuple[str, dict[str, Any], bool]]:
+    """Every state of a definition, Map iterations included: (name, state, inside a Map)."""
+    found = []
+    for name, state in states.items():
+        found.append((name, state, inside_map))
+        processor = state.get("ItemProcessor") or state.get("Iterator")
+        if processor:
+            found += all_states(processor["States"], inside_map=True)
+    return found

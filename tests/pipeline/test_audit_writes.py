@@ -62,7 +62,7 @@ def test_raw_records_new_items_and_never_moves_a_bronze_item_back(emulator: Emul
     definition = render_definition("arn:raw", "arn:bronze", "arn:topic", TABLE, "arn:silver")
     machine = only(emulator, definition, "Record RAW in the audit table")
     endpoints = [
-        {"name": name, "records": 3, "bytes": 100, "key": f"wordpress_api/{name}/{name}.json"}
+        {"name": name, "records": 3, "bytes": 100, "key": f"wordpress_api/{name}/{name}.json", **LOADED}
         for name in ("posts", "tags")
     ]
 
@@ -122,6 +122,28 @@ def put_failed(table: Any, dataset: str, failed_at: str) -> None:
     )
 
 
+# How the raw step says each dataset was loaded (the audit fields of its summary entries).
+LOADED = {
+    "audit": {
+        "load_mode": "InitialLoad",
+        "load_reason": "no watermark yet: first successful load",
+        "watermark_before": "",
+        "window_start": "",
+        "ignored_modified_after": False,
+    }
+}
+# What the silver job's result says of each published dataset's load (a rebuild: no load state).
+SILVER_LOAD = {
+    "load_mode": "InitialLoad",
+    "watermark_before": "",
+    "watermark_after": "",
+    "silver_inserted": 3,
+    "silver_updated": 0,
+    "silver_deleted": 0,
+    "load": {"mode": "InitialLoad"},
+}
+
+
 def item_of(table: Any, dataset: str) -> dict[str, Any]:
     item = table.get_item(TableName=TABLE, Key={"dataset": {"S": dataset}, "run_id": {"S": RUN}})["Item"]
     return {key: next(iter(value.values())) for key, value in item.items()}
@@ -140,6 +162,7 @@ def silver_outcomes() -> dict[str, Any]:
                         "bytes": 100,
                         "location": f"s3://silver/wordpress_api/{name}/run_id={RUN}/",
                         "partitions": 0,
+                        **SILVER_LOAD,
                     }
                     for name in ("posts", "tags")
                 ]
@@ -186,7 +209,14 @@ def test_a_redriven_run_moves_failed_items_forward_and_a_late_write_never_does(
     definition = render_definition("arn:raw", "arn:bronze", "arn:topic", TABLE, "arn:silver")
     machine = only(emulator, definition, f"Record {step} in the audit table")
     summary = [
-        {"name": name, "records": 3, "rows": 3, "bytes": 100, "key": f"wordpress_api/{name}/{name}.json"}
+        {
+            "name": name,
+            "records": 3,
+            "rows": 3,
+            "bytes": 100,
+            "key": f"wordpress_api/{name}/{name}.json",
+            **LOADED,
+        }
         for name in ("posts", "tags")
     ]
     execution_input = {

@@ -20,6 +20,7 @@ import pytest
 from local.hcl import blocks_of, labelled, parse_dir, resources
 from local.run_pipeline import render_definition, render_silver_definition
 from local.terraform import MODULES_DIR, REPO_ROOT
+from tests.pipeline.silver_helpers import all_states
 
 MODULE_DIR = MODULES_DIR / "pipeline"
 JOB_ARGUMENTS = ("--bronze_bucket", "--silver_bucket", "--silver_database", "--data_source")
@@ -185,16 +186,6 @@ def definitions() -> dict[str, dict[str, Any]]:
             render_silver_definition("job", "silver", "bronze_db", "audit", "arn:topic")
         ),
     }
-
-
-def all_states(states: dict[str, Any], inside_map: bool = False) -> list[tuple[str, dict[str, Any], bool]]:
-    found = []
-    for name, state in states.items():
-        found.append((name, state, inside_map))
-        processor = state.get("ItemProcessor") or state.get("Iterator")
-        if processor:
-            found += all_states(processor["States"], inside_map=True)
-    return found
 
 
 @pytest.mark.parametrize("workflow", ["raw_to_bronze", "bronze_to_silver"])

@@ -28,7 +28,7 @@ from local.run_pipeline import (
     render_silver_definition,
 )
 from local.sample_wordpress import SampleWordPress
-from tests.pipeline.silver_helpers import audit, read_silver, silver_tables, top_level
+from tests.pipeline.silver_helpers import all_states, audit, read_silver, silver_tables, top_level
 
 RAW_STEP, BRONZE_STEP = "WordPress API to raw", "Raw to bronze"
 PIPELINE_ERROR = (
@@ -46,6 +46,9 @@ def failure_path(audit: list[str]) -> list[str]:
 
 
 RUN_ID_STEPS = ["Name the run", "Set the run id"]
+# Before the fetch: the datasets, and per dataset InitialLoad or Update (a Map: one line here).
+PLAN_STEPS = ["Plan the datasets", "Initial load or update, per dataset"]
+SPLIT_CHOICE = "Any split InitialLoad?"
 RAW_AUDIT, BRONZE_AUDIT = "Record RAW in the audit table", "Record BRONZE in the audit table"
 # No real backoff between HTTP attempts in tests; everything else as Terraform sets it.
 FAST = {"RETRY_BASE_SECONDS": "0"}
@@ -108,31 +111,41 @@ def test_success_writes_all_three_layers_the_audit_reaches_silver_and_silver_alo
     assert execution["status"] == "SUCCEEDED", execution.get("cause")
     assert top_level(execution["states"]) == [
         *RUN_ID_STEPS,
+        *PLAN_STEPS,
         RAW_STEP,
+        SPLIT_CHOICE,
         RAW_AUDIT,
         BRONZE_STEP,
         BRONZE_AUDIT,
         "Bronze to silver",
         "Pipeline succeeded",
     ]
+    assert execution["states"].count("InitialLoad: no watermark yet") == 1, "posts: the first load"
+    assert execution["states"].count("InitialLoad: no modified_after filter") == 2, "tags, statistics_pages"
     expected = {"posts": 150, "tags": 12, "statistics_pages": len(site.site.documents["statistics_pages"])}
+    run_id = json.loads(execution["output"])["run"]["id"]
     raw = objects(emulator, deployment.raw_bucket)
     bronze = objects(emulator, deployment.bronze_bucket)
-    assert set(raw) == {f"wordpress_api/{name}/{name}.json" for name in expected}
-    assert set(bronze) == {f"wordpress_api/{name}/{name}.parquet" for name in expected}
+    # Raw keeps this run's input as its own object; bronze holds each dataset's current snapshot (and
+    # the run's increment under _runs/, for silver).
+    assert set(raw) == {f"wordpress_api/{name}/{run_id}/{name}.json" for name in expected}
+    snapshots = {key: body for key, body in bronze.items() if not key.startswith("_runs/")}
+    assert set(snapshots) == {f"wordpress_api/{name}/{name}.parquet" for name in expected}
+    assert set(bronze) - set(snapshots) == {
+        f"_runs/wordpress_api/{run_id}/{name}/increment.parquet" for name in expected
+    }
     for name, count in expected.items():
-        records = json.loads(raw[f"wordpress_api/{name}/{name}.json"])
+        records = json.loads(raw[f"wordpress_api/{name}/{run_id}/{name}.json"])
         table = pq.read_table(io.BytesIO(bronze[f"wordpress_api/{name}/{name}.parquet"]))
         assert (len(records), table.num_rows) == (count, count), name
-    posts = json.loads(raw["wordpress_api/posts/posts.json"])
-    assert sorted(post["id"] for post in posts) == list(range(1, 151)), "every post once, across both pages"
-    assert invoked(emulator) == ["data_wordpressapi_raw", "data_wordpressapi_bronze"]
+    posts = json.loads(raw[f"wordpress_api/posts/{run_id}/posts.json"])
+    assert [post["id"] for post in posts] == list(range(1, 151)), "every post once, across both pages, by id"
+    assert invoked(emulator) == ["data_wordpressapi_raw", "data_wordpressapi_raw", "data_wordpressapi_bronze"]
     assert sns_messages(pipeline.topic_arns["failure_stepfunction"]) == []
     output = json.loads(execution["output"])
     assert output["raw"]["summary"]["records"] == sum(expected.values()), "the raw summary reaches the output"
 
     # Silver: one published table per endpoint, read from the location its Glue table points to.
-    run_id = output["run"]["id"]
     assert re.fullmatch(r"\d{8}T\d{6}Z-success", run_id), "run ids sort by start time"
     assert output["silver"]["output"]["run_id"] == run_id, "the silver run is this run"
     silver = silver_tables(emulator, deployment)
@@ -141,7 +154,7 @@ def test_success_writes_all_three_layers_the_audit_reaches_silver_and_silver_alo
         assert silver[name]["location"].endswith(f"/wordpress_api/{name}/run_id={run_id}/"), name
         assert read_silver(emulator, silver[name]["location"]).num_rows == count, name
     assert emulator.job_runs[-1]["state"] == "SUCCEEDED"
-    assert json.loads(emulator.job_runs[-1]["arguments"]["--datasets"]) == sorted(expected)
+    assert json.loads(emulator.job_runs[-1]["arguments"]["--datasets"]) == list(expected), "endpoint order"
 
     # The audit: every dataset of the run went RAW -> BRONZE -> SILVER, with its counts.
     items = audit(emulator, deployment, run_id)
@@ -193,6 +206,7 @@ def test_raw_failure_ends_failed_alerts_with_error_and_cause_and_never_runs_bron
     assert execution["status"] == "FAILED"
     assert top_level(execution["states"]) == [
         *RUN_ID_STEPS,
+        *PLAN_STEPS,
         RAW_STEP,
         "Raw step failed",
         *failure_path(RAW_FAILED_AUDIT),
@@ -212,12 +226,14 @@ def test_raw_failure_ends_failed_alerts_with_error_and_cause_and_never_runs_bron
     assert tags_url in alert["message"], "the cause names the failed endpoint"
     assert execution["executionArn"] in alert["message"]
 
-    assert invoked(emulator) == ["data_wordpressapi_raw"], (
-        "a handler error is not retried and bronze never runs"
+    assert invoked(emulator) == ["data_wordpressapi_raw", "data_wordpressapi_raw"], (
+        "plan, then the fetch: a handler error is not retried and bronze never runs"
     )
     assert len(sns_messages(pipeline.topic_arns["raw"])) == 1, "the raw function alerted its topic once"
     assert objects(emulator, deployment.bronze_bucket) == {}
-    assert "wordpress_api/tags/tags.json" not in objects(emulator, deployment.raw_bucket)
+    stored = objects(emulator, deployment.raw_bucket)
+    tags = [key for key in stored if key.startswith("wordpress_api/tags/")]
+    assert tags == [], "a failed endpoint stores nothing"
 
     # The audit: every dataset of the run (the bronze tables) FAILED with the reason, the final cause.
     run_id = run_id_of(emulator, execution)
@@ -234,16 +250,31 @@ def test_bronze_failure_is_reported_as_the_bronze_step(
     emulator: Emulator, site: SampleWordPress, deployment: Deployment
 ) -> None:
     pipeline = deploy(emulator, deployment, [site.url("posts")], FAST)
-    emulator.client("s3").put_object(
-        Bucket=deployment.raw_bucket, Key="wordpress_api/broken/broken.json", Body=b'[{"id": 1, "title": '
-    )
+    raw_handler = emulator.handlers[deployment.functions["raw"].name]
+    broken: list[str] = []
+
+    def fetch_then_damage(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        """The real raw step; then its object is cut short, as a partial copy would leave it."""
+        summary = raw_handler(event, context)
+        if event.get("action") == "fetch":
+            [entry] = summary["endpoints"]
+            with emulator.as_test():
+                emulator.client("s3").put_object(
+                    Bucket=deployment.raw_bucket, Key=entry["key"], Body=b'[{"id": 1, "title": '
+                )
+            broken.append(entry["key"])
+        return summary
+
+    emulator.register_handler(deployment.functions["raw"].name, fetch_then_damage)
 
     execution = run(emulator, pipeline, "bronze-failure")
 
     assert execution["status"] == "FAILED"
     assert top_level(execution["states"]) == [
         *RUN_ID_STEPS,
+        *PLAN_STEPS,
         RAW_STEP,
+        SPLIT_CHOICE,
         RAW_AUDIT,
         BRONZE_STEP,
         "Bronze step failed",
@@ -252,7 +283,7 @@ def test_bronze_failure_is_reported_as_the_bronze_step(
     assert execution["error"] == PIPELINE_ERROR and f'Step "{BRONZE_STEP}"' in execution["cause"]
     alerts = sns_messages(pipeline.topic_arns["failure_stepfunction"])
     assert len(alerts) == 1 and f'step "{BRONZE_STEP}"' in alerts[0]["message"]
-    assert "wordpress_api/broken/broken.json" in alerts[0]["message"]
+    assert broken[0] in alerts[0]["message"]
     assert len(sns_messages(pipeline.topic_arns["bronze"])) == 1, "the bronze function alerted its topic once"
 
     # The audit: every dataset the raw step stored moved from RAW to FAILED with the reason.
@@ -260,7 +291,7 @@ def test_bronze_failure_is_reported_as_the_bronze_step(
     assert set(items) == {"posts"}
     assert items["posts"]["state"] == "FAILED"
     assert items["posts"]["reason"] == execution["cause"]
-    assert "wordpress_api/broken/broken.json" in items["posts"]["reason"]
+    assert broken[0] in items["posts"]["reason"]
     assert items["posts"]["raw_records"] == 150, "the raw counts of the run stay on the item"
 
 
@@ -300,7 +331,11 @@ def test_a_task_that_times_out_alerts_once_and_fails_with_the_project_error(
     pipeline = deploy(emulator, deployment, endpoints(site), FAST, with_raw_step(TimeoutSeconds=1))
     released = threading.Event()
 
+    plans = emulator.handlers[deployment.functions["raw"].name]
+
     def hangs(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        if event.get("action") == "plan":
+            return plans(event, context)
         released.wait(30)
         return {}
 
@@ -313,6 +348,7 @@ def test_a_task_that_times_out_alerts_once_and_fails_with_the_project_error(
     assert execution["status"] == "FAILED"
     assert top_level(execution["states"]) == [
         *RUN_ID_STEPS,
+        *PLAN_STEPS,
         RAW_STEP,
         "Raw step failed",
         "Failure has a cause?",
@@ -329,7 +365,7 @@ def test_a_task_that_times_out_alerts_once_and_fails_with_the_project_error(
     assert len(alerts) == 1
     assert RAW_STEP in alerts[0]["subject"]
     assert f'step "{RAW_STEP}"' in alerts[0]["message"] and "Error: States.Timeout" in alerts[0]["message"]
-    assert invoked(emulator) == ["data_wordpressapi_raw"], "bronze never runs"
+    assert invoked(emulator) == ["data_wordpressapi_raw", "data_wordpressapi_raw"], "bronze never runs"
 
 
 NO_CAUSE = {
@@ -393,10 +429,16 @@ def test_lambda_tasks_time_out_only_after_the_function_itself_would(deployment: 
     definition = json.loads(render_definition("arn:raw", "arn:bronze", "arn:topic"))
     tasks = {
         name: state
-        for name, state in definition["States"].items()
+        for name, state, _ in all_states(definition["States"])
         if state.get("Resource") == "arn:aws:states:::lambda:invoke"
     }
-    assert set(tasks) == {RAW_STEP, BRONZE_STEP}
+    assert set(tasks) == {
+        "Plan the datasets",
+        RAW_STEP,
+        "Fetch a page range",
+        "Seal the split loads",
+        BRONZE_STEP,
+    }
     for name, state in tasks.items():
         assert state["TimeoutSeconds"] > LAMBDA_MAX_TIMEOUT_SECONDS, name
         for spec in deployment.functions.values():
