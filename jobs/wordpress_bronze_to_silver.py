@@ -1300,21 +1300,41 @@ def merge_update(source: Source, increment: DataFrame) -> tuple[DataFrame, Merge
 
 
 def replacement_counts(silver: DataFrame, silver_rows: int, live: DataFrame | None) -> MergeCounts:
-    """What an InitialLoad does to the live table, by id: new ids inserted, ids in both updated, ids
-    gone deleted (no live table: every row inserted; a table without ids replaces all rows)."""
+    """What an InitialLoad does to the live table, by id: new ids inserted, ids in both whose content
+    changed updated (the columns both have with one type, lineage and partitions aside), ids gone
+    deleted (no live table: every row inserted; a table without ids replaces all rows)."""
     if live is None:
         return MergeCounts(previous=0, inserted=silver_rows, updated=0, deleted=0)
     if "id" not in silver.columns or "id" not in live.columns:
         previous = live.count()
         return MergeCounts(previous=previous, inserted=silver_rows, updated=0, deleted=previous)
-    new = silver.select("id").where(F.col("id").isNotNull()).distinct().withColumn("_new", F.lit(True))
-    old = live.select("id").where(F.col("id").isNotNull()).distinct().withColumn("_old", F.lit(True))
+    # A column both have with the same type: one typed differently this time (a list column that held
+    # only [] is text, then an array) is a change of the table's shape, not of each record.
+    live_types = {f.name: f.dataType for f in live.schema.fields}
+    compared = [
+        f.name
+        for f in silver.schema.fields
+        if live_types.get(f.name) == f.dataType and f.name not in (*NOT_COMPARED, "id")
+    ]
+
+    def contents(frame: DataFrame, flag: str, content: str) -> DataFrame:
+        return (
+            frame.where(F.col("id").isNotNull())
+            .select("id", F.to_json(F.struct(*[F.col(f"`{c}`") for c in compared])).alias(content))
+            .groupBy("id")
+            .agg(F.min(content).alias(content))
+            .withColumn(flag, F.lit(True))
+        )
+
+    new = contents(silver, "_new", "_new_content")
+    old = contents(live, "_old", "_old_content")
+    changed = ~F.col("_new_content").eqNullSafe(F.col("_old_content"))
     stats = (
         new.join(old, "id", "full")
         .agg(
             F.count(F.when(F.col("_old"), 1)).alias("previous"),
             F.count(F.when(F.col("_new") & F.col("_old").isNull(), 1)).alias("inserted"),
-            F.count(F.when(F.col("_new") & F.col("_old"), 1)).alias("updated"),
+            F.count(F.when(F.col("_new") & F.col("_old") & changed, 1)).alias("updated"),
             F.count(F.when(F.col("_old") & F.col("_new").isNull(), 1)).alias("deleted"),
         )
         .collect()[0]

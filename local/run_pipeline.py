@@ -605,19 +605,32 @@ def copy_layer(s3: Any, bucket: str, destination: Path, suffix: str) -> dict[str
     return copied
 
 
-def copy_run_objects(s3: Any, bucket: str, raw_summary: dict[str, Any], destination: Path) -> None:
-    """Download this run's raw objects (each dataset's full load or increment, and its published ids)."""
-    for item in raw_summary.get("endpoints", []):
-        for key in [*(item.get("keys") or []), item.get("ids_key")]:
-            if not key:
+def copy_run_objects(s3: Any, bucket: str, run_id: str, destination: Path) -> None:
+    """Download this run's raw objects (each dataset's full load or increment, its published ids, the
+    parts of a split load): every `wordpress_api/<name>/<run_id>/...` key, whether the run succeeded
+    or not (a failed raw step reports nothing, but what it stored is the run's)."""
+    paginator = s3.get_paginator("list_objects_v2")
+    for page in paginator.paginate(Bucket=bucket, Prefix=f"{DATA_SOURCE}/"):
+        for item in page.get("Contents", []):
+            key = item["Key"]
+            if key.split("/")[2:3] != [run_id]:
                 continue
             target = destination / key
             target.parent.mkdir(parents=True, exist_ok=True)
             s3.download_file(bucket, key, str(target))
 
 
+def execution_run_id(sfn: Any, execution_arn: str) -> str | None:
+    """The run id an execution of WordPress_Raw_To_Bronze named itself ("Set the run id")."""
+    for event in execution_events(sfn, execution_arn):
+        details = event.get("stateExitedEventDetails") or {}
+        if details.get("name") == "Set the run id":
+            return json.loads(details["output"])["run"]["id"]
+    return None
+
+
 def collect_results(
-    s3: Any, deployment: Deployment, raw_summary: dict[str, Any], output_dir: Path
+    s3: Any, deployment: Deployment, raw_summary: dict[str, Any], run_id: str | None, output_dir: Path
 ) -> list[EndpointRow]:
     """Rows of the summary table; this run's raw objects and the bronze snapshots are copied under
     output_dir/raw and output_dir/bronze."""
@@ -625,7 +638,8 @@ def collect_results(
 
     for layer in ("raw", "bronze"):
         shutil.rmtree(output_dir / layer, ignore_errors=True)
-    copy_run_objects(s3, deployment.raw_bucket, raw_summary, output_dir / "raw")
+    if run_id is not None:
+        copy_run_objects(s3, deployment.raw_bucket, run_id, output_dir / "raw")
     parquet = copy_layer(s3, deployment.bronze_bucket, output_dir / "bronze", ".parquet")
     rows = [
         EndpointRow(
@@ -1361,7 +1375,8 @@ def run(
     raw_summary = (output.get("raw") or {}).get("summary") or raw_summary_from_history(
         emulator.client("stepfunctions"), description["executionArn"]
     )
-    rows = collect_results(emulator.client("s3"), deployment, raw_summary, output_dir)
+    run_id = execution_run_id(emulator.client("stepfunctions"), description["executionArn"])
+    rows = collect_results(emulator.client("s3"), deployment, raw_summary, run_id, output_dir)
     if rows:
         print("\nSummary", file=out)
         print(format_table(rows), file=out)
