@@ -368,6 +368,37 @@ def test_an_initial_load_replaces_the_snapshot(aws: Aws, bronze_function) -> Non
     ]
 
 
+def test_an_update_keeps_a_field_the_snapshot_holds_as_json_text_as_text(aws: Aws, bronze_function) -> None:
+    """A full load sees ``meta`` as an object in some posts and ``[]`` in others: one JSON-text column.
+    An Update whose posts all hold objects would flatten it (``meta_footnotes``) and, merged by column
+    name, lose ``meta`` for every changed post: the increment keeps the snapshot's shape instead."""
+    with_meta = {"footnotes": "", "_jetpack_newsletter_access": ""}
+    before = [
+        {**post(1, "1T10:00:00", "one"), "meta": with_meta},
+        {**post(2, "1T10:00:00", "two"), "meta": []},
+    ]
+    initial_load(aws, bronze_function, "posts", before, run_id="run-1")
+    assert read_parquet(aws, "posts").column("meta").to_pylist() == [
+        '{"footnotes":"","_jetpack_newsletter_access":""}',
+        "[]",
+    ]
+    fetched = [{**post(1, "5T10:00:00", "one edited"), "meta": {**with_meta, "footnotes": "¹ a note"}}]
+
+    update(aws, bronze_function, "posts", fetched, run_id="run-2", **LOAD_FIELDS)
+
+    snapshot = read_parquet(aws, "posts")
+    assert "meta_footnotes" not in snapshot.column_names
+    assert dict(zip(snapshot.column("id").to_pylist(), snapshot.column("meta").to_pylist(), strict=True)) == {
+        1: '{"footnotes":"¹ a note","_jetpack_newsletter_access":""}',
+        2: "[]",
+    }
+    increment = read_run_object(aws, "run-2", "posts", "increment.parquet")  # what silver merges
+    assert increment.column("meta").to_pylist() == [
+        '{"footnotes":"¹ a note","_jetpack_newsletter_access":""}'
+    ]
+    assert "meta_footnotes" not in increment.column_names
+
+
 def test_an_update_merges_the_increment_into_the_snapshot(aws: Aws, bronze_function) -> None:
     before = [
         post(1, "1T10:00:00", "one"),

@@ -23,6 +23,7 @@ from local.sample_wordpress import SampleWordPress
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 README_SAMPLE_MARKER = "<!-- make run-local sample output"
+SECOND_RUN_MARKER = "<!-- make run-local second run sample output"
 
 SAMPLE_SIZES = {"posts": 120, "categories": 8, "tags": 20, "users": 4, "statistics_pages": 12}
 
@@ -71,12 +72,12 @@ def shape(lines: list[str], output_dir: Path | str) -> list[str]:
     return shaped
 
 
-def readme_sample() -> tuple[list[str], str]:
+def readme_sample(marker: str = README_SAMPLE_MARKER) -> tuple[list[str], str]:
     """The README's sample output of `make run-local` (the fenced block after the marker comment)
     and the output folder it shows."""
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
-    assert README_SAMPLE_MARKER in readme, "the README shows a sample of make run-local's output"
-    block = readme.split(README_SAMPLE_MARKER, 1)[1].split("```\n", 1)[1].split("\n```", 1)[0]
+    assert marker in readme, "the README shows a sample of make run-local's output"
+    block = readme.split(marker, 1)[1].split("```\n", 1)[1].split("\n```", 1)[0]
     folder = re.search(r"(/\S+/local-output)/", block)
     assert folder is not None, "the sample shows where the files are"
     return block.splitlines(), folder.group(1)
@@ -115,6 +116,8 @@ def test_local_run_pulls_the_sample_site_into_both_layers_and_copies_the_parquet
     assert not (tmp_path / run_pipeline.FAILED_DIR).exists()
     steps = re.findall(r"\] (.+?) \.\.\. (started|succeeded)", report)
     assert steps == [
+        ("Plan the datasets", "started"),
+        ("Plan the datasets", "succeeded"),
         ("WordPress API to raw", "started"),
         ("WordPress API to raw", "succeeded"),
         ("Raw to bronze", "started"),
@@ -126,15 +129,17 @@ def test_local_run_pulls_the_sample_site_into_both_layers_and_copies_the_parquet
     rows = summary_rows(report)
     assert set(rows) == set(SAMPLE_SIZES)
     for name, count in SAMPLE_SIZES.items():
-        pages, records, raw_bytes, parquet_rows = rows[name]
+        load, pages, records, raw_bytes, parquet_rows = rows[name]
+        assert load == "InitialLoad", "a first run loads every dataset in full"
         assert int(records) == int(parquet_rows) == count, name
         assert int(raw_bytes.replace(",", "")) > 0
         local_file = tmp_path / "bronze" / "wordpress_api" / name / f"{name}.parquet"
         assert pq.ParquetFile(local_file).metadata.num_rows == count
         assert str(local_file) in report, "the report says where the file is"
-        assert (tmp_path / "raw" / "wordpress_api" / name / f"{name}.json").is_file()
-    assert rows["posts"][0] == "2", "120 posts arrive in two pages of 100"
-    assert rows["statistics_pages"][0] == "1", "the custom endpoint is fetched once"
+        # Raw keeps the run's own object: wordpress_api/<name>/<run id>/<name>.json
+        assert len(list((tmp_path / "raw" / "wordpress_api" / name).glob(f"*/{name}.json"))) == 1, name
+    assert rows["posts"][1] == "2", "120 posts arrive in two pages of 100"
+    assert rows["statistics_pages"][1] == "1", "the custom endpoint is fetched once"
     assert (tmp_path / "pipeline.log").stat().st_size > 0
 
     # Silver: every table passed the quality gate on the sample site (users cover the authors, ...).
@@ -189,7 +194,7 @@ def test_local_run_against_a_named_site_reports_a_failed_run_with_a_non_zero_sta
         tmp_path / run_pipeline.FAILED_DIR
     )  # a failed run's files: the output folder keeps the last good run
     assert f"What this run wrote is in {failed}:" in report
-    assert sorted(path.name for path in (failed / "raw" / "wordpress_api").glob("*/*.json")) == [
+    assert sorted(path.name for path in (failed / "raw" / "wordpress_api").glob("*/*/*.json")) == [
         "categories.json",
         "posts.json",
         "tags.json",
@@ -289,7 +294,7 @@ def test_a_failed_silver_job_is_reported_in_plain_text_and_keeps_the_previous_ou
     assert any(message in record.get("error_message", "") for record in logged)
     # Raw succeeded: its counts are shown; no silver table was published and none is claimed.
     rows = summary_rows(report)
-    assert rows["posts"][:2] == ["1", "20"], rows
+    assert rows["posts"][:3] == ["InitialLoad", "1", "20"], rows
     assert "Published silver tables copied" not in report
     assert "silver tables published (0): none" in report
     assert "bronze Parquet (5): categories, posts, statistics_pages, tags, users" in report
@@ -297,7 +302,7 @@ def test_a_failed_silver_job_is_reported_in_plain_text_and_keeps_the_previous_ou
     for relative, text in previous.items():
         assert (tmp_path / relative).read_text() == text, relative
     assert f"The previous output in {tmp_path} is unchanged." in report
-    assert (failed / "raw" / "wordpress_api" / "posts" / "posts.json").is_file()
+    assert list((failed / "raw" / "wordpress_api" / "posts").glob("*/posts.json"))
     assert not (tmp_path / run_pipeline.STAGING_DIR).exists()
 
 

@@ -13,6 +13,7 @@ from local import run_pipeline
 from local.emulator import aws_emulator
 from local.lakehouse_state import STATE_FORMAT, StateError, load_state, read_state, save_state
 from local.sample_wordpress import SampleWordPress
+from tests.pipeline.test_local_run import SECOND_RUN_MARKER, readme_sample, section_rows, shape, summary_rows
 
 MARKER_KEY = "wordpress_api/posts/from-the-previous-run.json"
 MARKER_ITEM = {"run_id": {"S": "previous-run"}, "dataset": {"S": "posts"}, "state": {"S": "SILVER"}}
@@ -185,3 +186,18 @@ def test_a_second_local_run_continues_from_the_first_with_the_sample_changes(
         tables = json.loads((state / "glue" / f"{database}.json").read_text())["tables"]
         assert tables, f"{database}: its Glue tables are saved"
     assert second["extra"]["sample_site"] == {"posts": 20, "seed": 20240101, "changes": [3]}
+
+    # The second run is an Update for posts: it fetched the changes only and says what changed.
+    summary = summary_rows(report)
+    assert summary["posts"][0] == "Update" and int(summary["posts"][2]) < 20, summary["posts"]
+    assert {name: cells[0] for name, cells in summary.items() if name != "posts"} == dict.fromkeys(
+        ("categories", "statistics_pages", "tags", "users"), "InitialLoad"
+    )
+    loads = section_rows(report, "\nLoads (")
+    assert loads["posts"][0] == "Update"
+    inserted, updated, deleted = (int(value) for value in loads["posts"][3:6])
+    assert (inserted, updated, deleted) == (1, 1, 1), loads["posts"]
+    assert loads["categories"][3:6] == ["0", "0", "0"], "a full reload of unchanged terms changes nothing"
+    # The README's second sample output is what this run prints (its shape).
+    sample, folder = readme_sample(SECOND_RUN_MARKER)
+    assert shape(sample, folder) == shape(report.splitlines(), tmp_path)

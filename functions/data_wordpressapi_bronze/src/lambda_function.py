@@ -38,6 +38,7 @@ names, seed defaults), GLUE_DATABASE_NAME (default data_lakehouse_bronze), BRONZ
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import re
@@ -49,9 +50,11 @@ from typing import Any
 import awswrangler as wr
 import boto3
 import pyarrow as pa
+import pyarrow.parquet as pq
 from botocore.exceptions import ClientError
 from bronze_parquet import MalformedJson, ParquetResult, default_workers, prepared_workers, write_parquet
 from bronze_snapshot import merge_snapshot, published_ids, write_published_ids
+from increment_shape import conform_to_snapshot
 from lakehouse_common import (
     DATA_SOURCE,
     Failure,
@@ -196,7 +199,8 @@ def convert_increment(
             workers=workers,
             pool=pool,
         )
-    os.remove(raw_path)  # room in /tmp for the snapshot
+    if dataset.mode == INITIAL_LOAD:
+        os.remove(raw_path)  # room in /tmp for the snapshot; an Update's records may shape its increment
     if result.rows == 0:  # an empty endpoint: the columns WordPress sends for it, when known
         result = replace(result, columns=add_known_columns(parquet_path, dataset.name, result.columns))
     return parquet_path, result
@@ -275,6 +279,17 @@ def new_snapshot(
     previous_path = os.path.join(workdir, "previous.parquet")
     merged_path = os.path.join(workdir, "merged.parquet")
     download_snapshot(s3, bucket, object_key(dataset.name, "parquet"), previous_path)
+    raw_path = os.path.join(workdir, f"{dataset.name}.json")
+
+    def read_records() -> list[Any]:
+        with open(raw_path, "rb") as raw:
+            return json.loads(raw.read().removeprefix(b"\xef\xbb\xbf"))
+
+    rebuilt = conform_to_snapshot(increment_path, pq.read_schema(previous_path), read_records)
+    if rebuilt:
+        extra = {"dataset": dataset.name, "json_text": rebuilt}
+        logger.info("increment shaped like the snapshot", extra=extra)
+    os.remove(raw_path)
     merged = merge_snapshot(previous_path, increment_path, merged_path, ids)
     os.remove(previous_path)
     logger.info("snapshot merged", extra={"dataset": dataset.name, **asdict(merged)})
