@@ -31,6 +31,10 @@ INTENDED_CHANGES = {
     'module.pipeline.aws_cloudwatch_log_group.silver_job["output"]: created': (
         "issue 15: the group Glue 5.0 writes the job's output stream to (--custom-logGroup-prefix)"
     ),
+    "module.pipeline.aws_dynamodb_table.load_state: created": (
+        "issue 18: each dataset's watermark and last full load; a new table, so the first run after the "
+        "upgrade finds no watermark and loads every dataset in full (an InitialLoad), as documented"
+    ),
 }
 
 
