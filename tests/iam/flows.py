@@ -28,9 +28,14 @@ def pipeline_flow(emulator: Emulator) -> DeployedPipeline:
     with SampleWordPress(posts=20, categories=2, tags=2, users=1) as site:
         endpoints = [site.url("posts"), site.url("tags", pretty=False)]
         pipeline = deploy(emulator, deployment, endpoints, environment_overrides=FAST)
-        # The second run finds tables and objects in place (the quarantine run below publishes tags a
-        # third time, so the silver job removes the run folder it superseded).
+        # The first run is an InitialLoad. The second finds tables and objects in place and is an
+        # Update of posts (an edited post): bronze reads its snapshot, silver merges the increment,
+        # the load state advances (the quarantine run below publishes tags a third time, so the silver
+        # job removes the run folder it superseded).
         for run in ("first", "second"):
+            if run == "second":
+                edited = site.site.collections["posts"][0]
+                edited["modified"] = edited["modified_gmt"] = "2026-01-01T00:00:00"
             result = run_execution(
                 sfn, pipeline.alias_arn, {"trigger": run}, name=f"iam-{run}", timeout_seconds=600
             )
@@ -58,16 +63,25 @@ def pipeline_flow(emulator: Emulator) -> DeployedPipeline:
             sfn, pipeline.state_machine_arn, {"trigger": "raw-fails"}, name="iam-raw-fails"
         )
         assert failed["status"] == "FAILED", failed
-        # A bronze failure: an unreadable raw object; bronze alerts its topic.
+        # A bronze failure: an unreadable raw object of the run; bronze alerts its topic.
         emulator.client("ssm").put_parameter(
             Name=deployment.parameters["endpoints_parameter_name"],
             Value=",".join(endpoints),
             Type="StringList",
             Overwrite=True,
         )
-        emulator.client("s3").put_object(
-            Bucket=deployment.raw_bucket, Key="wordpress_api/broken/broken.json", Body=b"{not json"
-        )
+        raw_name = deployment.functions["raw"].name
+        fetch = emulator.handlers[raw_name]
+
+        def fetch_then_damage(event: dict, context: object) -> dict:  # bronze then reads a cut-off object
+            summary = fetch(event, context)
+            if event.get("action") == "fetch":
+                with emulator.as_test():
+                    key = summary["endpoints"][0]["key"]
+                    emulator.client("s3").put_object(Bucket=deployment.raw_bucket, Key=key, Body=b"{not json")
+            return summary
+
+        emulator.register_handler(raw_name, fetch_then_damage)
         failed = run_execution(
             sfn, pipeline.state_machine_arn, {"trigger": "bronze-fails"}, name="iam-bronze-fails"
         )
