@@ -927,10 +927,15 @@ def compare_only(settings: Settings, out_dir: Path) -> int:
         *(f"| {t['target']} | {t['value']} | {t['result']} |" for t in results["targets"]),
         "",
     ]
+    return write_results(out_dir, "compare", results, lines)
+
+
+def write_results(out_dir: Path, name: str, results: dict[str, Any], lines: list[str]) -> int:
+    """``<name>.json`` and ``<name>.md`` in out_dir; prints the markdown."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "compare.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
-    (out_dir / "compare.md").write_text("\n".join(lines))
-    print((out_dir / "compare.md").read_text())
+    (out_dir / f"{name}.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
+    (out_dir / f"{name}.md").write_text("\n".join(lines))
+    print((out_dir / f"{name}.md").read_text())
     return 0
 
 
@@ -955,11 +960,7 @@ def incremental_only(settings: Settings, out_dir: Path) -> int:
         *incremental_markdown(results["incremental"]),
         "",
     ]
-    out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "incremental.json").write_text(json.dumps(results, indent=2, default=str) + "\n")
-    (out_dir / "incremental.md").write_text("\n".join(lines))
-    print((out_dir / "incremental.md").read_text())
-    return 0
+    return write_results(out_dir, "incremental", results, lines)
 
 
 def main(argv: list[str] | None = None) -> int:

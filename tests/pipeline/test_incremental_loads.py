@@ -21,7 +21,7 @@ import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
 from local.emulator import Emulator, entered_states, run_execution, sns_messages
-from local.run_pipeline import DeployedPipeline, Deployment, deploy, read_deployment
+from local.run_pipeline import DeployedPipeline, Deployment, deploy, execution_run_id, read_deployment
 from local.sample_wordpress import PostShape, SampleWordPress, SiteChanges, apply_changes, build_site
 from tests.pipeline.silver_helpers import audit, read_silver, silver_tables, top_level
 
@@ -52,17 +52,8 @@ def run(
         sfn, pipeline.alias_arn, execution_input or {"trigger": "test"}, name=name, timeout_seconds=600
     )
     description["states"] = entered_states(sfn, description["executionArn"])
-    description["run_id"] = run_id_of(emulator, description)
+    description["run_id"] = execution_run_id(sfn, description["executionArn"])
     return description
-
-
-def run_id_of(emulator: Emulator, execution: dict[str, Any]) -> str:
-    events = emulator.client("stepfunctions").get_execution_history(executionArn=execution["executionArn"])
-    for event in events["events"]:
-        details = event.get("stateExitedEventDetails") or {}
-        if details.get("name") == "Set the run id":
-            return json.loads(details["output"])["run"]["id"]
-    raise AssertionError("the execution never named its run")
 
 
 def load_state(emulator: Emulator, deployment: Deployment) -> dict[str, dict[str, Any]]:

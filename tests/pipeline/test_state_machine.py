@@ -23,6 +23,7 @@ from local.run_pipeline import (
     DeployedPipeline,
     Deployment,
     deploy,
+    execution_run_id,
     read_deployment,
     render_definition,
     render_silver_definition,
@@ -93,12 +94,9 @@ def run(emulator: Emulator, pipeline: DeployedPipeline, name: str) -> dict[str, 
 
 def run_id_of(emulator: Emulator, execution: dict[str, Any]) -> str:
     """The run id an execution named itself ("Set the run id" state's output)."""
-    events = emulator.client("stepfunctions").get_execution_history(executionArn=execution["executionArn"])
-    for event in events["events"]:
-        details = event.get("stateExitedEventDetails") or {}
-        if details.get("name") == "Set the run id":
-            return json.loads(details["output"])["run"]["id"]
-    raise AssertionError("the execution never named its run")
+    run_id = execution_run_id(emulator.client("stepfunctions"), execution["executionArn"])
+    assert run_id is not None, "the execution never named its run"
+    return run_id
 
 
 def test_success_writes_all_three_layers_the_audit_reaches_silver_and_silver_alone_rebuilds(
