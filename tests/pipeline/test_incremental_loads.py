@@ -12,7 +12,6 @@ rebuilds; a big InitialLoad is split into page ranges; two runs never both advan
 from __future__ import annotations
 
 import html
-import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
