@@ -6,6 +6,7 @@ a later attempt of the same run (the state order in modules/pipeline/README.md).
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -44,7 +45,7 @@ def only(emulator: Emulator, definition: str, state: str) -> str:
         catcher["Next"] = "Caught"
     definition = {"StartAt": state, "States": {state: machine, "Caught": {"Type": "Fail", "Error": "Caught"}}}
     return emulator.client("stepfunctions").create_state_machine(
-        name=state.replace(" ", "-"),
+        name=re.sub(r"[^A-Za-z0-9_-]+", "-", state),
         definition=json.dumps(definition),
         roleArn="arn:aws:iam::123456789012:role/x",
     )["stateMachineArn"]

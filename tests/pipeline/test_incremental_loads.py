@@ -6,20 +6,22 @@ What a user relies on: the first run is an InitialLoad; the next one fetches onl
 silver equals what the site publishes (edits, new posts, deleted and unpublished posts, a renamed
 category); the audit says how each dataset was loaded and what changed; the watermark advances only
 when the dataset reached SILVER, so a failed run is recovered by the next; ``{"mode": "InitialLoad"}``
-rebuilds; a big InitialLoad is split into page ranges; two runs never both advance one watermark.
+rebuilds; a big InitialLoad is split into page ranges. The Choice's rules one by one (a due full
+reload among them) and two runs that race to advance one watermark (WatermarkConflict) are run from
+the same definitions without Lambda or Spark in tests/pipeline/test_load_state_choice.py.
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from boto3.dynamodb.types import TypeDeserializer
 
-from local.emulator import Emulator, entered_states, run_execution, sns_messages
+from local.emulator import Emulator, entered_states, run_execution
 from local.run_pipeline import DeployedPipeline, Deployment, deploy, execution_run_id, read_deployment
 from local.sample_wordpress import PostShape, SampleWordPress, SiteChanges, apply_changes, build_site
 from tests.pipeline.silver_helpers import audit, read_silver, silver_tables, top_level
@@ -206,49 +208,3 @@ def test_a_failed_update_keeps_the_watermark_and_the_next_run_recovers_the_same_
     assert item["silver_deleted"] == len(changes.deleted) + len(changes.unpublished)
     assert_silver_is_the_site(emulator, deployment, site)
     assert load_state(emulator, deployment)["posts"]["watermark"] == newest_modified(site)
-
-
-def test_a_due_full_reload_is_an_initial_load_and_a_concurrent_advance_fails_the_run_clearly(
-    emulator: Emulator, site: SampleWordPress, deployment: Deployment
-) -> None:
-    pipeline = deploy(emulator, deployment, endpoints(site), FAST)
-    first = run(emulator, pipeline, "first")
-    assert first["status"] == "SUCCEEDED", first.get("cause")
-    dynamodb = emulator.client("dynamodb")
-    table = deployment.load_state_table
-    eight_days_ago = (datetime.now(UTC) - timedelta(days=8)).strftime("%Y-%m-%dT%H:%M:%SZ")
-    dynamodb.update_item(
-        TableName=table,
-        Key={"dataset": {"S": "posts"}},
-        UpdateExpression="SET last_full_load_at = :at",
-        ExpressionAttributeValues={":at": {"S": eight_days_ago}},
-    )
-    # While the silver job runs, another run advances the posts' load state.
-    emulator.job_run_hooks.append(
-        lambda job_run: dynamodb.update_item(
-            TableName=table,
-            Key={"dataset": {"S": "posts"}},
-            UpdateExpression="SET loaded_run_id = :other",
-            ExpressionAttributeValues={":other": {"S": "20991231T000000Z-other"}},
-        )
-    )
-
-    second = run(emulator, pipeline, "conflict")
-
-    assert "InitialLoad: full reload due" in second["states"]
-    item = audit(emulator, deployment, second["run_id"])["posts"]
-    assert (item["load_mode"], item["load_reason"]) == (
-        "InitialLoad",
-        "last full load is older than full_reload_days",
-    )
-    assert item["state"] == "SILVER", "the rows are published; only the watermark is not recorded"
-    assert load_state(emulator, deployment)["posts"]["loaded_run_id"] == "20991231T000000Z-other"
-    sfn = emulator.client("stepfunctions")
-    executions = sfn.list_executions(stateMachineArn=pipeline.silver_state_machine_arn)["executions"]
-    (child,) = [execution for execution in executions if execution["name"] == "conflict"]
-    silver = sfn.describe_execution(executionArn=child["executionArn"])
-    assert (silver["status"], silver["error"]) == ("FAILED", "WatermarkConflict")
-    assert "posts" in silver["cause"]
-    assert second["status"] == "FAILED"
-    alerts = sns_messages(pipeline.topic_arns["failure_stepfunction"])
-    assert len(alerts) == 1 and "watermark conflict" in alerts[0]["subject"]
