@@ -37,6 +37,16 @@ SETTINGS: dict[str, tuple[str, str, str, list[Any], list[Any]]] = {
         [128, 1769, 3538, 10240],
         [127, 10241, 1769.5, 0],
     ),
+    # Incremental loads (modules/pipeline/README.md, "Incremental loads").
+    "full_reload_days": ("pipeline", "full_reload_days", "pipeline", [0, 7, 3650], [-1, 1.5, 3651]),
+    "lookback_minutes": ("pipeline", "lookback_minutes", "pipeline", [0, 60, 10080], [-1, 0.5, 10081]),
+    "raw_run_expiration_days": (
+        "lakehouse_buckets",
+        "raw_run_expiration_days",
+        "lakehouse-buckets",
+        [1, 30, 3650],
+        [0, 1.5, 3651],
+    ),
     "silver_bucket_name": (
         "lakehouse_buckets",
         "silver_bucket_name",
