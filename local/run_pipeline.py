@@ -345,15 +345,10 @@ def create_state_machine(emulator: Emulator, name: str, definition: str, alias_n
     return machine["stateMachineArn"], alias["stateMachineAliasArn"]
 
 
-def deploy_silver(emulator: Emulator, deployment: Deployment, failure_topic_arn: str) -> tuple[str, str]:
-    """The silver and artifacts buckets, silver database, audit table, Glue job (its script uploaded
-    from jobs/) and the silver state machine; returns the state machine's ARN and its alias ARN."""
-    s3, glue, dynamodb, iam = (emulator.client(name) for name in ("s3", "glue", "dynamodb", "iam"))
-    for bucket in (deployment.silver_bucket, deployment.artifacts_bucket):
-        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": emulator.region})
-    glue.create_database(DatabaseInput={"Name": deployment.silver_database})
+def create_audit_table(dynamodb: Any, name: str) -> None:
+    """The audit table as silver.tf declares it: hash key dataset, range key run_id."""
     dynamodb.create_table(
-        TableName=deployment.audit_table,
+        TableName=name,
         KeySchema=[
             {"AttributeName": "dataset", "KeyType": "HASH"},
             {"AttributeName": "run_id", "KeyType": "RANGE"},
@@ -364,12 +359,27 @@ def deploy_silver(emulator: Emulator, deployment: Deployment, failure_topic_arn:
         ],
         BillingMode="PAY_PER_REQUEST",
     )
+
+
+def create_load_state_table(dynamodb: Any, name: str) -> None:
+    """The load-state table as load_state.tf declares it: hash key dataset."""
     dynamodb.create_table(
-        TableName=deployment.load_state_table,
+        TableName=name,
         KeySchema=[{"AttributeName": "dataset", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "dataset", "AttributeType": "S"}],
         BillingMode="PAY_PER_REQUEST",
     )
+
+
+def deploy_silver(emulator: Emulator, deployment: Deployment, failure_topic_arn: str) -> tuple[str, str]:
+    """The silver and artifacts buckets, silver database, audit table, Glue job (its script uploaded
+    from jobs/) and the silver state machine; returns the state machine's ARN and its alias ARN."""
+    s3, glue, dynamodb, iam = (emulator.client(name) for name in ("s3", "glue", "dynamodb", "iam"))
+    for bucket in (deployment.silver_bucket, deployment.artifacts_bucket):
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": emulator.region})
+    glue.create_database(DatabaseInput={"Name": deployment.silver_database})
+    create_audit_table(dynamodb, deployment.audit_table)
+    create_load_state_table(dynamodb, deployment.load_state_table)
     job = deployment.job
     s3.upload_file(str(JOB_SCRIPT), deployment.artifacts_bucket, job.script_key)
     role_arn = iam.create_role(RoleName=job.name, AssumeRolePolicyDocument="{}")["Role"]["Arn"]
@@ -1016,26 +1026,23 @@ def configure_logging(log_file: Path, verbose: bool) -> Callable[[], None]:
     return restore
 
 
-def positive_int(text: str) -> int:
-    """``--posts``: a whole number of at least 1 (an empty site is not a sample)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is below 1: the sample site needs at least one post")
-    return value
+def whole_number(minimum: int, why: str = "") -> Callable[[str], int]:
+    """An argparse type: a whole number of at least ``minimum`` (``why`` says why, when below)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{value} is below {minimum}{why}")
+        return value
+
+    return parse
 
 
-def non_negative_int(text: str) -> int:
-    """``--sample-changes``: a whole number of at least 0."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} is below 0")
-    return value
+positive_int = whole_number(1, ": the sample site needs at least one post")  # --posts
+non_negative_int = whole_number(0)  # --sample-changes
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from local.emulator import Emulator, run_execution
-from local.run_pipeline import render_definition, render_silver_definition
+from local.run_pipeline import create_audit_table, render_definition, render_silver_definition
 
 TABLE = "data-lakehouse-audit"
 RUN = "20261201T070000Z-daily"
@@ -21,18 +21,7 @@ RUN = "20261201T070000Z-daily"
 @pytest.fixture
 def table(emulator: Emulator) -> Any:
     dynamodb = emulator.client("dynamodb")
-    dynamodb.create_table(
-        TableName=TABLE,
-        KeySchema=[
-            {"AttributeName": "dataset", "KeyType": "HASH"},
-            {"AttributeName": "run_id", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "dataset", "AttributeType": "S"},
-            {"AttributeName": "run_id", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_audit_table(dynamodb, TABLE)
     return dynamodb
 
 

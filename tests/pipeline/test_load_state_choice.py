@@ -11,7 +11,12 @@ from typing import Any
 import pytest
 
 from local.emulator import Emulator, entered_states, run_execution, sns_messages
-from local.run_pipeline import render_definition, render_silver_definition
+from local.run_pipeline import (
+    create_audit_table,
+    create_load_state_table,
+    render_definition,
+    render_silver_definition,
+)
 from tests.pipeline.test_audit_writes import only
 
 LOAD_STATE = "data-lakehouse-load-state"
@@ -23,24 +28,8 @@ DUE = "2026-11-30T07:00:00Z"  # full_reload_before: a last full load at or befor
 @pytest.fixture
 def dynamodb(emulator: Emulator) -> Any:
     client = emulator.client("dynamodb")
-    client.create_table(
-        TableName=LOAD_STATE,
-        KeySchema=[{"AttributeName": "dataset", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "dataset", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    client.create_table(
-        TableName=AUDIT,
-        KeySchema=[
-            {"AttributeName": "dataset", "KeyType": "HASH"},
-            {"AttributeName": "run_id", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "dataset", "AttributeType": "S"},
-            {"AttributeName": "run_id", "AttributeType": "S"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    create_load_state_table(client, LOAD_STATE)
+    create_audit_table(client, AUDIT)
     return client
 
 
