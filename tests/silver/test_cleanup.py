@@ -10,7 +10,6 @@ line naming the tables whose clean-up failed. The next publish of the table trie
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -18,8 +17,8 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
+from tests.silver.moto_env import mocked_aws
 from tests.silver.test_quality_gate import (
     BRONZE,
     DATABASE,
@@ -56,26 +55,12 @@ class RefusingDeletes:
 
 @pytest.fixture
 def lake(job: ModuleType, tmp_path: Path) -> Iterator[tuple[Path, Any, Any]]:
-    environment = {
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-    }
-    saved = {key: os.environ.get(key) for key in environment}
-    os.environ.update(environment)
-    try:
-        with mock_aws():
-            s3, glue = boto3.client("s3", region_name=REGION), boto3.client("glue", region_name=REGION)
-            for bucket in (BRONZE, SILVER):
-                s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
-            glue.create_database(DatabaseInput={"Name": DATABASE})
-            yield tmp_path, s3, glue
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    with mocked_aws(REGION):
+        s3, glue = boto3.client("s3", region_name=REGION), boto3.client("glue", region_name=REGION)
+        for bucket in (BRONZE, SILVER):
+            s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+        glue.create_database(DatabaseInput={"Name": DATABASE})
+        yield tmp_path, s3, glue
 
 
 def _mirror_to_s3(root: Path, s3: Any) -> None:

@@ -4,7 +4,6 @@ and a run that fails while writing switches no table."""
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -13,8 +12,8 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from moto import mock_aws
 
+from tests.silver.moto_env import mocked_aws
 from tests.silver.test_quality_gate import (
     BRONZE,
     BRONZE_SRC,
@@ -51,14 +50,7 @@ def empty_bronze_with_known_columns(root: Path, name: str) -> None:
 def lake(job: ModuleType, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lake]:
     """moto with the buckets and the silver database; a first run ``run-empty-pages`` in which the
     site has posts but no pages."""
-    environment = {
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-    }
-    saved = {key: os.environ.get(key) for key in environment}
-    os.environ.update(environment)
-    with mock_aws():
+    with mocked_aws(REGION):
         root = tmp_path_factory.mktemp("s3")
         lake = Lake(root, job)
         for bucket in (BRONZE, SILVER):
@@ -68,11 +60,6 @@ def lake(job: ModuleType, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         empty_bronze_with_known_columns(root, "pages")
         lake.first = job.main(arguments(root, "run-empty-pages", DATASETS), s3=lake.s3, glue=lake.glue)
         yield lake
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
 
 
 def test_an_empty_endpoint_is_published_empty_with_its_known_columns(lake: Lake) -> None:

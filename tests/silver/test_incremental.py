@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import json
 import logging
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,9 +18,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from moto import mock_aws
 
 from local.sample_wordpress import generate_posts, generate_users
+from tests.silver.moto_env import mocked_aws
 from tests.silver.test_job_mechanics import REQUIRED
 from tests.silver.test_quality_gate import (
     BRONZE,
@@ -124,14 +123,7 @@ def lake(job: ModuleType, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
     """moto with the buckets and the silver database; ``initial``: the first run (posts, no
     ``--loads``); ``update``: the next run, an Update of posts that edits post 3, re-fetches post 5
     unchanged (the lookback window), adds post 13 and finds post 7 no longer published."""
-    environment = {
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-    }
-    saved = {key: os.environ.get(key) for key in environment}
-    os.environ.update(environment)
-    with mock_aws():
+    with mocked_aws(REGION):
         lake = Lake(tmp_path_factory.mktemp("s3"), job)
         for bucket in (BRONZE, SILVER):
             lake.s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
@@ -154,11 +146,6 @@ def lake(job: ModuleType, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         )
         lake.update = run(lake, "run-update", ("posts",), [lake.update_entry])
         yield lake
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
 
 
 def test_the_first_load_inserts_every_row_and_echoes_initial_load(lake: Lake) -> None:

@@ -6,7 +6,6 @@ WordPress site's records."""
 from __future__ import annotations
 
 import json
-import os
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -16,9 +15,9 @@ from typing import Any
 
 import boto3
 import pytest
-from moto import mock_aws
 
 from local.sample_wordpress import generate_posts, generate_statistics_pages, generate_terms, generate_users
+from tests.silver.moto_env import mocked_aws
 
 BRONZE_SRC = Path(__file__).resolve().parents[2] / "functions" / "data_wordpressapi_bronze" / "src"
 if str(BRONZE_SRC) not in sys.path:
@@ -102,14 +101,7 @@ class Lake:
 @pytest.fixture(scope="module")
 def lake(job: ModuleType, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lake]:
     """moto with the buckets and the silver database, and a first clean run ``run-clean``."""
-    environment = {
-        "AWS_DEFAULT_REGION": REGION,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-    }
-    saved = {key: os.environ.get(key) for key in environment}
-    os.environ.update(environment)
-    with mock_aws():
+    with mocked_aws(REGION):
         root = tmp_path_factory.mktemp("s3")
         lake = Lake(root, job)
         for bucket in (BRONZE, SILVER):
@@ -117,11 +109,6 @@ def lake(job: ModuleType, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         lake.glue.create_database(DatabaseInput={"Name": DATABASE})
         lake.clean = lake.run("run-clean", site_records())
         yield lake
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
 
 
 def test_clean_run_publishes_every_table_with_partitions_and_projection(lake: Lake, spark) -> None:
