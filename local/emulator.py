@@ -37,6 +37,12 @@ One place for every adaptation of moto the project relies on, shared by the test
   calls are not recorded as the function's (tests/iam checks those against the role's policy).
 - SQS reads a clock tests can move forward (``advance_sqs_clock``): a received message becomes
   visible again after its visibility timeout without the test sleeping through it.
+- S3 sends EventBridge notifications as AWS shapes them (``detail.object.etag``, an ISO 8601
+  ``time``, a fresh event ``id``; moto writes ``eTag``, a Unix time and one fixed id), and a rule
+  whose pattern matches delivers them to a Lambda target too (moto delivers only to SQS, logs,
+  buses and archives): the landing zone's registration runs when a test or the local run puts a
+  file under ``landing/``. Delivery is synchronous (EventBridge's is asynchronous); each one is
+  recorded in ``event_deliveries`` with the handler's result or error.
 - On exit, executions still RUNNING are stopped so their threads do not outlive the emulator.
 """
 
@@ -129,6 +135,8 @@ class Emulator:
     calls: list[RecordedCall] = field(default_factory=list)
     _env_lock: threading.Lock = field(default_factory=threading.Lock)
     job_runs: list[dict[str, Any]] = field(default_factory=list)
+    # EventBridge deliveries to Lambda targets: {"rule", "target", "event", and "result" or "error"}.
+    event_deliveries: list[dict[str, Any]] = field(default_factory=list)
     # Called with a job run's record once its script has succeeded, before the run reports SUCCEEDED.
     job_run_hooks: list[Callable[[dict[str, Any]], None]] = field(default_factory=list)
     _job_threads: list[threading.Thread] = field(default_factory=list)
@@ -237,6 +245,59 @@ class Emulator:
             kind, name = principal
             service = client.meta.service_model.service_name
             self.calls.append(RecordedCall(name, service, operation, dict(params), kind=kind))
+
+    def _send_s3_event(self, account_id: str, bucket: Any, event_name: str, key: Any) -> None:
+        """S3's EventBridge notification, as AWS sends it, to every rule of the region's buses."""
+        from moto.events.models import events_backends
+        from moto.s3.notifications import _detail_type
+
+        event = {
+            "version": "0",
+            "id": str(uuid.uuid4()),
+            "detail-type": _detail_type(event_name),
+            "source": "aws.s3",
+            "account": account_id,
+            "time": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "region": bucket.region_name,
+            "resources": [bucket.arn],
+            "detail": {
+                "version": "0",
+                "bucket": {"name": bucket.name},
+                "object": {
+                    "key": key.name,
+                    "size": key.size,
+                    "etag": key.etag.replace('"', ""),
+                    "version-id": key.version_id,
+                    "sequencer": f"{time.time_ns():018X}",
+                },
+                "request-id": uuid.uuid4().hex[:16].upper(),
+                "requester": account_id,
+                "source-ip-address": "127.0.0.1",
+                "reason": event_name.split(":")[1],
+            },
+        }
+        backend = events_backends[account_id][bucket.region_name]
+        for bus in backend.event_buses.values():
+            for rule in list(bus.rules.values()):
+                if rule.state != "ENABLED" or not rule.event_pattern.matches_event(event):
+                    continue
+                targets = list(rule.targets)
+                lambdas = [target for target in targets if target["Arn"].split(":")[2] == "lambda"]
+                if len(lambdas) < len(targets):  # moto's own target kinds (it raises for Lambda)
+                    rule.targets = [target for target in targets if target not in lambdas]
+                    try:
+                        rule.send_to_targets(event, transform_input=False)
+                    finally:
+                        rule.targets = targets
+                for target in lambdas:
+                    self._deliver_to_lambda(rule.name, target["Arn"], event)
+
+    def _deliver_to_lambda(self, rule: str, target_arn: str, event: dict[str, Any]) -> None:
+        delivery: dict[str, Any] = {"rule": rule, "target": target_arn, "event": event}
+        self.event_deliveries.append(delivery)
+        response = self.client("lambda").invoke(FunctionName=target_arn, Payload=json.dumps(event).encode())
+        payload = json.loads(response["Payload"].read() or b"null")
+        delivery["error" if response.get("FunctionError") else "result"] = payload
 
     def _start_job_run(self, original: Callable[..., str], job: Any, *args: Any, **kwargs: Any) -> str:
         """moto's StartJobRun, then the real script in a thread while the run stays RUNNING."""
@@ -682,6 +743,7 @@ def aws_emulator(region: str = DEFAULT_REGION, time_scale: float = 0.0) -> Itera
     from moto.core.utils import unix_time_millis as moto_unix_time_millis
     from moto.glue.models import FakeJob, FakeJobRun
     from moto.moto_api import state_manager
+    from moto.s3 import notifications as s3_notifications
     from moto.sqs import models as sqs_models
     from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
     from moto.stepfunctions.parser.asl.component.state.choice.comparison import variable as choice_variable
@@ -829,6 +891,9 @@ def aws_emulator(region: str = DEFAULT_REGION, time_scale: float = 0.0) -> Itera
             )
         )
         stack.enter_context(mock.patch.object(FakeJob, "start_job_run", start_job_run))
+        stack.enter_context(
+            mock.patch.object(s3_notifications, "_send_event_bridge_message", emulator._send_s3_event)
+        )
         stack.enter_context(mock.patch.object(FakeJobRun, "as_dict", job_run_as_dict))
         stack.enter_context(
             mock.patch.object(

@@ -707,7 +707,8 @@ def run_result(s3: Any, bucket: str, run_id: str) -> dict[str, Any] | None:
 
 def copy_silver(s3: Any, glue: Any, database: str, destination: Path) -> dict[str, Path]:
     """Copy each published silver table (the run location its Glue table points to) to
-    destination/wordpress_api/<name>/, partition folders included; returns name -> folder."""
+    destination/wordpress_api/<name>/ (a landed dataset's to destination/<dataset>/), partition
+    folders included; returns name -> folder."""
     shutil.rmtree(destination, ignore_errors=True)
     copied: dict[str, Path] = {}
     for table in glue.get_paginator("get_tables").paginate(DatabaseName=database):
@@ -717,7 +718,9 @@ def copy_silver(s3: Any, glue: Any, database: str, destination: Path) -> dict[st
                 continue
             bucket, prefix = location.removeprefix("s3://").split("/", 1)
             prefix = prefix.rstrip("/") + "/"
-            target = destination / DATA_SOURCE / entry["Name"]
+            # WordPress tables under silver/wordpress_api/<name>/, landed datasets under silver/<dataset>/
+            source = DATA_SOURCE if prefix.startswith(f"{DATA_SOURCE}/") else ""
+            target = destination / source / entry["Name"] if source else destination / entry["Name"]
             for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
                 for item in page.get("Contents", []):
                     relative = item["Key"][len(prefix) :]
@@ -985,7 +988,11 @@ def report_silver_and_audit(
     copied = copy_silver(s3, glue, deployment.silver_database, output_dir / "silver")
     if copied:
         print(f"Published silver tables copied to {shown_dir / 'silver' / DATA_SOURCE}/<name>/:", file=out)
-        print("  " + ", ".join(sorted(copied)), file=out)
+        print(
+            "  "
+            + ", ".join(sorted(name for name, path in copied.items() if path.parent.name == DATA_SOURCE)),
+            file=out,
+        )
     if items:
         print(f"\nAudit trail ({deployment.audit_table}, run {', '.join(run_ids)})", file=out)
         print(format_audit(items), file=out)
@@ -1075,6 +1082,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=0,
         metavar="N",
         help="edit, add and delete N sample posts before this run (after the saved runs' changes)",
+    )
+    parser.add_argument(
+        "--landing",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="files to drop into the landing zone, DIR/<dataset>/<file> (default local-landing/)",
     )
     parser.add_argument(
         "--mode",
@@ -1167,6 +1181,7 @@ def run_and_save(
             output_dir,
             restore,
             args.mode,
+            args.landing,
         )
     else:
         history = sample_history(saved, args.posts, out) + (
@@ -1190,6 +1205,7 @@ def run_and_save(
                 output_dir,
                 restore,
                 args.mode,
+                args.landing,
             )
     return save_run_state(emulator, deployment, staging / STATE_DIR, extra, status, out, output_dir)
 
@@ -1320,8 +1336,9 @@ def _quit_now(signum: int, frame: Any) -> None:
 
 
 def keep_output(staging: Path, output_dir: Path, succeeded: bool) -> None:
-    """A run that succeeded replaces the previous output (each of RUN_ENTRIES); a failed or interrupted
-    one is kept in output_dir/failed/ and the previous output is left as it was."""
+    """A run that succeeded replaces the previous output (each of RUN_ENTRIES, and failed/ with the
+    landing zone's invalid files); a failed or interrupted one is kept in output_dir/failed/ and the
+    previous output is left as it was."""
     if not staging.exists():
         return
     if not succeeded:
@@ -1338,6 +1355,8 @@ def keep_output(staging: Path, output_dir: Path, succeeded: bool) -> None:
             (staging / name).rename(output_dir / name)
     shutil.rmtree(previous, ignore_errors=True)
     shutil.rmtree(output_dir / FAILED_DIR, ignore_errors=True)
+    if (staging / FAILED_DIR).exists():  # the landing zone's invalid files (raw bucket's failed/)
+        (staging / FAILED_DIR).rename(output_dir / FAILED_DIR)
     shutil.rmtree(staging, ignore_errors=True)
 
 
@@ -1351,15 +1370,22 @@ def run(
     destination: Path | None = None,
     restore: Callable[[Emulator, TextIO], None] | None = None,
     mode: str | None = None,
+    landing_dir: Path | None = None,
 ) -> int:
-    """Deploy, run the pipeline once and report; files go to output_dir, which main() then moves to
-    `destination` (default output_dir itself) or, for a failed run, to destination/failed/: the
-    report names them where they end up. `restore` loads a saved lakehouse after deployment."""
+    """Deploy, run the pipeline once, then the landing zone's intake of `landing_dir` (default
+    local-landing/), and report; files go to output_dir, which main() then moves to `destination`
+    (default output_dir itself) or, for a failed run, to destination/failed/: the report names them
+    where they end up. `restore` loads a saved lakehouse after deployment."""
+    from local import landing as landing_zone
+
     destination = destination or output_dir
     print(f"WordPress source: {source}", file=out)
     for url in endpoints:
         print(f"  {url}", file=out)
     pipeline = deploy(emulator, deployment, endpoints)
+    failure_topic_arn = pipeline.topic_arns["failure_stepfunction"]
+    landing = landing_zone.read_landing_deployment(deployment, failure_topic_arn)
+    landed = landing_zone.deploy_landing(emulator, deployment, landing, failure_topic_arn)
     print(
         f"Emulated AWS ({emulator.region}): buckets {deployment.raw_bucket}, {deployment.bronze_bucket}, "
         f"{deployment.silver_bucket}; Glue databases {deployment.glue_database}, "
@@ -1371,12 +1397,19 @@ def run(
     )
     if restore is not None:
         restore(emulator, out)
+    # After the saved lakehouse is in: its landed files are not new arrivals.
+    landing_zone.enable_arrival(emulator, deployment, landing, landed)
     execution_input = {"trigger": "local-run", **({"mode": mode} if mode else {})}
     description = run_with_progress(
         emulator.client("stepfunctions"), pipeline.alias_arn, execution_input, out
     )
     status = description["status"]
-    succeeded = status == "SUCCEEDED"
+    # The landing zone's intake runs after the WordPress pipeline, whatever that did.
+    alerts_before = len(sns_messages(failure_topic_arn, emulator.region, emulator.account_id))
+    intake = landing_zone.run_landing(
+        emulator, deployment, landed, out, landing_dir or landing_zone.LANDING_DIR
+    )
+    succeeded = status == "SUCCEEDED" and intake.ok
     shown = destination if succeeded else destination / FAILED_DIR
     output = json.loads(description.get("output") or "{}")
     raw_summary = (output.get("raw") or {}).get("summary") or raw_summary_from_history(
@@ -1393,6 +1426,7 @@ def run(
     silver = report_silver_and_audit(
         emulator, deployment, description["executionArn"], output_dir, out, shown_dir=shown
     )
+    landing_zone.report_landing(emulator, deployment, landed, intake, out, output_dir, shown, alerts_before)
     if succeeded:
         print(f"\nBronze Parquet files copied to {shown / 'bronze'}:", file=out)
         for row in rows:
@@ -1401,12 +1435,17 @@ def run(
         print(f"Raw JSON copied to {shown / 'raw'}; handler logs in {shown / 'pipeline.log'}", file=out)
         return 0
 
+    if status == "SUCCEEDED":  # the landing zone's run failed: report_landing said why
+        print(f"\n{written_summary(rows, silver, shown)}", file=out)
+        return 1
     print(f"\nThe pipeline FAILED: {description.get('error', status)}", file=out)
     if description.get("cause"):
         print(f"  {shorten(_cause_message(description['cause']))}", file=out)
     report_job_failures(emulator.client("glue"), deployment.job.name, out)
     for key, topic_arn in pipeline.topic_arns.items():
-        for message in sns_messages(topic_arn, emulator.region, emulator.account_id):
+        for message in sns_messages(topic_arn, emulator.region, emulator.account_id)[
+            : alerts_before if key == "failure_stepfunction" else None
+        ]:
             print(f"\nAlert published to {deployment.topics[key]}: {message['subject']}", file=out)
             lines = message["message"].splitlines() or [""]
             print("\n".join("  " + shorten(line) for line in lines), file=out)
