@@ -1,6 +1,6 @@
 """Reading a file dropped in the landing zone (issue 19, groundwork: not wired into a function or a
-workflow yet): its format from its name, its records as an
-Arrow table, or a clear reason why it is not a valid file of that format.
+workflow yet): its format from its name, its records as an Arrow table, or a clear reason why it is
+not a valid file of that format.
 
 Formats, by extension (a trailing ``.gz`` means gzip-compressed text of the format before it):
 ``.csv`` (a header row, UTF-8, comma or a configured delimiter), ``.json`` (one JSON array of
