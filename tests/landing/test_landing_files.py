@@ -72,7 +72,7 @@ BAD = {
     "a bad JSON line": ("orders.jsonl", b'{"id": 1}\n{"id": \n', "line 2 is not valid JSON"),
     "gzip that is not gzip": ("orders.csv.gz", b"id,name\n1,a\n", "ends in .gz but is not valid gzip"),
     "repeated columns": ("orders.csv", b"id,id\n1,2\n", "empty or repeated column names"),
-    "types that do not mix": ("orders.jsonl", b'{"id": 1}\n{"id": [1, 2]}\n', "types that do not mix"),
+    "a record that is not an object": ("orders.jsonl", b'{"id": 1}\n[1, 2]\n', "line 2 is a JSON array"),
 }
 
 
@@ -103,3 +103,59 @@ def test_a_key_outside_a_dataset_folder_or_of_an_unknown_format_is_refused(key: 
     with pytest.raises(InvalidFile) as refused:
         landing_key_parts(key)
     assert reason in refused.value.reason
+
+
+def test_json_records_follow_the_wordpress_bronze_rules() -> None:
+    """Nested objects -> ``a_b`` columns, lists and fields of varying types -> JSON text, ints mixed
+    with floats -> double, names made Athena-safe (as functions/data_wordpressapi_bronze does)."""
+    records = [
+        {
+            "id": 1,
+            "Customer": {"Name": "Zoë", "Address": {"City": "Köln"}},
+            "tags": ["a", "b"],
+            "amount": 1,
+            "meta": [],
+            "Big Number": 2**70,
+        },
+        {"id": 2, "Customer": {"Name": "日本"}, "tags": [], "amount": 2.5, "meta": {"x": 1}, "Big Number": 1},
+    ]
+    landed = read_landed_file(
+        "landing/orders/orders.jsonl", "\n".join(json.dumps(r) for r in records).encode()
+    )
+
+    assert landed.table.schema == pa.schema(
+        [
+            ("id", pa.int64()),
+            ("customer_name", pa.string()),
+            ("customer_address_city", pa.string()),
+            ("tags", pa.string()),
+            ("amount", pa.float64()),
+            ("meta", pa.string()),
+            ("big_number", pa.string()),
+        ]
+    )
+    assert landed.table.to_pylist() == [
+        {
+            "id": 1,
+            "customer_name": "Zoë",
+            "customer_address_city": "Köln",
+            "tags": '["a","b"]',
+            "amount": 1.0,
+            "meta": "[]",
+            "big_number": str(2**70),
+        },
+        {
+            "id": 2,
+            "customer_name": "日本",
+            "customer_address_city": None,
+            "tags": "[]",
+            "amount": 2.5,
+            "meta": '{"x":1}',
+            "big_number": "1",
+        },
+    ]
+
+
+def test_csv_column_names_are_made_athena_safe() -> None:
+    landed = read_landed_file("landing/orders/orders.csv", b"Order ID,Name,name\n1,a,b\n")
+    assert landed.table.column_names == ["order_id", "name", "name_2"]

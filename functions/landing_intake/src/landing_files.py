@@ -11,6 +11,14 @@ line, the row, the column) in words a person who dropped the file can act on; no
 Keys are ``landing/<dataset>/<file>``: :func:`landing_key_parts` checks the dataset name (the same
 rule as the lakehouse's table names: lower-case letters, digits, ``_``) and keeps any file name,
 spaces and non-ASCII characters included.
+
+JSON records follow the WordPress bronze rules (``functions/data_wordpressapi_bronze/src/
+bronze_parquet.py``): nested objects become ``a_b`` columns, lists, values too large for a bigint and
+fields whose JSON type varies between records become JSON text, ints mixed with floats become
+doubles. Column names of every format are made Athena-safe the same way (lower-case, any other
+character than ``a-z0-9_`` -> ``_``; a clash gets ``_2``). The rules are re-implemented here (the
+Glue job gets only this folder); one converter shared with the WordPress bronze function would be
+better.
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ import json
 import re
 import zlib
 from dataclasses import dataclass
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
@@ -59,8 +68,9 @@ class LandedFile:
         return self.table.num_rows
 
 
-def landing_key_parts(key: str) -> LandingKey:
-    """``landing/<dataset>/<file>`` -> its dataset, file name and format; anything else is refused."""
+def landing_dataset(key: str) -> tuple[str, str]:
+    """``landing/<dataset>/<file>`` -> ``(dataset, file name)``; a key outside a dataset folder or
+    with a bad dataset name is refused (the format is not checked: see :func:`landing_key_parts`)."""
     if not key.startswith(LANDING_PREFIX):
         raise InvalidFile(f"{key!r} is not under {LANDING_PREFIX}")
     parts = key[len(LANDING_PREFIX) :].split("/")
@@ -72,6 +82,12 @@ def landing_key_parts(key: str) -> LandingKey:
             f"{dataset!r} is not a valid dataset name (lower-case letters, digits and _, starting with a "
             "letter, at most 64 characters)"
         )
+    return dataset, file_name
+
+
+def landing_key_parts(key: str) -> LandingKey:
+    """``landing/<dataset>/<file>`` -> its dataset, file name and format; anything else is refused."""
+    dataset, file_name = landing_dataset(key)
     lowered = file_name.lower()
     compressed = lowered.endswith(".gz")
     stem = lowered.removesuffix(".gz")
@@ -107,18 +123,123 @@ def utf8_text(key: LandingKey, body: bytes) -> str:
         ) from None
 
 
+# --------------------------------------------------------------------------- JSON records
+# The WordPress bronze rules (bronze_parquet.Node): per key path, the JSON types seen decide how the
+# path is stored.
+NULL, BOOL, INT, FLOAT, STR, LIST, DICT = 1, 2, 4, 8, 16, 32, 64
+_TYPE_BITS = {type(None): NULL, bool: BOOL, int: INT, float: FLOAT, str: STR, list: LIST, dict: DICT}
+_KIND_TYPES = {
+    "string": pa.string(),
+    "json": pa.string(),
+    "null": pa.string(),
+    "int": pa.int64(),
+    "double": pa.float64(),
+    "bool": pa.bool_(),
+}
+_NOT_COLUMN_CHARACTER = re.compile(r"[^a-z0-9_]")
+
+
+class _Path:
+    """One key path of the records: the JSON types seen there, and the keys of its objects."""
+
+    __slots__ = ("children", "mask")
+
+    def __init__(self) -> None:
+        self.mask = 0
+        self.children: dict[str, _Path] = {}
+
+    @property
+    def kind(self) -> str:
+        """flatten | json | string | int | double | bool | null."""
+        seen = self.mask & ~NULL
+        if seen == DICT:
+            return "flatten" if self.children else "json"
+        if seen == 0:
+            return "null"
+        return {STR: "string", BOOL: "bool", INT: "int", FLOAT: "double", INT | FLOAT: "double"}.get(
+            seen, "json"
+        )
+
+
+def _observe(children: dict[str, _Path], record: dict[str, Any]) -> None:
+    for key, value in record.items():
+        node = children.get(key)
+        if node is None:
+            node = children[key] = _Path()
+        bit = _TYPE_BITS.get(type(value), STR)
+        node.mask |= bit
+        if bit == DICT:
+            _observe(node.children, value)
+
+
+def _leaves(children: dict[str, _Path], prefix: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], str]]:
+    found: list[tuple[tuple[str, ...], str]] = []
+    for key, node in children.items():
+        if node.kind == "flatten":
+            found += _leaves(node.children, (*prefix, key))
+        else:
+            found.append(((*prefix, key), node.kind))
+    return found
+
+
+def column_names(paths: list[tuple[str, ...]]) -> list[str]:
+    """Athena-safe names: parts lower-cased, other characters -> ``_``, joined by ``_``; clashes: ``_2``."""
+    used: set[str] = set()
+    names = []
+    for path in paths:
+        base = "_".join(_NOT_COLUMN_CHARACTER.sub("_", part.lower()) for part in path) or "_"
+        name, number = base, 1
+        while name in used:
+            number += 1
+            name = f"{base}_{number}"
+        used.add(name)
+        names.append(name)
+    return names
+
+
+def _value_at(record: dict[str, Any], path: tuple[str, ...]) -> Any:
+    value: Any = record
+    for part in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def _json_text(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _column(values: list[Any], kind: str) -> pa.Array:
+    if kind == "int":
+        try:
+            return pa.array(values, type=pa.int64())
+        except (OverflowError, pa.ArrowInvalid):  # beyond a bigint: JSON text, as WordPress bronze does
+            kind = "json"
+    if kind == "json":
+        return pa.array([_json_text(value) for value in values], type=pa.string())
+    return pa.array(values, type=_KIND_TYPES[kind])
+
+
 def records_table(key: LandingKey, records: list[object], where: str) -> pa.Table:
-    """JSON records (objects) -> an Arrow table; a non-object or a value Arrow cannot type is refused."""
+    """JSON records (objects) -> an Arrow table by the WordPress bronze rules; a record that is not
+    an object is refused, naming its position."""
+    root: dict[str, _Path] = {}
     for index, record in enumerate(records, start=1):
         if not isinstance(record, dict):
             kind = "array" if isinstance(record, list) else type(record).__name__
             raise InvalidFile(f"{key.file_name!r}: {where} {index} is a JSON {kind}, expected an object")
-    try:
-        return pa.Table.from_pylist(records)
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
-        raise InvalidFile(
-            f"{key.file_name!r}: values of one field have types that do not mix ({error})"
-        ) from None
+        _observe(root, record)
+    leaves = _leaves(root)
+    names = column_names([path for path, _ in leaves])
+    arrays = [_column([_value_at(record, path) for record in records], kind) for path, kind in leaves]  # type: ignore[arg-type]
+    return pa.Table.from_arrays(arrays, names=names)
+
+
+def safe_column_names(key: LandingKey, table: pa.Table) -> pa.Table:
+    """A CSV's or Parquet file's columns renamed like JSON paths (lower-case, ``a-z0-9_``)."""
+    names = column_names([(name,) for name in table.column_names])
+    return table if names == table.column_names else table.rename_columns(names)
 
 
 def read_json_array(key: LandingKey, text: str) -> pa.Table:
@@ -202,4 +323,4 @@ def read_landed_file(key: str, body: bytes, *, delimiter: str = ",") -> LandedFi
             table = reader(parts, text)
     if table.num_rows == 0:
         raise InvalidFile(f"{parts.file_name!r} holds no records")
-    return LandedFile(parts, table)
+    return LandedFile(parts, safe_column_names(parts, table))
