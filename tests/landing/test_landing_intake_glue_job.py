@@ -3,6 +3,7 @@ with landing_load from its --extra-py-files zip of functions/landing_intake/src 
 
 from __future__ import annotations
 
+import ast
 import io
 import json
 import sys
@@ -139,3 +140,36 @@ def test_extra_py_files_are_imported_from_the_zip_and_removed_after(aws: Landing
 def test_a_bad_extra_py_file_is_named(aws: LandingAws, uris: str, message: str) -> None:
     with pytest.raises(ValueError, match=f"--extra-py-files: .*{message}"):
         run_glue_job(aws.s3, "landing_file_to_bronze", SCRIPT_URI, {"--extra-py-files": uris})
+
+
+def imported_names(module: str) -> set[str]:
+    """Top-level names ``functions/landing_intake/src/<module>.py`` imports."""
+    names = set()
+    for node in ast.walk(ast.parse((SOURCE / f"{module}.py").read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Import):
+            names |= {alias.name.split(".")[0] for alias in node.names}
+    return names
+
+
+def local_imports(module: str) -> set[str]:
+    """``module`` and the modules of functions/landing_intake/src it imports, transitively."""
+    seen: set[str] = set()
+    todo = [module]
+    while todo:
+        name = todo.pop()
+        if name not in seen and (SOURCE / f"{name}.py").is_file():
+            seen.add(name)
+            todo += sorted(imported_names(name))
+    return seen
+
+
+def test_the_code_the_glue_job_runs_does_not_import_the_lambda_layer() -> None:
+    """The job gets only the zip of functions/landing_intake/src, not the lakehouse_common layer."""
+    modules = local_imports("landing_load")
+    assert {"landing_load", "landing_files", "landing_contracts", "landing_audit"} <= modules
+    assert "lambda_function" not in modules
+    assert {module: sorted(imported_names(module) & {"lakehouse_common"}) for module in sorted(modules)} == {
+        module: [] for module in sorted(modules)
+    }
