@@ -332,3 +332,17 @@ def test_a_file_deleted_after_registration_is_failed_with_a_reason(aws: LandingA
 def test_a_load_file_without_a_file_names_the_input(aws: LandingAws) -> None:
     with pytest.raises(ValueError, match="file: expected a File"):
         aws.handler({"action": "load_file", "run_id": RUN, "file": {"dataset": "orders"}})
+
+
+def test_a_retried_load_file_returns_the_recorded_outcome(aws: LandingAws) -> None:
+    """The state machine retries a Lambda that timed out after it moved an invalid file to failed/:
+    the retry must not record the file FAILED as gone."""
+    aws.land("landing/orders/orders.csv", b"id,name\n1,a,extra\n")
+    file = aws.plan()["datasets"][0]["files"][0]
+    first = aws.load(file)
+
+    again = aws.load(file)
+
+    assert first["state"] == "INVALID"
+    assert again == first
+    assert aws.item("orders", file["audit_id"])["state"] == "INVALID"

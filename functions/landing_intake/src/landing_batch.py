@@ -21,6 +21,7 @@ from landing_audit import (
     get_item,
     update_item,
 )
+from landing_load import recorded_outcome
 
 logger = logging.getLogger("landing_intake")
 
@@ -102,19 +103,7 @@ def file_outcome(dynamodb: Any, table: str, file: dict[str, Any]) -> dict[str, A
             f"{file['key']}: the large-file job did not record an outcome "
             f"(audit item still {item.get('state')})"
         )
-    result = {
-        "dataset": item["dataset"],
-        "key": item["key"],
-        "file_name": item["file_name"],
-        "audit_id": item["run_id"],
-        "state": item["state"],
-        "rows": int(item.get("rows", 0)),
-        "columns_added": list(item.get("columns_added") or []),
-        "path": "glue",
-    }
-    if item.get("reason"):
-        result["reason"] = item["reason"]
-    return result
+    return recorded_outcome(item, "glue")
 
 
 # --------------------------------------------------------------------------- summarize

@@ -43,7 +43,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 from botocore.exceptions import ClientError
-from landing_audit import BRONZE, FAILED, INVALID, SOURCE, SUPERSEDED, audit_id, update_item
+from landing_audit import BRONZE, FAILED, INVALID, SOURCE, SUPERSEDED, audit_id, get_item, update_item
 from landing_contracts import TYPES, Contract, conform, parse_contract, schema_of
 from landing_files import LANDING_PREFIX, InvalidFile, read_landed_file
 
@@ -318,6 +318,26 @@ def outcome(
     return result
 
 
+FINAL_STATES = (BRONZE, INVALID, SUPERSEDED, FAILED)
+
+
+def recorded_outcome(item: dict[str, Any], path: str) -> dict[str, Any]:
+    """The Outcome an audit item records (``file_outcome``, and a retried ``load_file``)."""
+    result = {
+        "dataset": item["dataset"],
+        "key": item["key"],
+        "file_name": item["file_name"],
+        "audit_id": item["run_id"],
+        "state": item["state"],
+        "rows": int(item.get("rows", 0)),
+        "columns_added": list(item.get("columns_added") or []),
+        "path": path,
+    }
+    if item.get("reason"):
+        result["reason"] = item["reason"]
+    return result
+
+
 def record(
     dynamodb: Any, settings: LoadSettings, file: LandingFile, run_id: str, path: str, values: dict[str, Any]
 ) -> None:
@@ -336,6 +356,12 @@ def load_file(
     """Load one registered file (see the module's docstring); returns its Outcome."""
     landing = LandingFile.from_dict(file)
     where = {"dataset": landing.dataset, "key": landing.key, "run_id": run_id, "path": path}
+    done = get_item(dynamodb, settings.audit_table, landing.dataset, landing.audit_id)
+    if done and done.get("processed_by") == run_id and done.get("state") in FINAL_STATES:
+        # A retry of a call that finished (a Lambda timeout after the work was done): the file may be
+        # in failed/ already, so its recorded outcome stands.
+        logger.info("file already loaded by this run", extra={**where, "state": done["state"]})
+        return recorded_outcome(done, path)
     try:
         body = fetch(s3, settings.raw_bucket, landing)
     except Superseded as superseded:
