@@ -28,7 +28,7 @@ above, a bad contract file) raise: the state machine catches them and records FA
 Size: the file and its Arrow table are held in memory (about 2-3 times the file for CSV/Parquet, 10
 times or more for JSON, whose records are Python objects first). The Lambda path takes files up to
 ``lambda_max_file_bytes`` (64 MiB by default); the Glue job's driver (G.1X: 16 GB) takes CSV and
-Parquet files up to about 4 GB and JSON up to about 1 GB.
+Parquet files up to about 3 GB and JSON up to about 1 GB.
 """
 
 from __future__ import annotations
