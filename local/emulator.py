@@ -27,7 +27,8 @@ One place for every adaptation of moto the project relies on, shared by the test
   run stays RUNNING while the script runs under local PySpark on ``file://`` copies of the S3
   buckets its arguments name (``--local_s3_root``; mirrored from the emulator and back, since
   Spark's s3a connector is not installable here), then ends SUCCEEDED, or FAILED with the
-  script's error as ``ErrorMessage``. Sync tasks poll every 0.05 s instead of 0.5 s.
+  script's error as ``ErrorMessage``. Sync tasks poll every 0.05 s instead of 0.5 s. The job
+  argument ``--extra-py-files`` is honoured as Glue does (the .zip/.py objects on ``sys.path``).
 - A Choice rule's ``Variable`` (``IsPresent`` on an absent path) is evaluated without moto's
   ERROR log of the missing path: the rule expects it, and a good run logs nothing at ERROR level.
 - A job run's script can be followed by the test's own code (``job_run_hooks``): each hook is
@@ -62,6 +63,7 @@ import time
 import traceback
 import types
 import uuid
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -629,6 +631,61 @@ def spark_listings(
     return listings
 
 
+EXTRA_PY_FILES = "--extra-py-files"
+
+
+def _provided_modules(path: Path) -> set[str]:
+    """Top-level module names a .py file or a .zip on sys.path provides."""
+    if path.suffix != ".zip":
+        return {path.stem}
+    with zipfile.ZipFile(path) as archive:
+        names = set()
+        for name in archive.namelist():
+            first, _, rest = name.partition("/")
+            if not rest and first.endswith(".py"):
+                names.add(first.removesuffix(".py"))
+            elif rest == "__init__.py":
+                names.add(first)
+        return names
+
+
+@contextmanager
+def extra_py_files(s3: Any, uris: str, directory: Path) -> Iterator[list[Path]]:
+    """Glue's ``--extra-py-files``: each comma-separated ``s3://`` URI of a .zip or .py object is
+    downloaded and put on ``sys.path`` while the script runs (a .zip itself, a .py by its folder),
+    then removed. Modules of those names already imported in this process (the Lambda's own copy of
+    a shared module) are set aside meanwhile, so the script imports the job's copies as a fresh Glue
+    process would; they are restored after."""
+    entries: list[Path] = []
+    provided: set[str] = set()
+    for number, uri in enumerate(part.strip() for part in uris.split(",") if part.strip()):
+        if not uri.startswith("s3://") or "/" not in uri.removeprefix("s3://"):
+            raise ValueError(f"{EXTRA_PY_FILES}: {uri!r} is not an s3://bucket/key URI")
+        bucket, key = uri.removeprefix("s3://").split("/", 1)
+        name = Path(key).name
+        if Path(name).suffix not in (".zip", ".py"):
+            raise ValueError(f"{EXTRA_PY_FILES}: {uri!r} is neither a .zip nor a .py object")
+        target = directory / str(number) / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        s3.download_file(bucket, key, str(target))
+        entries.append(target if target.suffix == ".zip" else target.parent)
+        provided |= _provided_modules(target)
+    paths = [str(entry) for entry in entries]
+    set_aside = {name: sys.modules.pop(name) for name in list(sys.modules) if name.split(".")[0] in provided}
+    sys.path[:0] = paths
+    try:
+        yield entries
+    finally:
+        for path in paths:
+            with contextlib.suppress(ValueError):
+                sys.path.remove(path)
+        for name in [name for name in sys.modules if name.split(".")[0] in provided]:
+            del sys.modules[name]
+        for path in paths:
+            sys.path_importer_cache.pop(path, None)
+        sys.modules.update(set_aside)
+
+
 def run_glue_job(
     s3: Any,
     job_name: str,
@@ -639,6 +696,10 @@ def run_glue_job(
 ) -> None:
     """Run a Glue job's script as Glue would (``python script --JOB_NAME name --arg value ...``) under
     local PySpark, on local copies of the buckets its arguments name; raises what the script raises.
+
+    A job argument ``--extra-py-files`` (comma-separated ``s3://`` URIs of .zip or .py objects) is
+    honoured as Glue does: the files are downloaded and on ``sys.path`` while the script runs
+    (:func:`extra_py_files`).
 
     `as_job` is entered while the script runs (the emulator attributes its boto3 calls to the job);
     `record_call` receives the S3 requests Glue's S3 connector would make for the script's Spark I/O,
@@ -673,7 +734,11 @@ def run_glue_job(
         sys.argv = argv
         outputs: list[str] = []
         try:
-            with as_job(), _spark_output_paths(outputs):
+            with (
+                extra_py_files(s3, arguments.get(EXTRA_PY_FILES, ""), work / "extra-py-files"),
+                as_job(),
+                _spark_output_paths(outputs),
+            ):
                 runpy.run_path(str(script), run_name="__main__")
         except SystemExit as exit_:
             if exit_.code not in (0, None):
@@ -686,6 +751,9 @@ def run_glue_job(
             record_call(
                 "s3", "GetObject", {"Bucket": script_bucket, "Key": script_key}
             )  # Glue loads the script
+            for uri in filter(None, (part.strip() for part in arguments.get(EXTRA_PY_FILES, "").split(","))):
+                bucket, key = uri.removeprefix("s3://").split("/", 1)
+                record_call("s3", "GetObject", {"Bucket": bucket, "Key": key})  # and its --extra-py-files
             for bucket, key in read:
                 record_call("s3", "ListObjectsV2", {"Bucket": bucket, "Prefix": key})
                 record_call("s3", "GetObject", {"Bucket": bucket, "Key": key})

@@ -44,7 +44,9 @@ GLUE_RELEASES: dict[str, dict[str, str]] = {
     "5.0": {"python": "3.11", "pyspark": "3.5.4", "boto3": "1.34.131"},
 }
 # Names the job scripts give their boto3 clients -> the service.
-JOB_CLIENTS = {"s3": "s3", "glue": "glue"}
+JOB_CLIENTS = {"s3": "s3", "glue": "glue", "dynamodb": "dynamodb"}
+# Job script -> the folder zipped into its --extra-py-files: that code runs on Glue's boto3 too.
+JOB_EXTRA_PY_FILES = {"landing_file_to_bronze.py": REPO_ROOT / "functions" / "landing_intake" / "src"}
 
 
 def _python() -> str:
@@ -178,6 +180,10 @@ def test_the_job_calls_only_what_glues_boto3_has() -> None:
     assert scripts
     for script in scripts:
         source = script.read_text(encoding="utf-8")
+        if script.name in JOB_EXTRA_PY_FILES:
+            modules = sorted(JOB_EXTRA_PY_FILES[script.name].glob("*.py"))
+            assert modules, f"{script.name}: no modules in {JOB_EXTRA_PY_FILES[script.name]}"
+            source += "".join("\n" + module.read_text(encoding="utf-8") for module in modules)
         assert boto3_calls(source), f"{script.name}: no boto3 call found (client names changed?)"
         assert unsupported_calls(source, models) == [], script.name
 
@@ -190,8 +196,11 @@ def test_a_call_glues_boto3_lacks_is_reported() -> None:
         "glue.get_table(DatabaseName=d, Name=n)\n"
         "glue.describe_everything()\n"
         "s3.get_paginator('list_objects_v2').paginate(Bucket=b, Prefix=p)\n"
+        "dynamodb.update_item(TableName=t, Key=k, UpdateExpression=u)\n"
+        "dynamodb.create_table(TableName=t, KeySchema=k, WarmThroughput=w)\n"  # warm throughput: 2024-11
     )
     assert unsupported_calls(source, models) == [
         "s3.put_object: no argument ['IfNoneMatch']",
         "glue.describe_everything: no such operation",
+        "dynamodb.create_table: no argument ['WarmThroughput']",
     ]
