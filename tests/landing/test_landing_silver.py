@@ -397,3 +397,45 @@ def test_a_missing_or_foreign_bronze_table_fails_the_run_naming_the_dataset(lake
     with pytest.raises(lake.job.JobError, match=r"dataset posts: .* is not a landing table"):
         lake.run("run-foreign", ["posts"])
     assert lake.glue.calls == [], "nothing published by a failed run"
+
+
+def test_a_retried_run_never_rewrites_its_live_folder(lake: Lake) -> None:
+    live = lake.table("events")["StorageDescriptor"]["Location"]
+    assert live == "s3://lake-silver/landing/events/run=run-1/"
+    retried = lake.run("run-1", ["events"])  # the same run id again (a retried execution)
+    assert retried["datasets"]["events"]["location"] == "s3://lake-silver/landing/events/run=run-1-attempt2/"
+    assert lake.local(live).is_dir(), "the live folder was kept as the previous location"
+
+
+def test_partition_values_a_folder_cannot_carry_quarantine_the_dataset(lake: Lake) -> None:
+    lake.register("visits", {"visit_id": "bigint", "site": "string", "day": "date"}, "visit_id", "site,day")
+    lake.land(
+        "visits",
+        "visits.csv",
+        [
+            {"visit_id": 1, "site": "shop", "day": date(2026, 12, 7)},
+            {"visit_id": 2, "site": None, "day": date(2026, 12, 7)},
+            {"visit_id": 3, "site": "a/b", "day": date(2026, 12, 8)},
+        ],
+        at(8),
+    )
+    result = lake.run("run-visits", ["visits"])
+    entry = result["datasets"]["visits"]
+    assert entry["state"] == "QUARANTINED"
+    (rule,) = entry["failed_rules"]
+    assert rule["rule"] == "partition_values" and rule["count"] == 2
+    assert "1 rows have no site" in rule["detail"] and "['a/b']" in rule["detail"]
+    assert lake.glue.calls == []
+
+    lake.land("visits", "visits.csv", [{"visit_id": 1, "site": "shop", "day": date(2026, 12, 7)}], at(9))
+    lake.land("visits", "more.csv", [{"visit_id": 4, "site": "blog", "day": date(2026, 12, 8)}], at(9))
+    entry = lake.run("run-visits-2", ["visits"])["datasets"]["visits"]
+    assert entry["state"] == "SILVER"
+    parameters = lake.table("visits")["Parameters"]
+    assert parameters["projection.site.values"] == "blog,shop"
+    assert parameters["projection.day.values"] == "2026-12-07,2026-12-08"
+    assert parameters["storage.location.template"] == entry["location"] + "site=${site}/day=${day}/"
+    folders = sorted(
+        str(p.relative_to(lake.local(entry["location"]))) for p in lake.local(entry["location"]).glob("*/*")
+    )
+    assert folders == ["site=blog/day=2026-12-08", "site=shop/day=2026-12-07"]
