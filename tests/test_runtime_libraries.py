@@ -178,7 +178,11 @@ def test_the_job_calls_only_what_glues_boto3_has() -> None:
     assert scripts
     for script in scripts:
         source = script.read_text(encoding="utf-8")
-        assert boto3_calls(source), f"{script.name}: no boto3 call found (client names changed?)"
+        # A script may leave its AWS calls to the shared helpers it imports (jobs/lakehouse_publish.py,
+        # checked as one of the scripts).
+        assert boto3_calls(source) or "import lakehouse_publish" in source, (
+            f"{script.name}: no boto3 call found (client names changed?)"
+        )
         assert unsupported_calls(source, models) == [], script.name
 
 
