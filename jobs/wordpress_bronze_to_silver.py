@@ -58,13 +58,11 @@ tables (the state machine reads the result).
 
 from __future__ import annotations
 
-import argparse
 import html
 import json
 import logging
 import os
 import re
-import shutil
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -80,8 +78,37 @@ from pyspark.sql.types import (
     StringType,
     StructField,
     StructType,
-    TimestampNTZType,
-    TimestampType,
+)
+
+# The publish helpers both silver jobs share (jobs/lakehouse_publish.py): on Glue from the job's
+# --extra-py-files, from a checkout next to this script. Re-exported: tests and local/ use these names.
+try:
+    import lakehouse_publish
+except ModuleNotFoundError as missing:
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    try:
+        import lakehouse_publish
+    except ModuleNotFoundError:
+        raise ModuleNotFoundError(
+            "lakehouse_publish not found: give the job --extra-py-files s3://<artifacts>/jobs/lakehouse_publish.py"
+        ) from missing
+from lakehouse_publish import (  # noqa: E402, F401 - re-exported for the tests and local/
+    PARQUET_INPUT_FORMAT,
+    PARQUET_OUTPUT_FORMAT,
+    PARQUET_SERDE,
+    RUN_ID_PATTERN,
+    SPARK_ARTIFACTS,
+    JobError,
+    configure,
+    current_location,
+    delete_prefix,
+    glue_context,
+    hive_type,
+    list_objects,
+    published_table,
+    put_json,
+    run_folders,
+    switch_table,
 )
 
 logger = logging.getLogger("wordpress_bronze_to_silver")
@@ -112,15 +139,6 @@ TERM_TEXT_COLUMNS = ("name", "description")
 REFERENCES = (("posts", "author", "users"), ("posts", "categories", "categories"), ("posts", "tags", "tags"))
 EXAMPLES = 10  # offending values named in a failed rule's detail
 NAME_PATTERN = re.compile(r"^[a-z0-9_]{1,128}$")
-RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
-SPARK_ARTIFACTS = re.compile(r"^(\..*\.crc|_SUCCESS|_committed_.*|_started_.*)$")
-PARQUET_INPUT_FORMAT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
-PARQUET_OUTPUT_FORMAT = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
-PARQUET_SERDE = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
-
-
-class JobError(RuntimeError):
-    """An error that fails the job run (the message names the dataset or input)."""
 
 
 # --------------------------------------------------------------------------- arguments
@@ -196,22 +214,9 @@ OPTIONAL_ARGUMENTS = ("data_source", "local_s3_root", "JOB_NAME", "loads")
 
 def resolved_options(argv: Sequence[str]) -> dict[str, str]:
     """``--name value`` pairs: Glue's ``getResolvedOptions`` when importable, else argparse."""
-    try:
-        from awsglue.utils import getResolvedOptions
-    except ImportError:
-        getResolvedOptions = None  # noqa: N806 - Glue's name
-    if getResolvedOptions is not None:
-        present = [name for name in OPTIONAL_ARGUMENTS if f"--{name}" in argv]
-        return dict(getResolvedOptions(["job", *argv], [*REQUIRED_ARGUMENTS, *present]))
-    parser = argparse.ArgumentParser(
-        prog="wordpress_bronze_to_silver", description=__doc__.split("\n")[0], allow_abbrev=False
+    return lakehouse_publish.resolved_options(
+        argv, REQUIRED_ARGUMENTS, OPTIONAL_ARGUMENTS, "wordpress_bronze_to_silver", __doc__.split("\n")[0]
     )
-    for name in REQUIRED_ARGUMENTS:
-        parser.add_argument(f"--{name}", required=True)
-    for name in OPTIONAL_ARGUMENTS:
-        parser.add_argument(f"--{name}")
-    known, _ = parser.parse_known_args(list(argv))  # Glue's own arguments (--TempDir, ...) ignored
-    return {name: value for name, value in vars(known).items() if value is not None}
 
 
 def parse_arguments(argv: Sequence[str]) -> Arguments:
@@ -887,20 +892,6 @@ def merged_row_count_rule(silver_rows: int, counts: MergeCounts) -> list[FailedR
 # --------------------------------------------------------------------------- Glue catalog
 
 
-def hive_type(data_type: DataType) -> str:
-    """Spark type -> Glue/Athena column type."""
-    if isinstance(data_type, TimestampNTZType | TimestampType):
-        return "timestamp"
-    if isinstance(data_type, ArrayType):
-        return f"array<{hive_type(data_type.elementType)}>"
-    if isinstance(data_type, StructType):
-        inner = ",".join(f"{f.name}:{hive_type(f.dataType)}" for f in data_type.fields)
-        return f"struct<{inner}>"
-    if data_type.simpleString() == "void":
-        return "string"
-    return data_type.simpleString()
-
-
 def table_input(
     name: str, schema: StructType, location: str, run_id: str, years: tuple[int, int] | None
 ) -> dict[str, Any]:
@@ -932,85 +923,10 @@ def table_input(
         "TableType": "EXTERNAL_TABLE",
         "Parameters": parameters,
         "PartitionKeys": partition_keys,
-        "StorageDescriptor": {
-            "Columns": [{"Name": f.name, "Type": hive_type(f.dataType)} for f in data_fields],
-            "Location": location,
-            "InputFormat": PARQUET_INPUT_FORMAT,
-            "OutputFormat": PARQUET_OUTPUT_FORMAT,
-            "SerdeInfo": {"SerializationLibrary": PARQUET_SERDE, "Parameters": {"serialization.format": "1"}},
-            "Compressed": True,
-        },
+        "StorageDescriptor": lakehouse_publish.parquet_storage(
+            [{"Name": f.name, "Type": hive_type(f.dataType)} for f in data_fields], location
+        ),
     }
-
-
-def current_location(glue: Any, database: str, name: str) -> str | None:
-    """The published location of ``database.name``, or None when the table does not exist yet."""
-    try:
-        table = glue.get_table(DatabaseName=database, Name=name)["Table"]
-    except glue.exceptions.EntityNotFoundException:
-        return None
-    return table.get("StorageDescriptor", {}).get("Location")
-
-
-def switch_table(glue: Any, database: str, definition: dict[str, Any], exists: bool) -> None:
-    """Create the table, or point it at the new run in one UpdateTable (atomic for readers)."""
-    if exists:
-        glue.update_table(DatabaseName=database, TableInput=definition)
-    else:
-        glue.create_table(DatabaseName=database, TableInput=definition)
-
-
-# --------------------------------------------------------------------------- S3
-
-
-def list_objects(s3: Any, bucket: str, prefix: str) -> list[dict[str, Any]]:
-    objects: list[dict[str, Any]] = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        objects.extend(page.get("Contents", []))
-    return objects
-
-
-def run_folders(s3: Any, bucket: str, prefix: str) -> list[str]:
-    """The ``run_id=...`` folder names directly under ``prefix``."""
-    folders = []
-    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix, Delimiter="/"):
-        for common in page.get("CommonPrefixes", []):
-            folder = common["Prefix"][len(prefix) :].rstrip("/")
-            if folder.startswith("run_id="):
-                folders.append(folder)
-    return folders
-
-
-def delete_prefix(s3: Any, bucket: str, prefix: str) -> list[dict[str, str]]:
-    """Delete every object under ``prefix``; returns those S3 could not delete (``key``, ``code``,
-    ``message``), each logged at ERROR. DeleteObjects answers 200 even when objects fail: the failures
-    are in its ``Errors``."""
-    keys = [item["Key"] for item in list_objects(s3, bucket, prefix)]
-    failed: list[dict[str, str]] = []
-    for start in range(0, len(keys), 1000):
-        response = s3.delete_objects(
-            Bucket=bucket, Delete={"Objects": [{"Key": k} for k in keys[start : start + 1000]], "Quiet": True}
-        )
-        for error in response.get("Errors", []):
-            failure = {
-                "key": str(error.get("Key")),
-                "code": str(error.get("Code")),
-                "message": str(error.get("Message")),
-            }
-            logger.error(
-                "clean-up: could not delete s3://%s/%s: %s: %s",
-                bucket,
-                failure["key"],
-                failure["code"],
-                failure["message"],
-            )
-            failed.append(failure)
-    return failed
-
-
-def put_json(s3: Any, bucket: str, key: str, document: dict[str, Any]) -> None:
-    body = json.dumps(document, indent=2, ensure_ascii=False, default=str).encode("utf-8")
-    s3.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
 
 
 # --------------------------------------------------------------------------- writing
@@ -1028,59 +944,19 @@ def write_table(df: DataFrame, name: str, spark_path: str, rows: int) -> None:
 
 
 def written_files(paths: Paths, s3: Any, uri: str) -> list[tuple[str, int]]:
-    """(relative path, bytes) of the Parquet files under ``uri``; Spark's marker files are removed
-    first in local mode (S3 never gets .crc files; ``_SUCCESS`` is ignored by Athena either way)."""
-    local = paths.local(uri)
-    if local is not None:
-        files = []
-        for directory, _, names in os.walk(local):
-            for file_name in names:
-                full = os.path.join(directory, file_name)
-                if SPARK_ARTIFACTS.match(file_name):
-                    os.remove(full)
-                else:
-                    files.append((os.path.relpath(full, local), os.path.getsize(full)))
-        return files
-    bucket, _, prefix = uri.removeprefix("s3://").partition("/")
-    return [
-        (item["Key"][len(prefix) :], item["Size"])
-        for item in list_objects(s3, bucket, prefix)
-        if not SPARK_ARTIFACTS.match(item["Key"].rsplit("/", 1)[-1])
-    ]
+    """(relative path, bytes) of the Parquet files under ``uri`` (Spark's marker files removed first in
+    local mode): :func:`lakehouse_publish.written_files`."""
+    return lakehouse_publish.written_files(s3, uri, paths.args.local_s3_root)
 
 
 def remove_superseded(
     s3: Any, paths: Paths, name: str, keep: set[str]
 ) -> tuple[list[str], list[dict[str, str]]]:
-    """Delete this table's run folders other than ``keep`` (the new and the previous location),
-    in S3 and, in local mode, in the local mirror. Returns the folders removed and the objects S3
-    could not delete: their folders stay (in the mirror too) and the table's next publish tries again."""
-    bucket = paths.args.silver_bucket
-    prefix = paths.table_prefix(name)
-    removed, failed, kept = [], [], set(keep)
-    for folder in run_folders(s3, bucket, prefix):
-        if folder in keep:
-            continue
-        errors = delete_prefix(s3, bucket, f"{prefix}{folder}/")
-        if errors:
-            failed.extend(errors)
-            kept.add(folder)
-        else:
-            removed.append(folder)
-    local = paths.local(paths.silver_uri(prefix))
-    if local is not None and os.path.isdir(local):
-        for folder in os.listdir(local):
-            if folder.startswith("run_id=") and folder not in kept:
-                shutil.rmtree(os.path.join(local, folder))
-                if folder not in removed:
-                    removed.append(folder)
-    return sorted(removed), failed
-
-
-def _folder_of(location: str | None, prefix_uri: str) -> str | None:
-    if not location or not location.startswith(prefix_uri):
-        return None
-    return location[len(prefix_uri) :].strip("/").split("/")[0] or None
+    """Delete this table's ``run_id=*`` folders other than ``keep`` (the new and the previous location),
+    in S3 and in the local mirror: :func:`lakehouse_publish.remove_superseded`."""
+    return lakehouse_publish.remove_superseded(
+        s3, paths.args.silver_bucket, paths.table_prefix(name), keep, paths.args.local_s3_root
+    )
 
 
 @dataclass(frozen=True)
@@ -1099,12 +975,9 @@ def write_new_run(candidate: Candidate, paths: Paths, s3: Any, glue: Any) -> Wri
     args, name = paths.args, candidate.name
     previous = current_location(glue, args.silver_database, name)
     prefix_uri = paths.silver_uri(paths.table_prefix(name))
-    previous_folder = _folder_of(previous, prefix_uri)
-    folder = f"run_id={args.run_id}"
-    attempt = 1
-    while folder == previous_folder:  # a retry of a run already published: never rewrite live data
-        attempt += 1
-        folder = f"run_id={args.run_id}-attempt{attempt}"
+    previous_folder = lakehouse_publish.folder_of(previous, prefix_uri)
+    # A retry of a run already published gets run_id=<run_id>-attemptN: live data is never rewritten.
+    folder = lakehouse_publish.new_run_folder("run_id=", args.run_id, previous_folder)
     location = paths.silver_uri(paths.silver_key(name, folder))
     write_table(candidate.silver, name, paths.spark(location), candidate.silver_rows)
     files = written_files(paths, s3, location)
@@ -1183,15 +1056,6 @@ def read_bronze(spark: SparkSession, paths: Paths, name: str, uri: str | None = 
         return spark.read.parquet(paths.spark(uri))
     except Exception as error:  # Spark's AnalysisException: the path does not exist or is not Parquet
         raise JobError(f"dataset {name}: cannot read bronze object {uri}: {error}") from error
-
-
-def published_table(glue: Any, database: str, name: str) -> dict[str, Any] | None:
-    """The Glue table of ``database.name`` with a location, or None when there is none yet."""
-    try:
-        table = glue.get_table(DatabaseName=database, Name=name)["Table"]
-    except glue.exceptions.EntityNotFoundException:
-        return None
-    return table if table.get("StorageDescriptor", {}).get("Location") else None
 
 
 def catalog_schema(table: dict[str, Any]) -> str:
@@ -1340,25 +1204,6 @@ def replacement_counts(silver: DataFrame, silver_rows: int, live: DataFrame | No
         .collect()[0]
     )
     return MergeCounts(stats["previous"], stats["inserted"], stats["updated"], stats["deleted"])
-
-
-def glue_context(spark: SparkSession) -> Any | None:
-    """A GlueContext when Glue's classes exist (on AWS Glue), else None (plain PySpark)."""
-    try:
-        from awsglue.context import GlueContext
-    except ImportError:
-        return None
-    try:
-        return GlueContext(spark.sparkContext)
-    except Exception:  # awsglue from PyPI without Glue's Java classes (plain PySpark)
-        logger.info("awsglue is importable but Glue's Java classes are missing: running as plain PySpark")
-        return None
-
-
-def configure(spark: SparkSession) -> None:
-    spark.conf.set("spark.sql.session.timeZone", "UTC")
-    spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
-    spark.conf.set("spark.sql.sources.partitionOverwriteMode", "static")
 
 
 def run(spark: SparkSession, args: Arguments, s3: Any, glue: Any) -> dict[str, Any]:

@@ -184,7 +184,11 @@ def test_the_job_calls_only_what_glues_boto3_has() -> None:
             modules = sorted(JOB_EXTRA_PY_FILES[script.name].glob("*.py"))
             assert modules, f"{script.name}: no modules in {JOB_EXTRA_PY_FILES[script.name]}"
             source += "".join("\n" + module.read_text(encoding="utf-8") for module in modules)
-        assert boto3_calls(source), f"{script.name}: no boto3 call found (client names changed?)"
+        # A script may leave its AWS calls to the shared helpers it imports (jobs/lakehouse_publish.py,
+        # checked as one of the scripts).
+        assert boto3_calls(source) or "import lakehouse_publish" in source, (
+            f"{script.name}: no boto3 call found (client names changed?)"
+        )
         assert unsupported_calls(source, models) == [], script.name
 
 
