@@ -76,6 +76,7 @@ class DeployedLanding:
 
 _REFERENCE = re.compile(r"\$\{(var|local)\.([a-z0-9_]+)\}")
 _SEED = re.compile(r'^\$\{join\("-", compact\(\[var\.name_prefix, "([A-Za-z_]+)"\]\)\)\}$')
+_SEED_IN_TEMPLATE = re.compile(r'\$\{join\("-", compact\(\[var\.name_prefix, "([A-Za-z_]+)"\]\)\)\}')
 _MERGED_ARGUMENT = re.compile(r'"(--[a-z_-]+)" = (var|local)\.([a-z0-9_]+)')
 
 
@@ -110,7 +111,8 @@ def _resolved(value: Any, variables: dict[str, Any], module_locals: dict[str, An
             raise ValueError(f"modules/landing-zone: cannot use {kind}.{name} ({found!r}) in the local run")
         return str(found)
 
-    resolved = _REFERENCE.sub(replace, value)
+    # join("-", compact([var.name_prefix, "<seed>"])) with the default, empty, prefix: the seed
+    resolved = _REFERENCE.sub(replace, _SEED_IN_TEMPLATE.sub(r"\1", value))
     if "${" in resolved:
         raise ValueError(
             f"modules/landing-zone: cannot resolve {value!r} for the local run; extend local/landing.py"

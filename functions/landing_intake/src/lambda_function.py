@@ -182,7 +182,12 @@ def handle(event: dict[str, Any], settings: Settings, session: Any) -> dict[str,
             list_input(event, "bronze_files"),
             job_error if isinstance(job_error, dict) else None,
         )
-    return report(run_id, list_input(event, "problems"))
+    return report(run_id, flattened(list_input(event, "problems")))
+
+
+def flattened(problems: list[Any]) -> list[Any]:
+    """The state machine passes the batch's and silver's problems as two lists (States.Array)."""
+    return [entry for part in problems for entry in (part if isinstance(part, list) else [part])]
 
 
 def lambda_handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]:
@@ -192,4 +197,17 @@ def lambda_handler(event: dict[str, Any] | None, context: Any) -> dict[str, Any]
     settings = settings_from_env()
     action = event.get("action", "register")
     logger.info("landing_intake invoked", extra={"action": action, "run_id": event.get("run_id")})
-    return handle(event, settings, boto3.Session())
+    return handle(event, settings, aws_session())
+
+
+_SESSIONS: dict[str, boto3.Session] = {}
+
+
+def aws_session() -> boto3.Session:
+    """One boto3 session per execution environment (and region): a batch invokes the function
+    hundreds of times, and clients made from a warm session reuse its loaded service models instead
+    of reading them again (about 60 ms a client)."""
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or ""
+    if region not in _SESSIONS:
+        _SESSIONS[region] = boto3.Session()
+    return _SESSIONS[region]

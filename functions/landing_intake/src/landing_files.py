@@ -300,9 +300,31 @@ def read_parquet(key: LandingKey, body: bytes) -> pa.Table:
     if len(body) < 12 or body[:4] != PARQUET_MAGIC or body[-4:] != PARQUET_MAGIC:
         raise InvalidFile(f"{key.file_name!r} is not a Parquet file (no PAR1 magic at its start and end)")
     try:
-        return pq.read_table(io.BytesIO(body))
+        table = pq.read_table(io.BytesIO(body))
     except (pa.ArrowInvalid, OSError) as error:
         raise InvalidFile(f"{key.file_name!r} is a damaged Parquet file: {error}") from None
+    return flat_table(table)
+
+
+def _nested(data_type: pa.DataType) -> bool:
+    return pa.types.is_struct(data_type) or pa.types.is_list(data_type) or pa.types.is_large_list(
+        data_type
+    ) or pa.types.is_map(data_type) or pa.types.is_fixed_size_list(data_type)
+
+
+def flat_table(table: pa.Table) -> pa.Table:
+    """A Parquet file's nested columns by the WordPress bronze rules: struct fields become ``a_b``
+    columns, lists and maps JSON text."""
+    while any(pa.types.is_struct(field.type) for field in table.schema):
+        table = table.flatten()  # struct column a -> a.b, a.c
+        table = table.rename_columns([name.replace(".", "_") for name in table.column_names])
+    columns = [
+        pa.array([_json_text(value) for value in column.to_pylist()], type=pa.string())
+        if _nested(column.type)
+        else column
+        for column in table.columns
+    ]
+    return pa.Table.from_arrays(columns, names=table.column_names)
 
 
 def read_landed_file(key: str, body: bytes, *, delimiter: str = ",") -> LandedFile:
