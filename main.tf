@@ -4,6 +4,7 @@
 #   pipeline           WordPress REST API -> raw JSON -> bronze Parquet -> silver (Glue), daily, with an audit table
 #   glue-cost-control  stops Glue interactive sessions after a chosen duration
 #   failure-replay     starts the pipeline's failed executions (recorded by alerting) again, daily
+#   landing-zone       files dropped under s3://<raw>/landing/<dataset>/ -> registered -> bronze -> silver, hourly
 
 provider "aws" {
   region = var.aws_region
@@ -64,10 +65,14 @@ module "alerting" {
   # The pipeline's two state machines publish their own failure alert (step, error, cause): only their
   # TIMED_OUT and ABORTED executions are routed. The Glue cost control does not alert itself: all its
   # failures are routed.
-  self_alerting_state_machine_arns = [module.pipeline.state_machine_arn, module.pipeline.silver_state_machine_arn]
-  state_machine_arns               = module.glue_cost_control[*].state_machine_arn
-  lambda_function_names            = concat(module.pipeline.function_names, [module.failure_replay.function_name])
-  log_retention_days               = var.log_retention_days
+  self_alerting_state_machine_arns = [
+    module.pipeline.state_machine_arn,
+    module.pipeline.silver_state_machine_arn,
+    module.landing_zone.state_machine_arn,
+  ]
+  state_machine_arns    = module.glue_cost_control[*].state_machine_arn
+  lambda_function_names = concat(module.pipeline.function_names, [module.failure_replay.function_name, module.landing_zone.function_name])
+  log_retention_days    = var.log_retention_days
 }
 
 module "pipeline" {
@@ -148,4 +153,43 @@ module "failure_replay" {
   schedule_timezone              = var.failure_replay_schedule_timezone
   schedule_enabled               = var.failure_replay_schedule_enabled
   log_retention_days             = var.log_retention_days
+}
+
+# Bring your own dataset: files dropped under s3://<raw>/landing/<dataset>/ are registered as NEW in
+# the pipeline's audit table when they arrive, and loaded to bronze and silver by the hourly
+# Landing_To_Silver run (modules/landing-zone/README.md).
+module "landing_zone" {
+  source = "./modules/landing-zone"
+
+  name_prefix = var.name_prefix
+
+  raw_bucket_name           = module.lakehouse_buckets.raw_bucket_name
+  raw_bucket_arn            = module.lakehouse_buckets.raw_bucket_arn
+  bronze_bucket_name        = module.lakehouse_buckets.bronze_bucket_name
+  bronze_bucket_arn         = module.lakehouse_buckets.bronze_bucket_arn
+  silver_bucket_name        = module.lakehouse_buckets.silver_bucket_name
+  silver_bucket_arn         = module.lakehouse_buckets.silver_bucket_arn
+  artifacts_bucket_name     = module.lakehouse_buckets.artifacts_bucket_name
+  artifacts_bucket_arn      = module.lakehouse_buckets.artifacts_bucket_arn
+  bronze_glue_database_name = module.lakehouse_buckets.glue_database_name
+  silver_glue_database_name = module.lakehouse_buckets.silver_glue_database_name
+
+  audit_table_name       = module.pipeline.audit_table_name
+  audit_table_arn        = module.pipeline.audit_table_arn
+  audit_state_index_name = module.pipeline.audit_state_index_name
+  lakehouse_publish_key  = module.pipeline.lakehouse_publish_key
+
+  failure_topic_arn = module.alerting.failure_stepfunction_topic_arn
+  sns_kms_key_arn   = module.alerting.kms_key_arn
+  common_layer_arn  = module.pipeline.common_layer_arn
+  pandas_layer_arn  = module.pipeline.pandas_layer_arn
+
+  lambda_max_file_bytes = var.landing_lambda_max_file_bytes
+  max_files_per_run     = var.landing_max_files_per_run
+  csv_delimiter         = var.landing_csv_delimiter
+  schedule_expression   = var.landing_schedule_expression
+  schedule_timezone     = var.landing_schedule_timezone
+  schedule_enabled      = var.landing_schedule_enabled
+  function_memory_size  = var.landing_function_memory_size
+  log_retention_days    = var.log_retention_days
 }

@@ -102,3 +102,23 @@ output "load_state_table_name" {
   description = "DynamoDB table with each dataset's watermark and last full load (delete an item to force that dataset's next run to an InitialLoad)."
   value       = module.pipeline.load_state_table_name
 }
+
+output "landing_location" {
+  description = "Where to drop files of your own datasets: s3://<raw bucket>/landing/<dataset>/<file> (CSV, JSON array, JSON Lines, Parquet; .gz for compressed text)."
+  value       = module.landing_zone.landing_location
+}
+
+output "landing_failed_location" {
+  description = "Where invalid landed files are moved: s3://<raw bucket>/failed/<dataset>/<run id>/<file>."
+  value       = module.landing_zone.failed_location
+}
+
+output "landing_state_machine_alias_arn" {
+  description = "ARN of the Landing_To_Silver state machine's live alias (the schedule starts it; start a run by hand through it too)."
+  value       = module.landing_zone.state_machine_alias_arn
+}
+
+output "landing_function_name" {
+  description = "Name of the landing_intake function (registers landed files; its logs say why a file was refused)."
+  value       = module.landing_zone.function_name
+}

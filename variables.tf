@@ -290,3 +290,77 @@ variable "failure_replay_max_replays" {
     error_message = "failure_replay_max_replays must be a whole number from 0 to 5."
   }
 }
+
+# --- Landing zone (modules/landing-zone) -------------------------------------------------------
+
+variable "landing_schedule_expression" {
+  description = "EventBridge Scheduler expression of the Landing_To_Silver runs, which load the files registered as NEW since the last run (fewer runs, fewer Glue job starts)."
+  type        = string
+  default     = "rate(1 hour)"
+
+  validation {
+    condition     = can(regex("^(cron|rate|at)\\(.+\\)$", var.landing_schedule_expression))
+    error_message = "landing_schedule_expression must be a Scheduler expression: cron(...), rate(...) or at(...)."
+  }
+}
+
+variable "landing_schedule_timezone" {
+  description = "IANA time zone a cron(...) landing_schedule_expression is read in."
+  type        = string
+  default     = "Europe/London"
+
+  validation {
+    condition     = can(regex("^(UTC|[A-Za-z_]+(/[A-Za-z0-9_+-]+)+)$", var.landing_schedule_timezone))
+    error_message = "landing_schedule_timezone must be an IANA time zone such as Europe/London or UTC."
+  }
+}
+
+variable "landing_schedule_enabled" {
+  description = "Whether the schedule starts Landing_To_Silver. False keeps registering landed files as NEW; only manual runs load them."
+  type        = bool
+  default     = true
+}
+
+variable "landing_lambda_max_file_bytes" {
+  description = "Landed files up to this size (bytes) are validated and loaded by the landing_intake function; larger ones by the landing_file_to_bronze Glue job. Default 64 MiB."
+  type        = number
+  default     = 67108864
+
+  validation {
+    condition     = var.landing_lambda_max_file_bytes >= 1 && var.landing_lambda_max_file_bytes <= 1073741824 && floor(var.landing_lambda_max_file_bytes) == var.landing_lambda_max_file_bytes
+    error_message = "landing_lambda_max_file_bytes must be a whole number of bytes from 1 to 1073741824 (1 GiB)."
+  }
+}
+
+variable "landing_max_files_per_run" {
+  description = "Most NEW files one Landing_To_Silver run loads; the rest wait for the next run."
+  type        = number
+  default     = 500
+
+  validation {
+    condition     = var.landing_max_files_per_run >= 1 && var.landing_max_files_per_run <= 1000 && floor(var.landing_max_files_per_run) == var.landing_max_files_per_run
+    error_message = "landing_max_files_per_run must be a whole number from 1 to 1000."
+  }
+}
+
+variable "landing_csv_delimiter" {
+  description = "Field delimiter of landed CSV files: one character, not a quote, a line break or a space."
+  type        = string
+  default     = ","
+
+  validation {
+    condition     = length(var.landing_csv_delimiter) == 1 && !contains(["\"", "\n", "\r", " "], var.landing_csv_delimiter)
+    error_message = "landing_csv_delimiter must be exactly one character other than a double quote, a line break or a space (\",\", \";\", \"|\" or a tab)."
+  }
+}
+
+variable "landing_function_memory_size" {
+  description = "Memory of the landing_intake function, in MB: it reads files up to landing_lambda_max_file_bytes into Arrow, so keep it at several times that size."
+  type        = number
+  default     = 2048
+
+  validation {
+    condition     = var.landing_function_memory_size >= 128 && var.landing_function_memory_size <= 10240 && floor(var.landing_function_memory_size) == var.landing_function_memory_size
+    error_message = "landing_function_memory_size must be a whole number of MB from 128 to 10240."
+  }
+}

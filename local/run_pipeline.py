@@ -68,6 +68,8 @@ DEFAULT_SAMPLE_POSTS = 250  # three pages of 100: pagination is exercised
 PUBLIC_SITE_ROUTES = ("posts", "pages", "categories", "tags", "users")
 DATA_SOURCE = "wordpress_api"
 JOB_SCRIPT = REPO_ROOT / "jobs" / "wordpress_bronze_to_silver.py"
+# modules/pipeline/silver.tf local.audit_state_index_name: the landing zone's index of file states.
+AUDIT_STATE_INDEX = "state-arrived_at-index"
 EXECUTION_TIMEOUT_SECONDS = 900.0
 MESSAGE_PREVIEW_CHARACTERS = 300
 STAGING_DIR = ".run-in-progress"  # inside --output: where a run writes until it has succeeded
@@ -222,6 +224,7 @@ def read_deployment(account_id: str, region: str) -> Deployment:
         "artifacts_bucket": bucket_name("artifacts"),
         "silver_database": silver_database.group(1),
         "job": pipeline["silver_job_name"],  # join("-", compact([var.name_prefix, var.silver_job_name]))
+        "lakehouse_publish_key": _one(pipeline_locals["lakehouse_publish_key"]),
     }
     return Deployment(
         raw_bucket=bucket_name("raw"),
@@ -255,6 +258,7 @@ def read_job(
         "${var.silver_bucket_name}": names["silver_bucket"],
         "${var.silver_glue_database_name}": names["silver_database"],
         "${local.data_source}": DATA_SOURCE,
+        "${local.lakehouse_publish_key}": names["lakehouse_publish_key"],
     }
 
     def resolved(value: str) -> str:
@@ -346,7 +350,8 @@ def create_state_machine(emulator: Emulator, name: str, definition: str, alias_n
 
 
 def create_audit_table(dynamodb: Any, name: str) -> None:
-    """The audit table as silver.tf declares it: hash key dataset, range key run_id."""
+    """The audit table as silver.tf declares it: hash key dataset, range key run_id, and the landing
+    zone's state index (hash key state, range key arrived_at, every attribute projected)."""
     dynamodb.create_table(
         TableName=name,
         KeySchema=[
@@ -356,6 +361,18 @@ def create_audit_table(dynamodb: Any, name: str) -> None:
         AttributeDefinitions=[
             {"AttributeName": "dataset", "AttributeType": "S"},
             {"AttributeName": "run_id", "AttributeType": "S"},
+            {"AttributeName": "state", "AttributeType": "S"},
+            {"AttributeName": "arrived_at", "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": AUDIT_STATE_INDEX,
+                "KeySchema": [
+                    {"AttributeName": "state", "KeyType": "HASH"},
+                    {"AttributeName": "arrived_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
         ],
         BillingMode="PAY_PER_REQUEST",
     )
@@ -382,6 +399,10 @@ def deploy_silver(emulator: Emulator, deployment: Deployment, failure_topic_arn:
     create_load_state_table(dynamodb, deployment.load_state_table)
     job = deployment.job
     s3.upload_file(str(JOB_SCRIPT), deployment.artifacts_bucket, job.script_key)
+    # The job's --extra-py-files (jobs/lakehouse_publish.py), uploaded as silver.tf does.
+    for uri in filter(None, job.default_arguments.get("--extra-py-files", "").split(",")):
+        key = uri.removeprefix(f"s3://{deployment.artifacts_bucket}/")
+        s3.upload_file(str(REPO_ROOT / key), deployment.artifacts_bucket, key)
     role_arn = iam.create_role(RoleName=job.name, AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     glue.create_job(
         Name=job.name,

@@ -148,6 +148,21 @@ output "audit_table_arn" {
   value       = aws_dynamodb_table.audit.arn
 }
 
+output "audit_state_index_name" {
+  description = "Name of the audit table's state index (hash key state, range key arrived_at, every attribute projected): the landing zone queries its NEW files there."
+  value       = local.audit_state_index_name
+}
+
+output "audit_state_index_arn" {
+  description = "ARN of the audit table's state index (what dynamodb:Query on it is authorized on)."
+  value       = "${aws_dynamodb_table.audit.arn}/index/${local.audit_state_index_name}"
+}
+
+output "lakehouse_publish_key" {
+  description = "Key of jobs/lakehouse_publish.py in the artifacts bucket: the silver jobs' shared publish helpers (--extra-py-files)."
+  value       = aws_s3_object.lakehouse_publish.key
+}
+
 output "load_state_table_name" {
   description = "Name of the DynamoDB table of each dataset's watermark and last full load (hash key dataset)."
   value       = aws_dynamodb_table.load_state.name

@@ -26,6 +26,12 @@ locals {
   bronze_glue_tables_arn     = "arn:${local.partition}:glue:${local.region}:${local.account_id}:table/${var.glue_database_name}/*"
   silver_job_log_name_prefix = "/aws-glue/jobs/${local.silver_job_name}"
 
+  # The landing zone's state index on the audit table (modules/landing-zone queries it).
+  audit_state_index_name = "state-arrived_at-index"
+  # Publish helpers shared by the WordPress and the landing silver jobs (their --extra-py-files).
+  lakehouse_publish_source = "${path.module}/../../jobs/lakehouse_publish.py"
+  lakehouse_publish_key    = "jobs/lakehouse_publish.py"
+
   # Glue 5.0 logs every job in real time ("Logging for AWS Glue jobs"): with --custom-logGroup-prefix
   # to <prefix>/error (system, Spark, GlueLogger) and <prefix>/output (stdout, stderr: the script's
   # own log lines); with a security configuration that encrypts CloudWatch logs, to
@@ -101,6 +107,15 @@ resource "aws_s3_object" "silver_job_script" {
   source_hash = filemd5(local.silver_job_script_source)
 }
 
+resource "aws_s3_object" "lakehouse_publish" {
+  #checkov:skip=CKV_AWS_186:The artifacts bucket encrypts every object with SSE-KMS by default (aws/s3 key); the helpers are public-repository code, not data.
+  bucket       = var.artifacts_bucket_name
+  key          = local.lakehouse_publish_key
+  source       = local.lakehouse_publish_source
+  content_type = "text/x-python"
+  source_hash  = filemd5(local.lakehouse_publish_source)
+}
+
 # --- Job ---------------------------------------------------------------------------------------
 
 # Created here, before the first run, so that they have a retention and the key (Glue would create
@@ -131,9 +146,12 @@ data "aws_iam_policy_document" "glue_assume_role" {
 
 data "aws_iam_policy_document" "silver_job" {
   statement {
-    sid       = "ReadJobScript"
-    actions   = ["s3:GetObject"]
-    resources = ["${var.artifacts_bucket_arn}/${local.silver_job_script_key}"]
+    sid     = "ReadJobScript"
+    actions = ["s3:GetObject"]
+    resources = [
+      "${var.artifacts_bucket_arn}/${local.silver_job_script_key}",
+      "${var.artifacts_bucket_arn}/${local.lakehouse_publish_key}",
+    ]
   }
 
   statement {
@@ -303,9 +321,11 @@ resource "aws_glue_job" "silver" {
     "--silver_bucket"          = var.silver_bucket_name
     "--silver_database"        = var.silver_glue_database_name
     "--data_source"            = local.data_source
+    # Glue puts the helpers on the script's Python path (the local run's emulator does the same).
+    "--extra-py-files" = "s3://${var.artifacts_bucket_name}/${local.lakehouse_publish_key}"
   }
 
-  depends_on = [aws_iam_role_policy.silver_job, aws_cloudwatch_log_group.silver_job]
+  depends_on = [aws_iam_role_policy.silver_job, aws_cloudwatch_log_group.silver_job, aws_s3_object.lakehouse_publish]
 }
 
 # --- Audit table ---------------------------------------------------------------------------------
@@ -325,6 +345,29 @@ resource "aws_dynamodb_table" "audit" {
   attribute {
     name = "run_id"
     type = "S"
+  }
+
+  # The landing zone's state index (modules/landing-zone): Landing_To_Silver queries the NEW files,
+  # oldest first. Only landing items carry arrived_at, so WordPress's run items stay out of it.
+  attribute {
+    name = "state"
+    type = "S"
+  }
+
+  attribute {
+    name = "arrived_at"
+    type = "S"
+  }
+
+  # hash_key/range_key, which every 6.x provider accepts (the project asks for ~> 6.0). Since 6.29 the
+  # provider docs mark them deprecated for global_secondary_index.key_schema, whose early releases
+  # re-created every index when one was removed (hashicorp/terraform-provider-aws#46602) and showed a
+  # perpetual diff for a range key (#46442): switch once the project's provider floor passes those fixes.
+  global_secondary_index {
+    name            = local.audit_state_index_name
+    hash_key        = "state"
+    range_key       = "arrived_at"
+    projection_type = "ALL"
   }
 
   point_in_time_recovery {
