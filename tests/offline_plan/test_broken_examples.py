@@ -74,7 +74,9 @@ def test_a_name_through_a_for_each_index_is_reported(offline_plans: dict[str, Pl
 
 
 def _silver_job(plan: dict) -> dict:
-    [job] = [r for r in glue_logging.all_resources(plan) if r["type"] == "aws_glue_job"]
+    # The WordPress silver job (the landing zone's jobs follow the same rule).
+    address = "module.pipeline.aws_glue_job.silver"
+    [job] = [r for r in glue_logging.all_resources(plan) if r["address"] == address]
     return job
 
 
@@ -115,9 +117,6 @@ def test_a_glue_log_group_without_retention_or_key_is_reported(offline_plans: di
 
 
 def _configuration(plan: dict) -> dict:
-    [configuration] = [
-        r["values"]
-        for r in glue_logging.all_resources(plan)
-        if r["type"] == "aws_glue_security_configuration"
-    ]
+    address = "module.pipeline.aws_glue_security_configuration.silver"
+    [configuration] = [r["values"] for r in glue_logging.all_resources(plan) if r["address"] == address]
     return configuration

@@ -58,15 +58,24 @@ def test_glue_5_jobs_log_where_glue_5_writes_to_groups_with_retention(
     assert not problems(result.plan), "\n".join(problems(result.plan))
 
 
-def test_the_silver_job_logs_to_its_own_prefixed_groups(offline_plans: dict[str, PlanResult]) -> None:
-    """The groups derived from the planned job are the module's outputs, and carry the job's name."""
+def test_every_glue_job_logs_to_its_own_prefixed_groups(offline_plans: dict[str, PlanResult]) -> None:
+    """The groups derived from each planned job carry the job's name (its role and security
+    configuration are named after it): the WordPress silver job and the landing zone's two jobs."""
     result = offline_plans["root-resolved"]
     assert result.ok, result.report
     resources = list(all_resources(result.plan))
-    [job] = [r["values"] for r in resources if r["type"] == "aws_glue_job"]
+    jobs = [r["values"] for r in resources if r["type"] == "aws_glue_job"]
+    assert {job["name"] for job in jobs} == {
+        "wordpress_bronze_to_silver",
+        "landing_file_to_bronze",
+        "landing_bronze_to_silver",
+    }
     configurations = {
         r["values"]["name"]: r["values"] for r in resources if r["type"] == "aws_glue_security_configuration"
     }
-    name = job["name"]
-    expected = {stream: f"/aws-glue/jobs/{name}/{name}-encrypted-role/{name}/{stream}" for stream in STREAMS}
-    assert log_groups_of(job, configurations) == expected
+    for job in jobs:
+        name = job["name"]
+        expected = {
+            stream: f"/aws-glue/jobs/{name}/{name}-encrypted-role/{name}/{stream}" for stream in STREAMS
+        }
+        assert log_groups_of(job, configurations) == expected, name
