@@ -625,6 +625,10 @@ def run_glue_job(
             record_call(
                 "s3", "GetObject", {"Bucket": script_bucket, "Key": script_key}
             )  # Glue loads the script
+            # ... and each --extra-py-files object (comma-separated s3:// URIs), with the job's role.
+            for uri in filter(None, arguments.get("--extra-py-files", "").split(",")):
+                extra_bucket, extra_key = uri.removeprefix("s3://").split("/", 1)
+                record_call("s3", "GetObject", {"Bucket": extra_bucket, "Key": extra_key})
             for bucket, key in read:
                 record_call("s3", "ListObjectsV2", {"Bucket": bucket, "Prefix": key})
                 record_call("s3", "GetObject", {"Bucket": bucket, "Key": key})
