@@ -79,6 +79,9 @@ def test_readme_lists_the_fixed_monthly_costs_counted_from_the_hcl() -> None:
         for kind, _, _ in resources(parse_dir(directory))
         if kind == "aws_cloudwatch_metric_alarm"
     )
-    assert alarms == 2, "one alarm per Lambda function (for_each) and the schedule's dead-letter alarm"
-    assert "| 4 standard-resolution alarms |" in section and "$0.10 per alarm a month" in section
+    assert alarms == 3, (
+        "one alarm per Lambda function (for_each), the schedules' dead-letter alarm, the landing zone's "
+        "dead-letter alarm of undelivered Object Created events"
+    )
+    assert "| 7 standard-resolution alarms |" in section and "$0.10 per alarm a month" in section
     assert "CloudTrail" in section and "first copy of management events is free" in section

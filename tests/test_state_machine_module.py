@@ -123,4 +123,4 @@ def test_state_machine_modules_pass_their_rendered_definition_through_this_modul
 
 
 def test_both_state_machine_modules_use_it() -> None:
-    assert {m.name for m in calling_modules()} == {"pipeline", "glue-cost-control"}
+    assert {m.name for m in calling_modules()} == {"pipeline", "glue-cost-control", "landing-zone"}

@@ -336,3 +336,30 @@ def test_the_landing_state_machine_and_function_are_alerted_on(tree: dict[str, l
     alerting = labelled(parse_dir(REPO_ROOT)["module"])["alerting"]
     assert "${module.landing_zone.state_machine_arn}" in alerting["self_alerting_state_machine_arns"]
     assert "module.landing_zone.function_name" in alerting["lambda_function_names"]
+
+
+def test_every_contract_of_the_repository_is_uploaded_under_datasets(
+    tree: dict[str, list[Any]], tmp_path: Any
+) -> None:
+    """The contracts' for_each and key, evaluated by real Terraform over a datasets/ folder: each
+    <dataset>.json at datasets/<dataset>.json; nothing else (no subfolders, no other files)."""
+    from tests.tf_eval import evaluate_outputs
+
+    contract = resource(tree, "aws_s3_object", "contract")
+    locals_ = module_locals(tree)
+    assert locals_["contracts_dir"].endswith("/../../datasets"), "the repository's datasets/ folder"
+    (tmp_path / "orders.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "customers.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "README.md").write_text("# contracts", encoding="utf-8")
+    (tmp_path / "drafts").mkdir()
+    (tmp_path / "drafts" / "later.json").write_text("{}", encoding="utf-8")
+    assert contract["key"] == "${local.contracts_prefix}${each.value}"
+    assert contract["bucket"] == "${var.artifacts_bucket_name}"
+    for_each = contract["for_each"].removeprefix("${").removesuffix("}")
+    for_each = for_each.replace("local.contracts_dir", json.dumps(str(tmp_path)))
+    config = (
+        f'output "keys" {{\n  value = sort([for name in {for_each} : '
+        f'"{locals_["contracts_prefix"]}${{name}}"])\n}}\n'
+    )
+    assert evaluate_outputs(config)["keys"] == ["datasets/customers.json", "datasets/orders.json"]
+    assert module_locals(tree)["function_environment"]["CONTRACTS_PREFIX"] == "${local.contracts_prefix}"

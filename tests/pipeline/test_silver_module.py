@@ -108,10 +108,21 @@ def test_audit_table_is_on_demand_recoverable_encrypted_and_keyed_by_dataset_and
     table = resource(tree, "aws_dynamodb_table", "audit")
     assert table["billing_mode"] == "PAY_PER_REQUEST"
     assert (table["hash_key"], table["range_key"]) == ("dataset", "run_id")
+    # state and arrived_at: the keys of the landing zone's state index (issue 19).
     assert {(a["name"], a["type"]) for a in blocks_of(table, "attribute")} == {
         ("dataset", "S"),
         ("run_id", "S"),
+        ("state", "S"),
+        ("arrived_at", "S"),
     }
+    assert blocks_of(table, "global_secondary_index") == [
+        {
+            "name": "${local.audit_state_index_name}",
+            "hash_key": "state",
+            "range_key": "arrived_at",
+            "projection_type": "ALL",
+        }
+    ]
     assert blocks_of(table, "point_in_time_recovery")[0]["enabled"] is True
     assert blocks_of(table, "server_side_encryption")[0]["enabled"] is True
 

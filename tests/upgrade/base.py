@@ -37,6 +37,68 @@ INTENDED_CHANGES = {
     ),
 }
 
+# Issue 19: the landing zone is new, so an upgrade creates every resource of modules/landing-zone (the
+# audit table's state index is an update in place). A datasets/<dataset>.json added to the repository
+# adds its module.landing_zone.aws_s3_object.contract["<dataset>.json"] here too.
+LANDING_ZONE_RESOURCES = (
+    "module.landing_zone.aws_cloudwatch_event_rule.object_created",
+    "module.landing_zone.aws_cloudwatch_event_target.function",
+    'module.landing_zone.aws_cloudwatch_log_group.job["bronze_to_silver/error"]',
+    'module.landing_zone.aws_cloudwatch_log_group.job["bronze_to_silver/output"]',
+    'module.landing_zone.aws_cloudwatch_log_group.job["file_to_bronze/error"]',
+    'module.landing_zone.aws_cloudwatch_log_group.job["file_to_bronze/output"]',
+    "module.landing_zone.aws_cloudwatch_metric_alarm.dead_letter",
+    'module.landing_zone.aws_glue_job.this["bronze_to_silver"]',
+    'module.landing_zone.aws_glue_job.this["file_to_bronze"]',
+    'module.landing_zone.aws_glue_security_configuration.job["bronze_to_silver"]',
+    'module.landing_zone.aws_glue_security_configuration.job["file_to_bronze"]',
+    'module.landing_zone.aws_iam_role.job["bronze_to_silver"]',
+    'module.landing_zone.aws_iam_role.job["file_to_bronze"]',
+    'module.landing_zone.aws_iam_role_policy.job["bronze_to_silver"]',
+    'module.landing_zone.aws_iam_role_policy.job["file_to_bronze"]',
+    "module.landing_zone.aws_lambda_permission.object_created",
+    "module.landing_zone.aws_s3_bucket_notification.raw_to_eventbridge",
+    "module.landing_zone.aws_s3_object.intake_package",
+    'module.landing_zone.aws_s3_object.job_script["bronze_to_silver"]',
+    'module.landing_zone.aws_s3_object.job_script["file_to_bronze"]',
+    "module.landing_zone.aws_sqs_queue.dead_letter",
+    "module.landing_zone.aws_sqs_queue_policy.dead_letter",
+    "module.landing_zone.module.function.aws_cloudwatch_log_group.this",
+    "module.landing_zone.module.function.aws_iam_role.this",
+    "module.landing_zone.module.function.aws_iam_role_policy.this",
+    "module.landing_zone.module.function.aws_lambda_alias.live",
+    "module.landing_zone.module.function.aws_lambda_function.this",
+    "module.landing_zone.module.glue_key.aws_kms_alias.this",
+    "module.landing_zone.module.glue_key.aws_kms_key.this",
+    "module.landing_zone.module.schedule.aws_cloudwatch_metric_alarm.dead_letter[0]",
+    "module.landing_zone.module.schedule.aws_iam_role.this",
+    "module.landing_zone.module.schedule.aws_iam_role_policy.this",
+    "module.landing_zone.module.schedule.aws_scheduler_schedule.this",
+    "module.landing_zone.module.schedule.aws_sqs_queue.dead_letter[0]",
+    "module.landing_zone.module.state_machine.aws_cloudwatch_log_group.this",
+    "module.landing_zone.module.state_machine.aws_iam_role.this",
+    "module.landing_zone.module.state_machine.aws_iam_role_policy.this",
+    "module.landing_zone.module.state_machine.aws_sfn_alias.live",
+    "module.landing_zone.module.state_machine.aws_sfn_state_machine.this",
+)
+INTENDED_CHANGES.update(
+    {
+        f"{address}: created": "issue 19: the landing zone (modules/landing-zone), new in this release"
+        for address in LANDING_ZONE_RESOURCES
+    }
+)
+INTENDED_CHANGES.update(
+    {
+        "module.pipeline.aws_s3_object.lakehouse_publish: created": (
+            "issue 19: jobs/lakehouse_publish.py, publish helpers both silver jobs load (--extra-py-files)"
+        ),
+        # The key is the function's name, with the deployment's name_prefix: one prefix for both.
+        "module.alerting.aws_cloudwatch_metric_alarm.lambda_errors[": (
+            "issue 19: the error alarm of the landing zone's landing_intake function"
+        ),
+    }
+)
+
 
 class GitHistoryUnavailable(RuntimeError):
     """The base commit cannot be read from this checkout's git history."""
