@@ -26,9 +26,11 @@ locals {
   # do not import lakehouse_common, which the job does not get).
   intake_package_key = "jobs/landing_intake.zip"
 
-  # Set to "pyarrow==<version>" if the pyarrow Glue 5.0 provides cannot read what the function's layer
-  # reads (engineer A's finding); empty adds no --additional-python-modules argument.
-  file_job_additional_python_modules = ""
+  # The file job runs the function's code (landing_load) on the driver: it gets the pyarrow the
+  # function gets from the AWS SDK for pandas layer and the suite tests (requirements-test.txt), not
+  # Glue 5.0's older one. Glue installs it from PyPI at start (the job needs a route to PyPI; in a VPC
+  # without one, point this at a wheel in S3). Empty adds no --additional-python-modules argument.
+  file_job_additional_python_modules = "pyarrow==24.0.0"
 
   jobs = {
     file_to_bronze = {

@@ -363,3 +363,13 @@ def test_every_contract_of_the_repository_is_uploaded_under_datasets(
     )
     assert evaluate_outputs(config)["keys"] == ["datasets/customers.json", "datasets/orders.json"]
     assert module_locals(tree)["function_environment"]["CONTRACTS_PREFIX"] == "${local.contracts_prefix}"
+
+
+def test_the_file_job_gets_the_pyarrow_the_function_and_the_suite_use(tree: dict[str, list[Any]]) -> None:
+    # The Glue file job runs landing_load, the function's code: it must read files with the pyarrow of
+    # the AWS SDK for pandas layer, which requirements-test.txt pins and the suite tests, not Glue 5.0's.
+    pinned = re.search(r"^pyarrow==(\S+)$", (REPO_ROOT / "requirements-test.txt").read_text(), re.MULTILINE)
+    assert pinned is not None
+    assert module_locals(tree)["file_job_additional_python_modules"] == f"pyarrow=={pinned.group(1)}"
+    arguments = module_locals(tree)["jobs"]["file_to_bronze"]["arguments"]
+    assert '"--additional-python-modules" = local.file_job_additional_python_modules' in arguments

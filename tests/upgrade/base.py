@@ -58,6 +58,7 @@ LANDING_ZONE_RESOURCES = (
     'module.landing_zone.aws_iam_role_policy.job["file_to_bronze"]',
     "module.landing_zone.aws_lambda_permission.object_created",
     "module.landing_zone.aws_s3_bucket_notification.raw_to_eventbridge",
+    'module.landing_zone.aws_s3_object.contract["newsletter_signups.json"]',  # the example dataset's
     "module.landing_zone.aws_s3_object.intake_package",
     'module.landing_zone.aws_s3_object.job_script["bronze_to_silver"]',
     'module.landing_zone.aws_s3_object.job_script["file_to_bronze"]',
