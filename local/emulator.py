@@ -91,6 +91,7 @@ class RecordedCall:
     operation: str  # API operation: PutObject, GetParameter, ...
     params: dict[str, Any]
     kind: str = "lambda"  # "lambda": a function's handler; "glue": a Glue job's script
+    error_code: str = ""  # the AWS error the call got (NoSuchKey, ...), "" when it succeeded
 
 
 # Called with each Emulator as it shuts down (before RUNNING executions are stopped): the test suite
@@ -241,12 +242,12 @@ class Emulator:
                 return _error_payload(type(error).__name__, str(error), traceback.format_exception(error))
         return json.dumps(result, default=str).encode()
 
-    def _record(self, client: Any, operation: str, params: dict[str, Any]) -> None:
+    def _record(self, client: Any, operation: str, params: dict[str, Any], error_code: str = "") -> None:
         principal = self._thread_principals.get(threading.get_ident())
         if principal is not None:
             kind, name = principal
             service = client.meta.service_model.service_name
-            self.calls.append(RecordedCall(name, service, operation, dict(params), kind=kind))
+            self.calls.append(RecordedCall(name, service, operation, dict(params), kind, error_code))
 
     def _send_s3_event(self, account_id: str, bucket: Any, event_name: str, key: Any) -> None:
         """S3's EventBridge notification, as AWS sends it, to every rule of the region's buses."""
@@ -842,8 +843,15 @@ def aws_emulator(region: str = DEFAULT_REGION, time_scale: float = 0.0) -> Itera
     make_api_call = BaseClient._make_api_call
 
     def recording_api_call(client: Any, operation: str, params: dict[str, Any]) -> Any:
+        from botocore.exceptions import ClientError
+
+        try:
+            result = make_api_call(client, operation, params)
+        except ClientError as error:  # recorded with its error: a 404 needs more than the call's action
+            emulator._record(client, operation, params, str(error.response.get("Error", {}).get("Code", "")))
+            raise
         emulator._record(client, operation, params)
-        return make_api_call(client, operation, params)
+        return result
 
     original_start_job_run = FakeJob.start_job_run
     original_job_run_as_dict = FakeJobRun.as_dict

@@ -286,6 +286,20 @@ data "aws_iam_policy_document" "file_job" {
     resources = ["${var.artifacts_bucket_arn}/${local.contracts_prefix}*"]
   }
 
+  # A dataset without a contract: S3 answers 404 for datasets/<dataset>.json (no contract, the file
+  # defines the schema) only to a caller that may list; without it the answer is 403 and the load fails.
+  statement {
+    sid       = "TellMissingContracts"
+    actions   = ["s3:ListBucket"]
+    resources = [var.artifacts_bucket_arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${local.contracts_prefix}*"]
+    }
+  }
+
   statement {
     sid       = "WriteBronzeFiles"
     actions   = ["s3:PutObject"]

@@ -32,6 +32,7 @@ class Call:
     service: str  # botocore service name
     operation: str
     params_json: str
+    error: str = ""  # the AWS error code the call got, "" when it succeeded
 
     @property
     def params(self) -> dict[str, Any]:
@@ -62,7 +63,8 @@ def _params_json(params: dict[str, Any]) -> str:
 
 def function_calls(emulator: Emulator) -> list[Call]:
     return [
-        Call(c.kind, c.function_name, c.service, c.operation, _params_json(c.params)) for c in emulator.calls
+        Call(c.kind, c.function_name, c.service, c.operation, _params_json(c.params), c.error_code)
+        for c in emulator.calls
     ]
 
 

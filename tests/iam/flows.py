@@ -8,10 +8,12 @@ machine's failure topic).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from local.emulator import Emulator, run_execution
 from local.functions import load_function_module
+from local.landing import deploy_landing, enable_arrival, read_landing_deployment
 from local.run_pipeline import DeployedPipeline, deploy, read_deployment
 from local.sample_wordpress import SampleWordPress
 from local.terraform import MODULES_DIR, render_state_machine
@@ -137,8 +139,65 @@ def replay_flow(emulator: Emulator, pipeline: DeployedPipeline) -> None:
     assert result["dead_lettered"] == 1, result
 
 
+def landing_flow(emulator: Emulator, pipeline: DeployedPipeline) -> None:
+    """The landing zone, after pipeline_flow (its bronze tables are there): arrivals (a new file, the
+    same content again, a key outside a dataset folder, a name WordPress's bronze owns), then two
+    Landing_To_Silver runs through its alias with a Lambda threshold of 200 bytes, so small files are
+    loaded by the function and larger ones by the file job, valid and invalid on both paths; a dataset
+    whose contract is broken fails its file (the state machine records FAILED); the second run finds
+    the tables in place (UpdateTable) and silver quarantines a dataset; the third publishes clicks a
+    third time (the silver job removes the run folder it superseded)."""
+    deployment = read_deployment(emulator.account_id, emulator.region)
+    topic = pipeline.topic_arns["failure_stepfunction"]
+    landing = dataclasses.replace(read_landing_deployment(deployment, topic), lambda_max_file_bytes=200)
+    deployed = deploy_landing(emulator, deployment, landing, topic)
+    enable_arrival(emulator, deployment, landing, deployed)
+    s3, sfn = emulator.client("s3"), emulator.client("stepfunctions")
+    s3.put_object(
+        Bucket=deployment.artifacts_bucket, Key=f"{landing.contracts_prefix}broken_contract.json", Body=b"{"
+    )
+
+    def put(key: str, body: bytes) -> None:
+        s3.put_object(Bucket=deployment.raw_bucket, Key=key, Body=body)
+
+    signup = b"signup_id,email,signed_up_on,source,confirmed\n1,a@example.com,2026-11-02,form,true\n"
+    clicks = b"click_id,page\n" + b"".join(b"%d,/page-%d\n" % (n, n) for n in range(40))  # > 200 bytes
+    put("landing/newsletter_signups/a.csv", signup)
+    put("landing/newsletter_signups/a-again.csv", signup)  # the same content: not registered again
+    put("landing/loose.csv", b"x\n1\n")  # outside a dataset folder: refused
+    put("landing/posts/x.csv", b"id\n1\n")  # WordPress's bronze table owns the name: refused
+    put("landing/newsletter_signups/broken.json", b'[{"signup_id": 2')  # invalid, in the function
+    put("landing/clicks/big.csv", clicks)  # the file job creates the table
+    put("landing/clicks/big-broken.csv", clicks + b"1,2,3\n")  # invalid, in the file job
+    put("landing/clicks/small.csv", b"click_id,page\n99,/\n")  # the function extends the table
+    put("landing/broken_contract/x.csv", b"a\n1\n")  # the contract does not parse: FAILED
+    for gone in ("landing/clicks/gone.csv", "landing/clicks/big-gone.csv"):  # deleted before the run
+        put(gone, b"click_id,page\n7,/\n" if gone.endswith("/gone.csv") else clicks + b"8,/\n")
+        s3.delete_object(Bucket=deployment.raw_bucket, Key=gone)
+    first = run_execution(
+        sfn, deployed.alias_arn, {"trigger": "iam"}, name="iam-landing", timeout_seconds=600
+    )
+    assert first["status"] == "FAILED" and first["error"] == "LandingFilesNeedAttention", first
+    put(
+        "landing/newsletter_signups/dupes.csv",
+        signup.replace(b"a@", b"b@") + b"1,c@example.com,2026-11-03,form,false\n",
+    )
+    put("landing/clicks/big-2.csv", clicks.replace(b"/page", b"/p2"))  # the file job updates the table
+    second = run_execution(
+        sfn, deployed.alias_arn, {"trigger": "iam"}, name="iam-landing-quarantine", timeout_seconds=600
+    )
+    assert second["status"] == "FAILED" and second["error"] == "LandingFilesNeedAttention", second
+    # A third publish of clicks: the silver job removes the run folder two publishes old.
+    put("landing/clicks/small-3.csv", b"click_id,page\n100,/three\n")
+    third = run_execution(
+        sfn, deployed.alias_arn, {"trigger": "iam"}, name="iam-landing-third", timeout_seconds=600
+    )
+    assert third["status"] == "SUCCEEDED", third
+
+
 def run_flows(emulator: Emulator) -> list[Call]:
     pipeline = pipeline_flow(emulator)
     glue_cost_control_flow(emulator)
     replay_flow(emulator, pipeline)
+    landing_flow(emulator, pipeline)
     return all_calls(emulator)

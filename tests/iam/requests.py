@@ -157,6 +157,8 @@ def _table(action: str) -> Rule:
     def rule(p: dict[str, Any], w: Where) -> list[Need]:
         name = p["TableName"]
         arn = name if name.startswith("arn:") else f"arn:aws:dynamodb:{w.region}:{w.account}:table/{name}"
+        if p.get("IndexName"):  # a Query or Scan of a secondary index is authorized on the index
+            arn = f"{arn}/index/{p['IndexName']}"
         return [Need(action, arn)]
 
     return rule
@@ -225,7 +227,15 @@ RULES.update(
 FREE = {("sts", "GetCallerIdentity")}
 
 
-def requests_for(service: str, operation: str, params: dict[str, Any], where: Where) -> list[Need]:
+# S3's answer for a key that does not exist: 404 (NoSuchKey) only to a caller allowed s3:ListBucket on
+# the bucket, 403 (AccessDenied) otherwise ("GetObject", "HeadObject" in the S3 API reference). Code
+# that treats a missing object as normal (no contract, no result yet) needs the listing grant.
+MISSING_KEY_ERRORS = {"NoSuchKey", "404", "NotFound"}
+
+
+def requests_for(
+    service: str, operation: str, params: dict[str, Any], where: Where, error: str = ""
+) -> list[Need]:
     if (service, operation) in FREE:
         return []
     rule = RULES.get((service, operation))
@@ -234,4 +244,10 @@ def requests_for(service: str, operation: str, params: dict[str, Any], where: Wh
             f"{service}:{operation} has no rule in tests/iam/requests.py RULES (which IAM action, on which "
             "resource ARN, with which context keys): add one"
         )
-    return rule(params, where)
+    needs = rule(params, where)
+    if service == "s3" and operation in ("GetObject", "HeadObject") and error in MISSING_KEY_ERRORS:
+        why = "S3 answers 404 for a missing key only to a caller that may list the bucket (else 403)"
+        needs.append(
+            Need("s3:ListBucket", f"arn:aws:s3:::{params['Bucket']}", (("s3:prefix", params["Key"]),), why)
+        )
+    return needs

@@ -115,7 +115,8 @@ def attempts(deployment: Deployment, calls: list[Call]) -> Iterator[Attempt | st
                 ]
             for service, operation, params, call in mine:
                 try:
-                    needs = requests_for(service, operation, params, where)
+                    error = call.error if isinstance(call, Call) else ""
+                    needs = requests_for(service, operation, params, where, error)
                 except LookupError as error:
                     yield f"role {role.name} ({user.address}): {call}: {error}"
                     continue
