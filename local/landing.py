@@ -360,8 +360,8 @@ def _plain(value: Any) -> Any:
 def landing_items(
     dynamodb: Any, table: str, run_id: str | None, registered_keys: Iterable[str]
 ) -> list[dict[str, Any]]:
-    """The audit items of landed files this run processed, and of the files just dropped that it did
-    not (still NEW, or registered as duplicates), as plain JSON values, by dataset and arrival."""
+    """The audit items of the landed files this run processed, and of the files just dropped that it
+    left NEW (beyond max_files_per_run), as plain JSON values, by dataset and arrival."""
     from boto3.dynamodb.types import TypeDeserializer
 
     deserializer = TypeDeserializer()
@@ -375,7 +375,8 @@ def landing_items(
     ):
         for raw in page["Items"]:
             item = _plain({key: deserializer.deserialize(value) for key, value in raw.items()})
-            if (run_id is not None and item.get("processed_by") == run_id) or item.get("key") in wanted:
+            processed = run_id is not None and item.get("processed_by") == run_id
+            if processed or (item.get("key") in wanted and item.get("state") == "NEW"):
                 items.append(item)
     return sorted(items, key=lambda item: (item["dataset"], item.get("arrived_at", ""), item.get("key", "")))
 
@@ -418,6 +419,40 @@ def format_files(items: list[dict[str, Any]], not_registered: list[dict[str, Any
         for entry in not_registered
     ]
     return format_rows(("dataset", "file", "rows", "state", "reason"), body, {2})
+
+
+def landing_result(s3: Any, bucket: str, run_id: str | None) -> dict[str, Any] | None:
+    """The landing silver job's _runs/landing/<run id>/result.json, or None when it wrote none."""
+    if run_id is None:
+        return None
+    try:
+        body = s3.get_object(Bucket=bucket, Key=f"_runs/landing/{run_id}/result.json")["Body"].read()
+    except s3.exceptions.NoSuchKey:
+        return None
+    return json.loads(body)
+
+
+def format_landing_silver(result: dict[str, Any]) -> str:
+    """Per dataset the silver job published or quarantined: rows, bronze rows, duplicates removed."""
+    from local.run_pipeline import format_rows, shorten
+
+    def cell(value: Any) -> str:
+        return "-" if value is None else f"{value:,}" if isinstance(value, int) else str(value)
+
+    body = [
+        (
+            name,
+            entry.get("state", "?"),
+            cell(entry.get("rows")),
+            cell(entry.get("bronze_rows")),
+            cell(entry.get("duplicates_removed")),
+            shorten(str(entry.get("reason", "")), 100),
+        )
+        for name, entry in sorted(result.get("datasets", {}).items())
+    ]
+    return format_rows(
+        ("dataset", "state", "rows", "bronze rows", "duplicates removed", "reason"), body, {2, 3, 4}
+    )
 
 
 def not_registered(emulator: Emulator, since: int) -> list[dict[str, Any]]:
@@ -536,6 +571,10 @@ def report_landing(
             f"Invalid files: s3://{deployment.raw_bucket}/{FAILED_PREFIX}, copied to {shown_dir / 'failed'}/",
             file=out,
         )
+    result = landing_result(s3, deployment.silver_bucket, run.run_id)
+    if result:
+        print(f"\nSilver (Glue database {deployment.silver_database}), landed datasets", file=out)
+        print(format_landing_silver(result), file=out)
     copy_silver(s3, emulator.client("glue"), deployment.silver_database, output_dir / "silver")
     published = sorted({item["dataset"] for item in run.items if item.get("state") == "SILVER"})
     if published:
