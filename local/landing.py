@@ -24,7 +24,13 @@ from typing import Any, TextIO
 from local.emulator import Emulator, execution_events
 from local.functions import load_handler
 from local.hcl import parse_dir
-from local.run_pipeline import AUDIT_STATE_INDEX, Deployment, create_state_machine, variable_defaults
+from local.run_pipeline import (
+    AUDIT_STATE_INDEX,
+    Deployment,
+    create_glue_job,
+    create_state_machine,
+    variable_defaults,
+)
 from local.terraform import render_state_machine
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -226,26 +232,19 @@ def deploy_landing(
     """Create in the emulator what modules/landing-zone creates, except the arrival path
     (``enable_arrival``, after a saved lakehouse is loaded: its landed files are not new arrivals).
     Needs the pipeline's deployment first (buckets, databases, audit table, topics)."""
-    s3, glue, iam = (emulator.client(name) for name in ("s3", "glue", "iam"))
+    s3 = emulator.client("s3")
     upload_contracts(s3, deployment.artifacts_bucket, landing.contracts_prefix)
     s3.put_object(Bucket=deployment.artifacts_bucket, Key=landing.intake_package_key, Body=function_zip())
     s3.upload_file(str(JOBS_DIR / "lakehouse_publish.py"), deployment.artifacts_bucket, LAKEHOUSE_PUBLISH_KEY)
     for job in landing.jobs.values():
         key = f"jobs/{job.script}"
         s3.upload_file(str(JOBS_DIR / job.script), deployment.artifacts_bucket, key)
-        role_arn = iam.create_role(RoleName=job.name, AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-        glue.create_job(
-            Name=job.name,
-            Role=role_arn,
-            Command={
-                "Name": "glueetl",
-                "ScriptLocation": f"s3://{deployment.artifacts_bucket}/{key}",
-                "PythonVersion": "3",
-            },
-            DefaultArguments=job.arguments,
-            GlueVersion="5.0",
-            MaxRetries=0,
-            ExecutionProperty={"MaxConcurrentRuns": job.max_concurrent_runs},
+        create_glue_job(
+            emulator,
+            job.name,
+            f"s3://{deployment.artifacts_bucket}/{key}",
+            job.arguments,
+            max_concurrent_runs=job.max_concurrent_runs,
         )
     function_arn = emulator.create_function(
         landing.function_name,
@@ -561,7 +560,7 @@ def report_landing(
         print("\nLanded files" + (f" (run {run.run_id})" if run.run_id else ""), file=out)
         print(format_files(run.items, run.not_registered), file=out)
     elif run.status == "SUCCEEDED":
-        print("  No new files.", file=out)
+        print("\nLanded files: none new since the last run", file=out)
     audit_file = output_dir / "audit.json"
     audit_file.parent.mkdir(parents=True, exist_ok=True)
     existing = json.loads(audit_file.read_text(encoding="utf-8")) if audit_file.exists() else []
@@ -579,7 +578,8 @@ def report_landing(
     published = sorted({item["dataset"] for item in run.items if item.get("state") == "SILVER"})
     if published:
         print(
-            f"Published silver tables copied to {shown_dir / 'silver'}/<dataset>/: {', '.join(published)}",
+            f"Landed datasets' silver tables copied to {shown_dir / 'silver'}/<dataset>/: "
+            + ", ".join(published),
             file=out,
         )
     for message in sns_messages_of(emulator, deployed)[alerts_before:]:

@@ -388,6 +388,35 @@ def create_load_state_table(dynamodb: Any, name: str) -> None:
     )
 
 
+def create_glue_job(
+    emulator: Emulator,
+    name: str,
+    script_location: str,
+    arguments: dict[str, str],
+    *,
+    glue_version: str = "5.0",
+    worker_type: str = "G.1X",
+    number_of_workers: int = 2,
+    timeout_minutes: int = 60,
+    max_concurrent_runs: int = 1,
+) -> None:
+    """A Glue job and its role, as the modules declare them (no automatic retries: the state machines
+    decide); the emulator runs its script when a run starts."""
+    role_arn = emulator.client("iam").create_role(RoleName=name, AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    emulator.client("glue").create_job(
+        Name=name,
+        Role=role_arn,
+        Command={"Name": "glueetl", "ScriptLocation": script_location, "PythonVersion": "3"},
+        DefaultArguments=arguments,
+        GlueVersion=glue_version,
+        WorkerType=worker_type,
+        NumberOfWorkers=number_of_workers,
+        Timeout=timeout_minutes,
+        MaxRetries=0,
+        ExecutionProperty={"MaxConcurrentRuns": max_concurrent_runs},
+    )
+
+
 def deploy_silver(emulator: Emulator, deployment: Deployment, failure_topic_arn: str) -> tuple[str, str]:
     """The silver and artifacts buckets, silver database, audit table, Glue job (its script uploaded
     from jobs/) and the silver state machine; returns the state machine's ARN and its alias ARN."""
@@ -403,22 +432,15 @@ def deploy_silver(emulator: Emulator, deployment: Deployment, failure_topic_arn:
     for uri in filter(None, job.default_arguments.get("--extra-py-files", "").split(",")):
         key = uri.removeprefix(f"s3://{deployment.artifacts_bucket}/")
         s3.upload_file(str(REPO_ROOT / key), deployment.artifacts_bucket, key)
-    role_arn = iam.create_role(RoleName=job.name, AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    glue.create_job(
-        Name=job.name,
-        Role=role_arn,
-        Command={
-            "Name": "glueetl",
-            "ScriptLocation": f"s3://{deployment.artifacts_bucket}/{job.script_key}",
-            "PythonVersion": "3",
-        },
-        DefaultArguments=job.default_arguments,
-        GlueVersion=job.glue_version,
-        WorkerType=job.worker_type,
-        NumberOfWorkers=job.number_of_workers,
-        Timeout=job.timeout_minutes,
-        MaxRetries=0,
-        ExecutionProperty={"MaxConcurrentRuns": 1},
+    create_glue_job(
+        emulator,
+        job.name,
+        f"s3://{deployment.artifacts_bucket}/{job.script_key}",
+        job.default_arguments,
+        glue_version=job.glue_version,
+        worker_type=job.worker_type,
+        number_of_workers=job.number_of_workers,
+        timeout_minutes=job.timeout_minutes,
     )
     definition = render_silver_definition(
         job.name,

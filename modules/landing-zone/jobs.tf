@@ -251,66 +251,10 @@ data "aws_iam_policy_document" "job_base" {
 }
 
 data "aws_iam_policy_document" "file_job" {
-  source_policy_documents = [data.aws_iam_policy_document.job_base["file_to_bronze"].json]
-
-  # Reads the landed file (GetObject with IfMatch) and, for an invalid one, copies it to failed/
-  # (GetObject of the source, PutObject of the copy) and deletes it from landing/.
-  statement {
-    sid       = "ReadAndRemoveLandedFiles"
-    actions   = ["s3:GetObject", "s3:DeleteObject"]
-    resources = ["${var.raw_bucket_arn}/${local.landing_prefix}/*"]
-  }
-
-  # Without s3:ListBucket, S3 answers 403 instead of 404 for a file that is gone (FAILED).
-  statement {
-    sid       = "TellMissingLandedFiles"
-    actions   = ["s3:ListBucket"]
-    resources = [var.raw_bucket_arn]
-
-    condition {
-      test     = "StringLike"
-      variable = "s3:prefix"
-      values   = ["${local.landing_prefix}/*"]
-    }
-  }
-
-  statement {
-    sid       = "MoveInvalidFiles"
-    actions   = ["s3:PutObject"]
-    resources = ["${var.raw_bucket_arn}/${local.failed_prefix}/*"]
-  }
-
-  statement {
-    sid       = "ReadContracts"
-    actions   = ["s3:GetObject"]
-    resources = ["${var.artifacts_bucket_arn}/${local.contracts_prefix}*"]
-  }
-
-  # A dataset without a contract: S3 answers 404 for datasets/<dataset>.json (no contract, the file
-  # defines the schema) only to a caller that may list; without it the answer is 403 and the load fails.
-  statement {
-    sid       = "TellMissingContracts"
-    actions   = ["s3:ListBucket"]
-    resources = [var.artifacts_bucket_arn]
-
-    condition {
-      test     = "StringLike"
-      variable = "s3:prefix"
-      values   = ["${local.contracts_prefix}*"]
-    }
-  }
-
-  statement {
-    sid       = "WriteBronzeFiles"
-    actions   = ["s3:PutObject"]
-    resources = ["${var.bronze_bucket_arn}/${local.landing_prefix}/*"]
-  }
-
-  statement {
-    sid       = "RegisterBronzeTables"
-    actions   = ["glue:GetTable", "glue:CreateTable", "glue:UpdateTable"]
-    resources = local.bronze_table_arns
-  }
+  source_policy_documents = [
+    data.aws_iam_policy_document.job_base["file_to_bronze"].json,
+    data.aws_iam_policy_document.load_files.json,
+  ]
 
   # The file's audit item: read, then its outcome (BRONZE, INVALID, SUPERSEDED, FAILED) recorded.
   statement {

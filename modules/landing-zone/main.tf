@@ -80,7 +80,10 @@ locals {
 
 # --- Function --------------------------------------------------------------------------------
 
-data "aws_iam_policy_document" "function" {
+data "aws_iam_policy_document" "load_files" {
+  # What loading a landed file needs, in the function and in the landing_file_to_bronze Glue job
+  # alike (both run landing_load): read it, move an invalid one to failed/, read the dataset's
+  # contract, write its bronze object and table.
   # Registration reads the landed object's metadata (HeadObject); a load reads it (GetObject with
   # IfMatch) and, for an invalid file, copies it to failed/ and deletes it from landing/.
   statement {
@@ -143,6 +146,10 @@ data "aws_iam_policy_document" "function" {
     actions   = ["glue:GetTable", "glue:CreateTable", "glue:UpdateTable"]
     resources = local.bronze_table_arns
   }
+}
+
+data "aws_iam_policy_document" "function" {
+  source_policy_documents = [data.aws_iam_policy_document.load_files.json]
 
   # One item per landed file: a conditional PutItem registers it, UpdateItem claims it and records
   # each state, GetItem reads what the Glue job recorded.

@@ -21,6 +21,8 @@ from moto.sns.models import sns_backends
 
 from local.emulator import fake_aws_environment
 from local.functions import load_function_module
+from local.run_pipeline import AUDIT_STATE_INDEX as STATE_INDEX
+from local.run_pipeline import create_audit_table as create_pipeline_audit_table
 
 REGION = "eu-west-2"
 RAW = "test-landing-raw"
@@ -29,37 +31,12 @@ SILVER = "test-landing-silver"
 ARTIFACTS = "test-landing-artifacts"
 BRONZE_DATABASE = "test_lakehouse_bronze"
 AUDIT_TABLE = "test-data-lakehouse-audit"
-STATE_INDEX = "state-arrived_at-index"
 RUN = "landing-20261207T100000Z"
 
 
 def create_audit_table(dynamodb: Any) -> None:
-    """The audit table as silver.tf declares it: hash dataset, range run_id, and the landing state
-    index (hash state, range arrived_at, projection ALL)."""
-    dynamodb.create_table(
-        TableName=AUDIT_TABLE,
-        KeySchema=[
-            {"AttributeName": "dataset", "KeyType": "HASH"},
-            {"AttributeName": "run_id", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "dataset", "AttributeType": "S"},
-            {"AttributeName": "run_id", "AttributeType": "S"},
-            {"AttributeName": "state", "AttributeType": "S"},
-            {"AttributeName": "arrived_at", "AttributeType": "S"},
-        ],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": STATE_INDEX,
-                "KeySchema": [
-                    {"AttributeName": "state", "KeyType": "HASH"},
-                    {"AttributeName": "arrived_at", "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
+    """The audit table as silver.tf declares it (with the landing zone's state index)."""
+    create_pipeline_audit_table(dynamodb, AUDIT_TABLE)
 
 
 @dataclass

