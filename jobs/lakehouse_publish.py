@@ -277,3 +277,56 @@ def configure(spark: Any) -> None:
     spark.conf.set("spark.sql.session.timeZone", "UTC")
     spark.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
     spark.conf.set("spark.sql.sources.partitionOverwriteMode", "static")
+
+
+def run_job(
+    default_name: str,
+    argv: Sequence[str] | None,
+    parse_arguments: Any,
+    run: Any,
+    cleanup_failed: list[str] | Any,
+    result_uri: Any,
+    job_logger: logging.Logger,
+    s3: Any = None,
+    glue: Any = None,
+) -> dict[str, Any]:
+    """A silver job's entry point, on Glue and locally: its arguments, the Spark session (and Glue's
+    Job, bookmarks committed, when Glue's classes exist), boto3 clients when none are given, then
+    ``run(spark, args, s3, glue)``; logs what was published and any superseded folder left behind.
+    ``cleanup_failed(result)`` names the datasets whose clean-up failed, ``result_uri(args)`` where
+    the run's result.json is."""
+    import sys
+
+    from pyspark.sql import SparkSession
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    args = parse_arguments(list(sys.argv[1:] if argv is None else argv))
+    spark = SparkSession.builder.appName(args.job_name or default_name).getOrCreate()
+    context = glue_context(spark)
+    job = None
+    if context is not None and args.job_name:
+        from awsglue.job import Job
+
+        job = Job(context)
+        job.init(args.job_name, {"JOB_NAME": args.job_name})
+    if s3 is None or glue is None:
+        import boto3
+
+        s3 = s3 or boto3.client("s3")
+        glue = glue or boto3.client("glue")
+    result = run(spark, args, s3, glue)
+    if job is not None:
+        job.commit()
+    job_logger.info(
+        "run %s: published %s, quarantined %s", args.run_id, result["published"], result["quarantined"]
+    )
+    failed = cleanup_failed(result)
+    if failed:
+        job_logger.error(
+            "run %s: clean-up FAILED for %s: superseded run folders could not be deleted (the tables are "
+            "published; cleanup_errors in %s lists each object; the next publish tries again)",
+            args.run_id,
+            failed,
+            result_uri(args),
+        )
+    return result

@@ -1279,37 +1279,17 @@ def run(spark: SparkSession, args: Arguments, s3: Any, glue: Any) -> dict[str, A
 
 def main(argv: Sequence[str] | None = None, *, s3: Any = None, glue: Any = None) -> dict[str, Any]:
     """Entry point on Glue and locally; ``s3``/``glue``: boto3 clients (created when not given)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    args = parse_arguments(list(sys.argv[1:] if argv is None else argv))
-    spark = SparkSession.builder.appName(args.job_name or "wordpress_bronze_to_silver").getOrCreate()
-    context = glue_context(spark)
-    job = None
-    if context is not None and args.job_name:
-        from awsglue.job import Job
-
-        job = Job(context)
-        job.init(args.job_name, {"JOB_NAME": args.job_name})
-    if s3 is None or glue is None:
-        import boto3
-
-        s3 = s3 or boto3.client("s3")
-        glue = glue or boto3.client("glue")
-    result = run(spark, args, s3, glue)
-    if job is not None:
-        job.commit()
-    logger.info(
-        "run %s: published %s, quarantined %s", args.run_id, result["published"], result["quarantined"]
+    return lakehouse_publish.run_job(
+        "wordpress_bronze_to_silver",
+        argv,
+        parse_arguments,
+        run,
+        lambda result: [d["dataset"] for d in result["datasets"] if d.get("cleanup_errors")],
+        lambda args: f"s3://{args.silver_bucket}/{Paths(args).result_key()}",
+        logger,
+        s3,
+        glue,
     )
-    cleanup_failed = [d["dataset"] for d in result["datasets"] if d.get("cleanup_errors")]
-    if cleanup_failed:
-        logger.error(
-            "run %s: clean-up FAILED for %s: superseded run folders could not be deleted (the tables are "
-            "published; cleanup_errors in %s lists each object; the next publish tries again)",
-            args.run_id,
-            cleanup_failed,
-            f"s3://{args.silver_bucket}/{Paths(args).result_key()}",
-        )
-    return result
 
 
 if __name__ == "__main__":
