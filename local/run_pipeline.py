@@ -1028,14 +1028,12 @@ def report_silver_and_audit(
     if result is not None:
         print(f"\nSilver (Glue database {deployment.silver_database}), run {result.get('run_id')}", file=out)
         print(format_silver(result), file=out)
-    copied = copy_silver(s3, glue, deployment.silver_database, output_dir / "silver")
+    every_table = copy_silver(s3, glue, deployment.silver_database, output_dir / "silver")
+    # WordPress's tables (a landed dataset's are reported with the landing zone's run)
+    copied = {name: path for name, path in every_table.items() if path.parent.name == DATA_SOURCE}
     if copied:
         print(f"Published silver tables copied to {shown_dir / 'silver' / DATA_SOURCE}/<name>/:", file=out)
-        print(
-            "  "
-            + ", ".join(sorted(name for name, path in copied.items() if path.parent.name == DATA_SOURCE)),
-            file=out,
-        )
+        print("  " + ", ".join(sorted(copied)), file=out)
     if items:
         print(f"\nAudit trail ({deployment.audit_table}, run {', '.join(run_ids)})", file=out)
         print(format_audit(items), file=out)

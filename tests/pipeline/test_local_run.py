@@ -114,7 +114,8 @@ def test_local_run_pulls_the_sample_site_into_both_layers_and_copies_the_parquet
     assert shape(sample, sample_folder) == shape(report.splitlines(), tmp_path)
     assert not (tmp_path / run_pipeline.STAGING_DIR).exists()
     assert not (tmp_path / run_pipeline.FAILED_DIR).exists()
-    steps = re.findall(r"\] (.+?) \.\.\. (started|succeeded)", report)
+    wordpress, landing = report.split("\nLanding zone: ", 1)
+    steps = re.findall(r"\] (.+?) \.\.\. (started|succeeded)", wordpress.split("\nSummary\n", 1)[0])
     assert steps == [
         ("Plan the datasets", "started"),
         ("Plan the datasets", "succeeded"),
@@ -126,6 +127,23 @@ def test_local_run_pulls_the_sample_site_into_both_layers_and_copies_the_parquet
         ("Bronze to silver", "succeeded"),
     ]
     assert "execution SUCCEEDED" in report
+    # Then the landing zone's intake of local-landing/: the example dataset's two files are dropped,
+    # registered on arrival, loaded by one Landing_To_Silver run and published to silver.
+    assert landing.startswith(f"{run_pipeline.REPO_ROOT / 'local-landing'} -> s3://"), landing[:200]
+    assert "  2 file(s) dropped\n" in landing
+    landing_steps = re.findall(r"\] (.+?) \.\.\. (?:started|succeeded)", landing.split("\nSummary\n", 1)[0])
+    assert "Publish the datasets to silver" in landing_steps and landing_steps[0] == "Find the new files"
+    for file_name, rows in (("signups-2026-11.csv", 6), ("signups-2026-12.jsonl", 3)):
+        line = rf"^  newsletter_signups +{re.escape(file_name)} +{rows} +SILVER *$"
+        assert re.search(line, report, re.MULTILINE), file_name
+    landing_silver = section_rows(report, "\nSilver (Glue database data_lakehouse_silver), landed datasets")
+    assert landing_silver == {"newsletter_signups": ["SILVER", "8", "9", "1"]}  # one signup updated
+    assert sorted(p.name for p in (tmp_path / "silver" / "newsletter_signups").rglob("*.parquet"))
+    audit_items = json.loads((tmp_path / "audit.json").read_text(encoding="utf-8"))
+    assert sorted((i["file_name"], i["state"]) for i in audit_items if i.get("source") == "landing") == [
+        ("signups-2026-11.csv", "SILVER"),
+        ("signups-2026-12.jsonl", "SILVER"),
+    ]
     rows = summary_rows(report)
     assert set(rows) == set(SAMPLE_SIZES)
     for name, count in SAMPLE_SIZES.items():
@@ -157,7 +175,10 @@ def test_local_run_pulls_the_sample_site_into_both_layers_and_copies_the_parquet
     # The audit trail: printed, and written as a JSON array of the run's items.
     trail = section_rows(report, "\nAudit trail (")
     assert {name: cells[0] for name, cells in trail.items()} == dict.fromkeys(SAMPLE_SIZES, "SILVER")
-    items = json.loads((tmp_path / "audit.json").read_text())
+    # The WordPress run's items (the landed files' items are checked above).
+    items = [
+        item for item in json.loads((tmp_path / "audit.json").read_text()) if item.get("source") != "landing"
+    ]
     assert sorted(item["dataset"] for item in items) == sorted(SAMPLE_SIZES)
     assert len({item["run_id"] for item in items}) == 1
     for item in items:
