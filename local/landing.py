@@ -498,6 +498,15 @@ class LandingRun:
 FILES_NEED_ATTENTION = "LandingFilesNeedAttention"
 
 
+def shown_folder(folder: Path) -> str:
+    """A folder as the report names it: relative to the repository when it is inside it
+    (``local-landing``), else as given."""
+    try:
+        return folder.resolve().relative_to(REPO_ROOT).as_posix()
+    except ValueError:
+        return str(folder)
+
+
 def run_landing(
     emulator: Emulator,
     deployment: Deployment,
@@ -510,7 +519,10 @@ def run_landing(
     from local.run_pipeline import run_with_progress
 
     s3, sfn = emulator.client("s3"), emulator.client("stepfunctions")
-    print(f"\nLanding zone: {landing_dir} -> s3://{deployment.raw_bucket}/{LANDING_PREFIX}", file=out)
+    print(
+        f"\nLanding zone: {shown_folder(landing_dir)} -> s3://{deployment.raw_bucket}/{LANDING_PREFIX}",
+        file=out,
+    )
     since = len(emulator.event_deliveries)
     dropped = drop_files(s3, deployment.raw_bucket, landing_dir)
     uploaded = [file.key for file in dropped if file.state == "uploaded"]
