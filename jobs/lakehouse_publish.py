@@ -16,6 +16,7 @@ table's other run folders except the one just replaced (:func:`remove_superseded
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import logging
 import os
@@ -35,6 +36,20 @@ RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
 class JobError(RuntimeError):
     """An error that fails the job run (the message names the dataset or input)."""
+
+
+# --------------------------------------------------------------------------- text
+
+_TAG = re.compile(r"<[^>]*>")
+_SPACE = re.compile(r"\s+")
+
+
+def html_to_text(value: str | None) -> str | None:
+    """HTML as plain text: tags removed, entities decoded, white space (``&nbsp;`` too) collapsed. The
+    WordPress silver job's ``excerpt`` and the gold job's word counts."""
+    if value is None:
+        return None
+    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", value))).strip()
 
 
 # --------------------------------------------------------------------------- arguments
