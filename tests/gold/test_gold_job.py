@@ -117,7 +117,14 @@ class Lake:
         self.s3 = boto3.client("s3", region_name=REGION)
         self.glue = RecordingGlue(boto3.client("glue", region_name=REGION))
 
-    def silver(self, name: str, rows: list[dict[str, Any]], schema: pa.Schema, run: str = "silver-1") -> None:
+    def silver(
+        self,
+        name: str,
+        rows: list[dict[str, Any]],
+        schema: pa.Schema,
+        run: str = "silver-1",
+        database: str = SILVER_DB,
+    ) -> None:
         """A silver table as the silver job publishes it: Parquet in a run folder (posts by year/month),
         its Glue table pointing there."""
         location = f"s3://{SILVER}/wordpress_api/{name}/run_id={run}/"
@@ -144,9 +151,9 @@ class Lake:
             },
         }
         try:
-            self.glue.update_table(DatabaseName=SILVER_DB, TableInput=table)
+            self.glue.update_table(DatabaseName=database, TableInput=table)
         except self.glue.exceptions.EntityNotFoundException:
-            self.glue.create_table(DatabaseName=SILVER_DB, TableInput=table)
+            self.glue.create_table(DatabaseName=database, TableInput=table)
 
     def run(self, run_id: str, silver_database: str = SILVER_DB) -> dict[str, Any]:
         self.glue.calls.clear()
@@ -406,6 +413,40 @@ def test_unresolved_terms_quarantine_the_tables_that_name_them(lake: Lake) -> No
     for name in ("posts_enriched", "taxonomy_usage"):
         assert result["tables"][name]["unresolved"] == {"tag": [2]}
         assert result["tables"][name]["reason"].startswith("tags_resolved: 1 tag ids have no name")
+
+
+def test_a_post_twice_in_silver_quarantines_posts_and_activity(lake: Lake) -> None:
+    lake.silver("posts", [*POSTS, POSTS[0]], POST_SCHEMA, run="silver-dup")
+    try:
+        result = lake.run("gold-dup")
+    finally:
+        lake.silver("posts", POSTS, POST_SCHEMA)
+    assert result["quarantined"] == ["posts_enriched", "publishing_activity"]
+    assert [r["rule"] for r in result["tables"]["posts_enriched"]["failed_rules"]] == ["posts_once"]
+    assert result["tables"]["posts_enriched"]["reason"] == (
+        "posts_once: posts_enriched has 4 rows for 3 ids; silver has 4 published posts with 3 distinct ids"
+    )
+    assert [r["rule"] for r in result["tables"]["publishing_activity"]["failed_rules"]] == ["activity_totals"]
+    assert result["published"] == ["taxonomy_usage"]
+
+
+def test_an_empty_silver_posts_table_publishes_empty_gold_tables(lake: Lake) -> None:
+    lake.glue.create_database(DatabaseInput={"Name": "new_blog_silver"})
+    lake.silver("posts", [], POST_SCHEMA, run="silver-empty", database="new_blog_silver")
+    lake.silver("users", [], USER_SCHEMA, run="silver-empty", database="new_blog_silver")
+    result = lake.run("gold-empty", silver_database="new_blog_silver")
+    assert result["published"] == ["posts_enriched", "publishing_activity", "taxonomy_usage"]
+    assert {name: t["rows"] for name, t in result["tables"].items()} == {
+        "posts_enriched": 0,
+        "publishing_activity": 0,
+        "taxonomy_usage": 0,
+    }
+    this_year = datetime.now(UTC).year
+    projection = lake.table("posts_enriched")["Parameters"]["projection.year.range"]
+    assert projection == f"{this_year},{this_year}", "an empty table still gets a valid range"
+    assert "comment_count" not in [
+        c["Name"] for c in lake.table("posts_enriched")["StorageDescriptor"]["Columns"]
+    ]
 
 
 @pytest.mark.parametrize(
