@@ -5,10 +5,11 @@ gold table published only when it passes its quality rules. An AWS Glue 5.0 job 
 
 Arguments (Glue style ``--name value``; Glue's ``getResolvedOptions`` when ``awsglue`` is importable,
 a plain parser otherwise; arguments Glue adds, such as ``--TempDir``, are ignored): ``--run_id``,
-``--silver_database``, ``--gold_bucket``, ``--gold_database``, ``--JOB_NAME`` (Glue) and, locally
-only, ``--local_s3_root`` (Spark reads and writes ``s3://<bucket>/<key>`` as
-``file://<root>/<bucket>/<key>``; catalog locations stay ``s3://``). A bad argument is a JobError
-naming it.
+``--silver_database``, ``--gold_bucket``, ``--gold_database``, optional ``--silver_bucket`` (every
+silver table must be in it; the local emulator mirrors the buckets a job's arguments name),
+``--JOB_NAME`` (Glue) and, locally only, ``--local_s3_root`` (Spark reads and writes
+``s3://<bucket>/<key>`` as ``file://<root>/<bucket>/<key>``; catalog locations stay ``s3://``). A bad
+argument is a JobError naming it.
 
 Inputs: the silver Glue tables ``posts`` (required), ``users``, ``categories``, ``tags`` and, when it
 exists, ``comments``, read at their tables' current locations (a missing ``users``/``categories``/
@@ -82,7 +83,7 @@ TAXONOMIES = (
 )
 
 REQUIRED_ARGUMENTS = ("run_id", "silver_database", "gold_bucket", "gold_database")
-OPTIONAL_ARGUMENTS = ("local_s3_root", "JOB_NAME")
+OPTIONAL_ARGUMENTS = ("silver_bucket", "local_s3_root", "JOB_NAME")
 
 
 def _word_count(content: str | None) -> int:
@@ -108,6 +109,7 @@ class Arguments:
     silver_database: str
     gold_bucket: str
     gold_database: str
+    silver_bucket: str | None = None  # when given, every silver table must be in it
     local_s3_root: str | None = None
     job_name: str | None = None
 
@@ -126,6 +128,7 @@ def parse_arguments(argv: Sequence[str]) -> Arguments:
         silver_database=options["silver_database"],
         gold_bucket=options["gold_bucket"],
         gold_database=options["gold_database"],
+        silver_bucket=options.get("silver_bucket") or None,
         local_s3_root=options.get("local_s3_root") or None,
         job_name=options.get("JOB_NAME"),
     )
@@ -168,6 +171,10 @@ def catalog_schema(table: dict[str, Any]) -> str:
     )
 
 
+def parquet_files(s3: Any, location: str, local_s3_root: str | None) -> list[str]:
+    return [path for path, _ in lake.written_files(s3, location, local_s3_root) if path.endswith(".parquet")]
+
+
 def read_silver(spark: SparkSession, paths: Paths, s3: Any, glue: Any, name: str) -> DataFrame | None:
     """The rows of the silver table ``name`` at its Glue table's location (partition folders read as
     columns), None when the table does not exist. A location without Parquet files is an empty table
@@ -177,9 +184,19 @@ def read_silver(spark: SparkSession, paths: Paths, s3: Any, glue: Any, name: str
     if table is None:
         return None
     location = table["StorageDescriptor"]["Location"]
-    files = [
-        p for p, _ in lake.written_files(s3, location, paths.args.local_s3_root) if p.endswith(".parquet")
-    ]
+    bucket = paths.args.silver_bucket
+    if bucket and not location.startswith(f"s3://{bucket}/"):
+        raise JobError(
+            f"silver table {database}.{name}: its location {location} is not in --silver_bucket {bucket}"
+        )
+    files = parquet_files(s3, location, paths.args.local_s3_root)
+    if not files and paths.args.local_s3_root and parquet_files(s3, location, None):
+        # A local run sees only the buckets mirrored under --local_s3_root: never publish empty gold
+        # from a silver table that has data.
+        raise JobError(
+            f"silver table {database}.{name}: {location} holds Parquet files in S3 but none under "
+            f"--local_s3_root {paths.args.local_s3_root} (mirror the silver bucket: give --silver_bucket)"
+        )
     if not files:
         logger.info("silver %s.%s at %s is empty", database, name, location)
         return spark.createDataFrame([], catalog_schema(table))

@@ -472,6 +472,24 @@ def test_a_missing_argument_is_named(job: ModuleType, capsys: pytest.CaptureFixt
     assert "--gold_database" in capsys.readouterr().err
 
 
+def test_a_silver_table_outside_the_silver_bucket_is_named(lake: Lake) -> None:
+    argv = [*arguments(lake.root, "gold-elsewhere"), "--silver_bucket", "other-silver"]
+    lake.glue.calls.clear()
+    with pytest.raises(lake.job.JobError, match=r"silver table data_lakehouse_silver.posts: its location "):
+        lake.job.main(argv, s3=lake.s3, glue=lake.glue)
+    assert lake.glue.calls == []
+
+
+def test_a_local_run_without_the_silver_data_fails_rather_than_publishing_nothing(lake: Lake) -> None:
+    lake.glue.create_database(DatabaseInput={"Name": "unmirrored_silver"})
+    lake.silver("posts", [], POST_SCHEMA, run="only-in-s3", database="unmirrored_silver")
+    key = "wordpress_api/posts/run_id=only-in-s3/year=2024/month=3/part-00000.snappy.parquet"
+    lake.s3.put_object(Bucket=SILVER, Key=key, Body=b"PAR1")  # in S3, not in the local mirror
+    with pytest.raises(lake.job.JobError, match=r"holds Parquet files in S3 but none under --local_s3_root"):
+        lake.run("gold-unmirrored", silver_database="unmirrored_silver")
+    assert lake.glue.calls == []
+
+
 def test_no_silver_posts_table_fails_the_run_naming_it(lake: Lake) -> None:
     lake.glue.create_database(DatabaseInput={"Name": "empty_silver"})
     with pytest.raises(lake.job.JobError, match=r"no silver table empty_silver.posts"):
