@@ -1,9 +1,10 @@
-"""What the silver Glue jobs share: arguments, Spark's paths in local runs, the Glue catalog switch and
-the S3 clean-up of an atomic publish (``jobs/README.md`` "Publishing").
+"""What the Glue jobs share: arguments, Spark's paths in local runs, the Glue catalog switch and
+the S3 clean-up of an atomic publish (``jobs/README.md`` "Publishing"), HTML as text.
 
-A plain Python module with no Spark work of its own (driver-side helpers only): the WordPress job
-(``wordpress_bronze_to_silver.py``) and the landing job (``landing_bronze_to_silver.py``) import it.
-On AWS Glue it is uploaded beside the scripts and given to both jobs with
+A plain Python module with no Spark work of its own (driver-side helpers only): the silver jobs
+(``wordpress_bronze_to_silver.py``, ``landing_bronze_to_silver.py``) and the gold job
+(``wordpress_silver_to_gold.py``) import it. On AWS Glue it is uploaded beside the scripts and given to
+each job with
 ``--extra-py-files s3://<artifacts>/jobs/lakehouse_publish.py`` (Glue puts it on ``sys.path``); run from
 a checkout the scripts find it next to themselves.
 
@@ -16,6 +17,7 @@ table's other run folders except the one just replaced (:func:`remove_superseded
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import logging
 import os
@@ -35,6 +37,20 @@ RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
 class JobError(RuntimeError):
     """An error that fails the job run (the message names the dataset or input)."""
+
+
+# --------------------------------------------------------------------------- text
+
+_TAG = re.compile(r"<[^>]*>")
+_SPACE = re.compile(r"\s+")
+
+
+def html_to_text(value: str | None) -> str | None:
+    """HTML as plain text: tags removed, entities decoded, white space (``&nbsp;`` too) collapsed. The
+    WordPress silver job's ``excerpt`` and the gold job's word counts."""
+    if value is None:
+        return None
+    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", value))).strip()
 
 
 # --------------------------------------------------------------------------- arguments
@@ -290,7 +306,7 @@ def run_job(
     s3: Any = None,
     glue: Any = None,
 ) -> dict[str, Any]:
-    """A silver job's entry point, on Glue and locally: its arguments, the Spark session (and Glue's
+    """A job's entry point (silver or gold), on Glue and locally: its arguments, the Spark session (and Glue's
     Job, bookmarks committed, when Glue's classes exist), boto3 clients when none are given, then
     ``run(spark, args, s3, glue)``; logs what was published and any superseded folder left behind.
     ``cleanup_failed(result)`` names the datasets whose clean-up failed, ``result_uri(args)`` where

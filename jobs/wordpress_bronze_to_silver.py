@@ -69,6 +69,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from pyspark import cloudpickle
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F  # noqa: N812 - Spark's convention
 from pyspark.sql.types import (
@@ -361,23 +362,16 @@ def _decode_entities(value: str | None) -> str | None:
     return None if value is None else html.unescape(value)
 
 
-_TAG = re.compile(r"<[^>]*>")
-_SPACE = re.compile(r"\s+")
-
-
-def _html_to_text(value: str | None) -> str | None:
-    if value is None:
-        return None
-    return _SPACE.sub(" ", html.unescape(_TAG.sub(" ", value))).strip()
-
+_html_to_text = lakehouse_publish.html_to_text  # shared with the gold job's word counts
 
 decode_entities = F.udf(_decode_entities, StringType())
 html_to_text = F.udf(_html_to_text, StringType())
+# Spark's Python workers may not find lakehouse_publish (a local run from a checkout): ship its
+# functions (html_to_text) by value.
+cloudpickle.register_pickle_by_value(lakehouse_publish)
 if __name__ != "__main__" and __name__ in sys.modules:
     # Imported (tests, the local emulator) rather than run as Glue's __main__: ship this module's
     # functions to Spark's Python workers by value, since the workers cannot import the script.
-    from pyspark import cloudpickle
-
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 
