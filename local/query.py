@@ -67,6 +67,7 @@ AUDIT_COLUMNS: dict[str, pa.DataType] = {
 }
 DATABASE_LINE = re.compile(r"^--\s*database:\s*(\S+)\s*$", re.IGNORECASE)
 PROMPT = "athena> "
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 
 log = logging.getLogger("local.query")
 
@@ -240,7 +241,8 @@ def translate(sql: str) -> list[str]:
     try:
         statements = sqlglot.transpile(sql, read="trino", write="duckdb")
     except sqlglot.errors.SqlglotError as error:
-        raise QueryError(f"Athena SQL not understood: {error}") from error
+        # sqlglot underlines the offending token with terminal escapes: plain text here.
+        raise QueryError(f"Athena SQL not understood: {ANSI_ESCAPE.sub('', str(error))}") from error
     return [statement for statement in statements if statement.strip()]
 
 
