@@ -207,6 +207,8 @@ def open_lakehouse(output_dir: Path) -> tuple[duckdb.DuckDBPyConnection, list[st
     output_dir (and `data_lakehouse_gold.audit` from audit.json); returns it and the names
     registered (`<database>.<table>`)."""
     connection = duckdb.connect(":memory:")
+    # Timestamps stored as UTC instants show in UTC, as Athena shows them, whatever the laptop's zone.
+    connection.execute("SET TimeZone = 'UTC'")
     for database in DATABASES.values():
         connection.execute(f"CREATE SCHEMA {_identifier(database)}")
     registered = []
@@ -214,7 +216,7 @@ def open_lakehouse(output_dir: Path) -> tuple[duckdb.DuckDBPyConnection, list[st
         files = _sql_string(str(table.folder / "**" / "*.parquet"))
         connection.execute(
             f"CREATE VIEW {_identifier(table.database)}.{_identifier(table.name)} AS "
-            f"SELECT * FROM read_parquet({files}, hive_partitioning = true)"
+            f"SELECT * FROM read_parquet({files}, hive_partitioning = true, union_by_name = true)"
         )
         registered.append(table.qualified)
     audit_file = output_dir / AUDIT_FILE

@@ -11,7 +11,7 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -262,6 +262,24 @@ def test_an_empty_audit_file_still_gives_the_audit_columns(tmp_path: Path) -> No
         "silver_rows",
         "reason",
     ]
+
+
+def test_utc_timestamps_show_in_utc_whatever_the_local_time_zone(tmp_path: Path) -> None:
+    instant = pa.array([datetime(2026, 1, 5, 9, 0, tzinfo=UTC)], type=pa.timestamp("us", tz="UTC"))
+    folder = tmp_path / "gold" / "wordpress_api" / "instants"
+    folder.mkdir(parents=True)
+    pq.write_table(pa.table({"at": instant}), folder / "part-0.parquet")
+    result = subprocess.run(
+        [sys.executable, "-m", "local.query", "--output", str(tmp_path), "SELECT at FROM instants"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        cwd=REPO_ROOT,
+        env={**os.environ, "TZ": "America/New_York"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[2] == "2026-01-05 09:00:00+00:00", result.stdout
 
 
 # --------------------------------------------------------------------------- the command
