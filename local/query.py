@@ -339,18 +339,33 @@ def list_saved(out: TextIO) -> None:
         print(f"{name:<24} {read_saved_query(name).description}", file=out)
 
 
+def _read_line(source: TextIO, prompt: str | None) -> str | None:
+    """The next line of input (None at its end); at a terminal, read with line editing and history."""
+    if prompt is None:
+        return source.readline() or None
+    try:
+        return input(prompt) + "\n"
+    except EOFError:
+        return None
+
+
 def interactive(connection: duckdb.DuckDBPyConnection, tables: list[str], source: TextIO, out: TextIO) -> int:
     """Read statements (ending with ;) until `.quit` or the end of input; `.tables` lists the
-    tables. An error is printed and the prompt goes on."""
-    prompt = source.isatty()
+    tables. An error is printed and the prompt goes on; Ctrl-C drops the statement being typed."""
+    terminal = source is sys.stdin and source.isatty() and out is sys.stdout
+    if terminal:
+        import readline  # noqa: F401  (line editing and history for input())
     print("Athena SQL run by DuckDB; end a statement with ; (.tables lists the tables, .quit ends)", file=out)
     pending: list[str] = []
     while True:
-        if prompt:
-            out.write(PROMPT if not pending else " " * (len(PROMPT) - 4) + "... ")
-            out.flush()
-        line = source.readline()
-        if not line:
+        prompt = (PROMPT if not pending else "... ".rjust(len(PROMPT))) if terminal else None
+        try:
+            line = _read_line(source, prompt)
+        except KeyboardInterrupt:
+            print(file=out)
+            pending = []
+            continue
+        if line is None:
             break
         command = line.strip()
         if not pending and command in (".quit", ".exit"):
@@ -368,6 +383,10 @@ def interactive(connection: duckdb.DuckDBPyConnection, tables: list[str], source
             result = run_sql(connection, sql)
         except QueryError as error:
             print(f"Error: {error}", file=out)
+            continue
+        except KeyboardInterrupt:
+            connection.interrupt()
+            print("Interrupted", file=out)
             continue
         if result is not None:
             print(format_result(result), file=out)
@@ -416,4 +435,7 @@ def main(
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        sys.exit(130)
