@@ -311,6 +311,19 @@ def format_result(result: Result) -> str:
     return "\n".join(lines)
 
 
+def saved_answer(output_dir: Path, name: str) -> str:
+    """The printed answer of one saved query on the local lakehouse at output_dir (what `make query
+    Q=<name>` prints), for `make run-local` to end with; QueryError or UnknownSavedQuery if it
+    cannot be answered."""
+    saved = read_saved_query(name)
+    connection, _ = open_lakehouse(output_dir)
+    try:
+        result = run_sql(connection, saved.sql, saved.database)
+    finally:
+        connection.close()
+    return f"-- {saved.name}: {saved.description}\n" + (format_result(result) if result else "OK")
+
+
 # --------------------------------------------------------------------------- entry point
 
 

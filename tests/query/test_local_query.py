@@ -299,6 +299,14 @@ def test_a_saved_query_prints_a_readable_table(lakehouse: Path) -> None:
     ]
 
 
+def test_saved_answer_is_what_make_query_prints(lakehouse: Path) -> None:
+    status, out, _ = cli("--output", str(lakehouse), "--saved", "most_used_categories")
+    assert status == 0
+    assert query.saved_answer(lakehouse, "most_used_categories") + "\n" == out
+    with pytest.raises(query.QueryError, match="posts_enriched"):
+        query.saved_answer(lakehouse.parent, "posts_per_month")  # no gold there
+
+
 def test_an_unknown_table_exits_non_zero_with_duckdbs_message(lakehouse: Path) -> None:
     status, out, err = cli("--output", str(lakehouse), "SELECT * FROM data_lakehouse_gold.no_such_table")
     assert status == 1 and out == ""
