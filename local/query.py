@@ -347,6 +347,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return arguments
 
 
+def tables_hint(output_dir: Path, tables: list[str]) -> str:
+    """What an unknown table's error adds: the tables there are, or how to get some."""
+    if not tables:
+        return f"The local lakehouse at {output_dir} has no tables: run `make run-local` first."
+    return f"Tables of the local lakehouse at {output_dir}: " + ", ".join(tables)
+
+
 def list_saved(out: TextIO) -> None:
     for name in saved_query_names():
         print(f"{name:<24} {read_saved_query(name).description}", file=out)
@@ -441,6 +448,8 @@ def main(
             result = run_sql(connection, arguments.sql)
     except QueryError as error:
         print(f"Error: {error}", file=err)
+        if "Catalog Error" in str(error):
+            print(tables_hint(arguments.output, tables), file=err)
         return 1
     if result is not None:
         print(format_result(result), file=out)

@@ -311,6 +311,9 @@ def test_an_unknown_table_exits_non_zero_with_duckdbs_message(lakehouse: Path) -
     status, out, err = cli("--output", str(lakehouse), "SELECT * FROM data_lakehouse_gold.no_such_table")
     assert status == 1 and out == ""
     assert "Catalog Error" in err and "no_such_table does not exist" in err, err
+    assert "data_lakehouse_gold.posts_enriched, data_lakehouse_gold.publishing_activity" in err
+    status, _, err = cli("--output", str(lakehouse / "nowhere"), "--saved", "posts_per_month")
+    assert status == 1 and "No local lakehouse at" in err and "run `make run-local` first" in err, err
 
 
 def test_bad_sql_exits_non_zero_with_the_engines_message(lakehouse: Path) -> None:
