@@ -170,6 +170,36 @@ def test_each_saved_query_is_one_athena_statement_that_says_what_it_answers(name
     assert len(query.translate(text)) == 1
 
 
+# Trino's reserved keywords (trino.io/docs/current/language/reserved.html): an unquoted identifier
+# among them fails in Athena, while sqlglot parses it (and DuckDB runs it) without a word.
+TRINO_RESERVED_TEXT = """
+    ALTER AND AS AUTO BETWEEN BY CASE CAST CONSTRAINT CREATE CROSS CUBE CURRENT_CATALOG CURRENT_DATE
+    CURRENT_PATH CURRENT_ROLE CURRENT_SCHEMA CURRENT_TIME CURRENT_TIMESTAMP CURRENT_USER DEALLOCATE
+    DELETE DESCRIBE DISTINCT DROP ELSE END ESCAPE EXCEPT EXECUTE EXISTS EXTRACT FALSE FOR FROM FULL
+    GROUP GROUPING HAVING IN INNER INSERT INTERSECT INTO IS JOIN JSON_ARRAY JSON_EXISTS JSON_OBJECT
+    JSON_QUERY JSON_TABLE JSON_VALUE LEFT LIKE LISTAGG LOCALTIME LOCALTIMESTAMP NATURAL NORMALIZE NOT
+    NULL ON OR ORDER OUTER PREPARE RECURSIVE RIGHT ROLLUP SELECT SKIP TABLE THEN TRIM TRUE UESCAPE
+    UNION UNNEST USING VALUES WHEN WHERE WITH"""
+TRINO_RESERVED = set(TRINO_RESERVED_TEXT.split())
+
+
+def unquoted_reserved_words(sql: str) -> set[str]:
+    tree = sqlglot.parse_one(sql, read="trino")
+    names = {node.name for node in tree.find_all(sqlglot.exp.Identifier) if not node.quoted}
+    return {name for name in names if name.upper() in TRINO_RESERVED}
+
+
+@pytest.mark.parametrize("name", SAVED)
+def test_no_saved_query_uses_a_trino_reserved_word_as_a_name(name: str) -> None:
+    assert (
+        unquoted_reserved_words((REPO_ROOT / "queries" / f"{name}.sql").read_text(encoding="utf-8")) == set()
+    )
+
+
+def test_a_planted_reserved_word_as_a_name_is_found() -> None:
+    assert unquoted_reserved_words("SELECT dataset AS skip FROM audit") == {"skip"}
+
+
 def test_a_planted_trino_only_mistake_fails_the_parse_check() -> None:
     with pytest.raises(sqlglot.errors.ParseError):
         sqlglot.parse("SELECT year, count(* FROM posts_enriched", read="trino")
