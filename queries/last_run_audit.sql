@@ -1,8 +1,9 @@
--- The audit trail of the last run: each dataset's state in its latest run, with its row counts
+-- The audit trail of the last run: each dataset's state after its latest run, with its row counts
 SELECT
-    run_id,
     dataset,
     state,
+    run_id,
+    updated_at,
     raw_records,
     bronze_rows,
     silver_rows,
@@ -10,8 +11,8 @@ SELECT
 FROM (
     SELECT
         *,
-        row_number() OVER (PARTITION BY dataset ORDER BY run_id DESC) AS newest_first
+        row_number() OVER (PARTITION BY dataset ORDER BY updated_at DESC, run_id DESC) AS newest_first
     FROM audit
 ) AS audit_items
 WHERE newest_first = 1
-ORDER BY run_id DESC, dataset
+ORDER BY dataset

@@ -114,8 +114,10 @@ AUDIT_ITEMS = [
      "bronze_rows": 4, "silver_rows": 4, "updated_at": "2026-12-07T07:03:00Z", "silver_partitions": 3},
     {"dataset": "users", "run_id": "20261207T070000Z-daily", "state": "QUARANTINED", "raw_records": 2,
      "bronze_rows": 2, "reason": "author_ids_resolve (1)", "updated_at": "2026-12-07T07:03:00Z"},
-    {"dataset": "newsletter_signups", "run_id": "20261207T071000Z-landing", "state": "SILVER",
-     "source": "landing", "file_name": "signups.csv", "silver_rows": 8},
+    {"dataset": "newsletter_signups", "run_id": "file#etag0", "state": "SILVER", "source": "landing",
+     "file_name": "signups-11.csv", "rows": 6, "updated_at": "2026-12-06T07:12:00Z"},
+    {"dataset": "newsletter_signups", "run_id": "file#etag1", "state": "SILVER", "source": "landing",
+     "file_name": "signups-12.csv", "rows": 3, "updated_at": "2026-12-07T07:12:00Z"},
 ]  # fmt: skip
 
 
@@ -238,9 +240,18 @@ def test_newest_posts_newest_first_with_names_joined_in_id_order(lakehouse: Path
 
 def test_last_run_audit_shows_each_datasets_latest_run(lakehouse: Path) -> None:
     assert run_saved(lakehouse, "last_run_audit") == [
-        ("20261207T071000Z-landing", "newsletter_signups", "SILVER", None, None, 8, None),
-        ("20261207T070000Z-daily", "posts", "SILVER", 4, 4, 4, None),
-        ("20261207T070000Z-daily", "users", "QUARANTINED", 2, 2, None, "author_ids_resolve (1)"),
+        ("newsletter_signups", "SILVER", "file#etag1", "2026-12-07T07:12:00Z", None, None, None, None),
+        ("posts", "SILVER", "20261207T070000Z-daily", "2026-12-07T07:03:00Z", 4, 4, 4, None),
+        (
+            "users",
+            "QUARANTINED",
+            "20261207T070000Z-daily",
+            "2026-12-07T07:03:00Z",
+            2,
+            2,
+            None,
+            "author_ids_resolve (1)",
+        ),
     ]
 
 
@@ -284,9 +295,10 @@ def test_an_empty_audit_file_still_gives_the_audit_columns(tmp_path: Path) -> No
     result = query.run_sql(connection, query.read_saved_query("last_run_audit").sql)
     assert result is not None and result.rows == []
     assert result.columns == [
-        "run_id",
         "dataset",
         "state",
+        "run_id",
+        "updated_at",
         "raw_records",
         "bronze_rows",
         "silver_rows",
