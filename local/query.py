@@ -170,9 +170,12 @@ def _identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _audit_column(values: list[Any], kind: pa.DataType | None) -> pa.Array:
+def _audit_column(name: str, values: list[Any], kind: pa.DataType | None) -> pa.Array:
     if kind is not None:
-        return pa.array(values, type=kind)
+        try:
+            return pa.array(values, type=kind)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError) as error:
+            raise ValueError(f"audit attribute {name!r} is not {kind} in every item: {error}") from error
     present = [value for value in values if value is not None]
     if present and all(isinstance(value, bool) for value in present):
         return pa.array(values, type=pa.bool_())
@@ -191,7 +194,10 @@ def audit_table(items: list[dict[str, Any]]) -> pa.Table:
     every other attribute any item has (numbers, booleans, else text)."""
     names = list(AUDIT_COLUMNS) + sorted({key for item in items for key in item} - set(AUDIT_COLUMNS))
     return pa.table(
-        {name: _audit_column([item.get(name) for item in items], AUDIT_COLUMNS.get(name)) for name in names}
+        {
+            name: _audit_column(name, [item.get(name) for item in items], AUDIT_COLUMNS.get(name))
+            for name in names
+        }
     )
 
 

@@ -324,6 +324,15 @@ def test_utc_timestamps_show_in_utc_whatever_the_local_time_zone(tmp_path: Path)
     assert result.stdout.splitlines()[2] == "2026-01-05 09:00:00+00:00", result.stdout
 
 
+def test_a_bad_audit_file_is_an_error_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "audit.json").write_text('[{"dataset": "posts", "raw_records": "many"}]', encoding="utf-8")
+    status, _, err = cli("--output", str(tmp_path), "SELECT 1")
+    assert status == 1 and "could not be opened" in err and "'raw_records'" in err, err
+    (tmp_path / "audit.json").write_text('{"dataset": "posts"}', encoding="utf-8")
+    status, _, err = cli("--output", str(tmp_path), "SELECT 1")
+    assert status == 1 and "audit.json: expected a JSON array of audit items" in err, err
+
+
 # --------------------------------------------------------------------------- the command
 
 
