@@ -23,7 +23,7 @@ locals {
   # line and in qualified table names such as data_lakehouse_gold.posts_enriched) become the deployed
   # ones (database_names), so the same files serve a name_prefix deployment and the local runner.
   queries_dir   = coalesce(var.queries_dir, "${path.module}/../../queries")
-  database_line = "^--\\s*database:\\s*([a-z0-9_]+)\\s*$"
+  database_line = "^--[[:space:]]*database:[[:space:]]*([a-z0-9_]+)[[:space:]]*$"
   queries = {
     for sql_file in fileset(local.queries_dir, "*.sql") : trimsuffix(sql_file, ".sql") => {
       file  = sql_file
