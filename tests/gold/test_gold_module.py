@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from local.hcl import blocks_of, expression, labelled, parse_dir, resources
+from local.run_pipeline import read_deployment
 from local.terraform import MODULES_DIR, REPO_ROOT
 from tests.tf_eval import accepted_values, evaluate_outputs
 
@@ -373,3 +374,11 @@ def test_root_wires_the_gold_bucket_and_database_into_the_pipeline() -> None:
     assert call["gold_bucket_name"] == "${module.lakehouse_buckets.gold_bucket_name}"
     assert call["gold_bucket_arn"] == "${module.lakehouse_buckets.gold_bucket_arn}"
     assert call["gold_glue_database_name"] == "${module.lakehouse_buckets.gold_glue_database_name}"
+
+
+def test_the_local_run_still_reads_the_silver_job_from_the_pipeline_module() -> None:
+    """modules/pipeline declares two Glue jobs now (gold.tf sorts before silver.tf): the local run's
+    deployment reader must keep picking the silver one."""
+    job = read_deployment("123456789012", "eu-west-2").job
+    assert job.script_key == "jobs/wordpress_bronze_to_silver.py"
+    assert job.name == "wordpress_bronze_to_silver"
