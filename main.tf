@@ -1,7 +1,8 @@
 # serverless-lakehouse root module: wires one module per concern.
-#   lakehouse-buckets  raw, bronze, silver and artifacts buckets, their SSM parameters, the bronze and silver Glue databases
+#   lakehouse-buckets  raw, bronze, silver, gold and artifacts buckets, their SSM parameters, the bronze, silver and gold Glue databases
 #   alerting           SNS topics, subscriptions, failure routing rules and alarms
-#   pipeline           WordPress REST API -> raw JSON -> bronze Parquet -> silver (Glue), daily, with an audit table
+#   pipeline           WordPress REST API -> raw JSON -> bronze Parquet -> silver -> gold (Glue), daily, with an audit table
+#   athena             the lakehouse workgroup (enforced results location, cost cutoff) and the saved queries of queries/
 #   glue-cost-control  stops Glue interactive sessions after a chosen duration
 #   failure-replay     starts the pipeline's failed executions (recorded by alerting) again, daily
 #   landing-zone       files dropped under s3://<raw>/landing/<dataset>/ -> registered -> bronze -> silver, hourly
@@ -47,6 +48,7 @@ module "lakehouse_buckets" {
   raw_bucket_name                    = var.raw_bucket_name
   bronze_bucket_name                 = var.bronze_bucket_name
   silver_bucket_name                 = var.silver_bucket_name
+  gold_bucket_name                   = var.gold_bucket_name
   noncurrent_version_expiration_days = var.noncurrent_version_expiration_days
   raw_run_expiration_days            = var.raw_run_expiration_days
   glue_database_name                 = local.glue_database_name
@@ -92,6 +94,9 @@ module "pipeline" {
   artifacts_bucket_name        = module.lakehouse_buckets.artifacts_bucket_name
   artifacts_bucket_arn         = module.lakehouse_buckets.artifacts_bucket_arn
   silver_glue_database_name    = module.lakehouse_buckets.silver_glue_database_name
+  gold_bucket_name             = module.lakehouse_buckets.gold_bucket_name
+  gold_bucket_arn              = module.lakehouse_buckets.gold_bucket_arn
+  gold_glue_database_name      = module.lakehouse_buckets.gold_glue_database_name
 
   raw_topic_arn                  = module.alerting.raw_topic_arn
   raw_topic_parameter_arn        = module.alerting.raw_topic_parameter_arn
@@ -116,6 +121,22 @@ module "pipeline" {
   bronze_function_memory_size  = var.bronze_function_memory_size
   silver_job_worker_type       = var.silver_job_worker_type
   silver_job_number_of_workers = var.silver_job_number_of_workers
+}
+
+# Where people ask questions: the workgroup (results in its own encrypted bucket, a cost cutoff per
+# query) and one saved query per queries/*.sql file (modules/athena/README.md).
+module "athena" {
+  source = "./modules/athena"
+
+  name_prefix                    = var.name_prefix
+  bytes_scanned_cutoff_per_query = var.athena_bytes_scanned_cutoff_per_query
+  results_expiration_days        = var.athena_results_expiration_days
+  # The seed names the saved queries use, and the databases they are in here.
+  database_names = {
+    data_lakehouse_bronze = module.lakehouse_buckets.glue_database_name
+    data_lakehouse_silver = module.lakehouse_buckets.silver_glue_database_name
+    data_lakehouse_gold   = module.lakehouse_buckets.gold_glue_database_name
+  }
 }
 
 module "glue_cost_control" {

@@ -93,6 +93,36 @@ output "silver_job_log_group_names" {
   value       = module.pipeline.silver_job_log_group_names
 }
 
+output "gold_bucket_name" {
+  description = "Name of the gold layer bucket."
+  value       = module.lakehouse_buckets.gold_bucket_name
+}
+
+output "gold_glue_database_name" {
+  description = "Glue Data Catalog database holding the gold tables (posts_enriched, publishing_activity, taxonomy_usage)."
+  value       = module.lakehouse_buckets.gold_glue_database_name
+}
+
+output "gold_job_name" {
+  description = "Name of the silver-to-gold Glue job."
+  value       = module.pipeline.gold_job_name
+}
+
+output "athena_workgroup_name" {
+  description = "Athena workgroup to query the lakehouse in (choose it in the query editor): results location, encryption and the per-query cutoff are enforced."
+  value       = module.athena.workgroup_name
+}
+
+output "athena_results_location" {
+  description = "S3 URI where the workgroup writes query results (they expire after athena_results_expiration_days)."
+  value       = module.athena.results_location
+}
+
+output "athena_named_queries" {
+  description = "Saved queries of the workgroup (one per queries/*.sql file), name -> id."
+  value       = module.athena.named_query_ids
+}
+
 output "audit_table_name" {
   description = "DynamoDB table with one item per dataset per run (see the README for the query listing a dataset's last runs)."
   value       = module.pipeline.audit_table_name

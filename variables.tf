@@ -213,6 +213,39 @@ variable "silver_bucket_name" {
   }
 }
 
+variable "gold_bucket_name" {
+  description = "Name of the gold bucket. Null gives [<name_prefix>-]data-lakehouse-gold-<account id>-<region>, unique out of the box."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.gold_bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.gold_bucket_name))
+    error_message = "gold_bucket_name must be null or a valid S3 bucket name: 3-63 lower-case letters, digits, '.' and '-', starting and ending with a letter or digit."
+  }
+}
+
+variable "athena_bytes_scanned_cutoff_per_query" {
+  description = "Most bytes one query in the lakehouse's Athena workgroup may scan before Athena cancels it (Athena bills by bytes scanned). At least 10485760 (10 MB), Athena's minimum; the default is 1 GiB."
+  type        = number
+  default     = 1073741824
+
+  validation {
+    condition     = var.athena_bytes_scanned_cutoff_per_query >= 10485760 && floor(var.athena_bytes_scanned_cutoff_per_query) == var.athena_bytes_scanned_cutoff_per_query
+    error_message = "athena_bytes_scanned_cutoff_per_query must be a whole number of bytes, at least 10485760 (10 MB, Athena's minimum)."
+  }
+}
+
+variable "athena_results_expiration_days" {
+  description = "Days Athena query results are kept in the results bucket before they expire (a query can be run again)."
+  type        = number
+  default     = 7
+
+  validation {
+    condition     = var.athena_results_expiration_days >= 1 && var.athena_results_expiration_days <= 3650 && floor(var.athena_results_expiration_days) == var.athena_results_expiration_days
+    error_message = "athena_results_expiration_days must be a whole number of days from 1 to 3650."
+  }
+}
+
 variable "enable_glue_cost_control" {
   description = "Deploy the Glue interactive-session cost control (stops every session after glue_session_max_duration_seconds)."
   type        = bool

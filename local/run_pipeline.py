@@ -248,8 +248,13 @@ def read_deployment(account_id: str, region: str) -> Deployment:
 def read_job(
     pipeline_dir: Path, variables: dict[str, Any], script_key: str, names: dict[str, str]
 ) -> JobSpec:
-    """The aws_glue_job of modules/pipeline with its default arguments resolved for the default inputs."""
-    job = next(body for rtype, _, body in resources(parse_dir(pipeline_dir)) if rtype == "aws_glue_job")
+    """The silver aws_glue_job of modules/pipeline with its default arguments resolved for the default
+    inputs (the module also declares the gold job, gold.tf)."""
+    job = next(
+        body
+        for rtype, name, body in resources(parse_dir(pipeline_dir))
+        if (rtype, name) == ("aws_glue_job", "silver")
+    )
     references = {
         "${local.silver_job_log_name_prefix}": f"/aws-glue/jobs/{names['job']}",
         "${var.artifacts_bucket_name}": names["artifacts_bucket"],

@@ -47,6 +47,28 @@ SETTINGS: dict[str, tuple[str, str, str, list[Any], list[Any]]] = {
         [1, 30, 3650],
         [0, 1.5, 3651],
     ),
+    # Gold and Athena (issue 20).
+    "gold_bucket_name": (
+        "lakehouse_buckets",
+        "gold_bucket_name",
+        "lakehouse-buckets",
+        [None, "my-gold-bucket", "lake.gold.2026"],
+        ["My_Gold", "ab", "-gold", "a" * 64],
+    ),
+    "athena_bytes_scanned_cutoff_per_query": (
+        "athena",
+        "bytes_scanned_cutoff_per_query",
+        "athena",
+        [10485760, 1073741824],
+        [10485759, 0, 1.5e7 + 0.5],
+    ),
+    "athena_results_expiration_days": (
+        "athena",
+        "results_expiration_days",
+        "athena",
+        [1, 7, 3650],
+        [0, 1.5, 3651],
+    ),
     "silver_bucket_name": (
         "lakehouse_buckets",
         "silver_bucket_name",

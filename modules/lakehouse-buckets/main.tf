@@ -1,6 +1,6 @@
-# Raw, bronze and silver buckets of the lakehouse, the SSM parameters that publish their names, the
-# Glue Data Catalog databases that register the bronze and silver tables for Athena, and the
-# artifacts bucket holding Glue job scripts and Spark temporary files.
+# Raw, bronze, silver and gold buckets of the lakehouse, the SSM parameters that publish their names,
+# the Glue Data Catalog databases that register the bronze, silver and gold tables for Athena, and
+# the artifacts bucket holding Glue job scripts and Spark temporary files.
 
 data "aws_caller_identity" "current" {}
 
@@ -26,6 +26,11 @@ locals {
       input          = var.silver_bucket_name == null ? "name_prefix" : "silver_bucket_name"
       parameter_name = coalesce(var.silver_bucket_parameter_name, "${local.parameter_path_prefix}/s3/lakehouse/name/silver")
     }
+    gold = {
+      name           = coalesce(var.gold_bucket_name, join("-", compact([var.name_prefix, "data-lakehouse-gold", local.name_suffix])))
+      input          = var.gold_bucket_name == null ? "name_prefix" : "gold_bucket_name"
+      parameter_name = coalesce(var.gold_bucket_parameter_name, "${local.parameter_path_prefix}/s3/lakehouse/name/gold")
+    }
     # Glue job scripts (uploaded by modules/pipeline) and Spark temporary files: no parameter.
     artifacts = {
       name           = coalesce(var.artifacts_bucket_name, join("-", compact([var.name_prefix, "data-lakehouse-artifacts", local.name_suffix])))
@@ -39,6 +44,7 @@ locals {
 
   # Glue database names allow no '-': the prefix joins with '_'.
   silver_glue_database_name = coalesce(var.silver_glue_database_name, join("_", compact([replace(var.name_prefix, "-", "_"), "data_lakehouse_silver"])))
+  gold_glue_database_name   = coalesce(var.gold_glue_database_name, join("_", compact([replace(var.name_prefix, "-", "_"), "data_lakehouse_gold"])))
 
   # Expiry rules on top of the noncurrent-version rule every bucket has, by bucket key.
   expiring_prefixes = {
@@ -55,6 +61,12 @@ locals {
       expire-quarantine = { prefix = "quarantine/", days = var.silver_quarantine_expiration_days }
       # The job's small per-run result.json files; the audit table keeps the history.
       expire-run-results = { prefix = "_runs/", days = var.silver_run_result_expiration_days }
+    }
+    gold = {
+      # Same rules as silver: gold tables that failed their gate, with their reports, and the gold
+      # job's per-run result.json files.
+      expire-quarantine  = { prefix = "quarantine/", days = var.gold_quarantine_expiration_days }
+      expire-run-results = { prefix = "_runs/", days = var.gold_run_result_expiration_days }
     }
     artifacts = {
       # Spark's temporary files (the Glue job's --TempDir).
@@ -222,4 +234,9 @@ resource "aws_glue_catalog_database" "bronze" {
 resource "aws_glue_catalog_database" "silver" {
   name        = local.silver_glue_database_name
   description = "Silver layer of the data lakehouse: cleaned, typed tables in s3://${aws_s3_bucket.this["silver"].bucket}/, published by the silver Glue job only when they pass the quality gate."
+}
+
+resource "aws_glue_catalog_database" "gold" {
+  name        = local.gold_glue_database_name
+  description = "Gold layer of the data lakehouse: tables shaped for the questions analysts ask, in s3://${aws_s3_bucket.this["gold"].bucket}/, rebuilt from silver by the gold Glue job and published only when they pass its quality gate."
 }

@@ -87,3 +87,33 @@ output "silver_glue_database_arn" {
   description = "ARN of the Glue Data Catalog database for the silver tables."
   value       = aws_glue_catalog_database.silver.arn
 }
+
+output "gold_bucket_name" {
+  description = "Name of the gold layer bucket."
+  value       = aws_s3_bucket.this["gold"].bucket
+}
+
+output "gold_bucket_arn" {
+  description = "ARN of the gold layer bucket."
+  value       = aws_s3_bucket.this["gold"].arn
+}
+
+output "gold_bucket_parameter_name" {
+  description = "Name of the SSM parameter holding the gold bucket name."
+  value       = aws_ssm_parameter.bucket_name["gold"].name
+}
+
+output "gold_bucket_parameter_arn" {
+  description = "ARN of the SSM parameter holding the gold bucket name (for ssm:GetParameter grants)."
+  value       = aws_ssm_parameter.bucket_name["gold"].arn
+}
+
+output "gold_glue_database_name" {
+  description = "Name of the Glue Data Catalog database for the gold tables."
+  value       = aws_glue_catalog_database.gold.name
+}
+
+output "gold_glue_database_arn" {
+  description = "ARN of the Glue Data Catalog database for the gold tables."
+  value       = aws_glue_catalog_database.gold.arn
+}

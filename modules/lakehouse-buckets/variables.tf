@@ -173,3 +173,58 @@ variable "spark_temp_expiration_days" {
     error_message = "spark_temp_expiration_days must be a whole number of days from 1 to 365."
   }
 }
+
+variable "gold_bucket_name" {
+  description = "Name of the gold bucket. Null gives [<name_prefix>-]data-lakehouse-gold-<account id>-<region>, unique per account and region."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.gold_bucket_name == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.gold_bucket_name))
+    error_message = "gold_bucket_name must be null or a valid S3 bucket name: 3-63 lower-case letters, digits, '.' and '-', starting and ending with a letter or digit."
+  }
+}
+
+variable "gold_bucket_parameter_name" {
+  description = "Name of the SSM parameter that publishes the gold bucket name. Null gives /s3/lakehouse/name/gold, or /<name_prefix>/s3/lakehouse/name/gold when name_prefix is set."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.gold_bucket_parameter_name == null || can(regex("^/[A-Za-z0-9_.\\-/]+$", var.gold_bucket_parameter_name))
+    error_message = "gold_bucket_parameter_name must be null or a hierarchical SSM parameter name starting with '/' (letters, digits, _ . - /)."
+  }
+}
+
+variable "gold_glue_database_name" {
+  description = "Name of the Glue Data Catalog database for the gold tables. Null gives data_lakehouse_gold, or <name_prefix>_data_lakehouse_gold ('-' in the prefix becomes '_') when name_prefix is set."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.gold_glue_database_name == null || can(regex("^[a-z0-9_]{1,255}$", var.gold_glue_database_name))
+    error_message = "gold_glue_database_name must be null or 1-255 lower-case letters, digits or underscores (Athena's rule)."
+  }
+}
+
+variable "gold_quarantine_expiration_days" {
+  description = "Days quarantined gold data and its quality reports (quarantine/ in the gold bucket) are kept before they expire."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.gold_quarantine_expiration_days >= 1 && var.gold_quarantine_expiration_days <= 3650 && floor(var.gold_quarantine_expiration_days) == var.gold_quarantine_expiration_days
+    error_message = "gold_quarantine_expiration_days must be a whole number of days from 1 to 3650."
+  }
+}
+
+variable "gold_run_result_expiration_days" {
+  description = "Days the gold job's per-run result files (_runs/ in the gold bucket) are kept; the audit table keeps the history."
+  type        = number
+  default     = 90
+
+  validation {
+    condition     = var.gold_run_result_expiration_days >= 1 && var.gold_run_result_expiration_days <= 3650 && floor(var.gold_run_result_expiration_days) == var.gold_run_result_expiration_days
+    error_message = "gold_run_result_expiration_days must be a whole number of days from 1 to 3650."
+  }
+}

@@ -172,3 +172,23 @@ output "load_state_table_arn" {
   description = "ARN of the DynamoDB load-state table."
   value       = aws_dynamodb_table.load_state.arn
 }
+
+output "gold_job_name" {
+  description = "Name of the gold Glue job (silver -> gold)."
+  value       = aws_glue_job.gold.name
+}
+
+output "gold_job_arn" {
+  description = "ARN of the gold Glue job (for the glue:StartJobRun grant of the state machine that runs it)."
+  value       = local.gold_glue_job_arn
+}
+
+output "gold_job_script_location" {
+  description = "S3 URI of the gold job's uploaded script."
+  value       = "s3://${var.artifacts_bucket_name}/${aws_s3_object.gold_job_script.key}"
+}
+
+output "gold_job_log_group_names" {
+  description = "Both groups the gold job logs to, by kind: error (system, Spark, GlueLogger) and output (the script's standard output and error)."
+  value       = { for stream, group in aws_cloudwatch_log_group.gold_job : stream => group.name }
+}

@@ -625,3 +625,78 @@ variable "audit_table_deletion_protection" {
   type        = bool
   default     = true
 }
+
+variable "gold_bucket_name" {
+  description = "Name of the gold layer bucket (lakehouse-buckets' gold_bucket_name): the gold job's --gold_bucket."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.gold_bucket_name))
+    error_message = "gold_bucket_name must be a valid S3 bucket name."
+  }
+}
+
+variable "gold_bucket_arn" {
+  description = "ARN of the gold layer bucket: the gold job writes only its wordpress_api/, quarantine/wordpress_api/ and _runs/wordpress_api/ prefixes."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.gold_bucket_arn))
+    error_message = "gold_bucket_arn must be an S3 bucket ARN (arn:aws:s3:::<bucket>)."
+  }
+}
+
+variable "gold_glue_database_name" {
+  description = "Glue Data Catalog database of the gold tables (lakehouse-buckets' gold_glue_database_name); the gold job manages only its tables."
+  type        = string
+  default     = "data_lakehouse_gold"
+
+  validation {
+    condition     = can(regex("^[a-z0-9_]{1,255}$", var.gold_glue_database_name))
+    error_message = "gold_glue_database_name must be 1-255 lower-case letters, digits or underscores (Athena's rule)."
+  }
+}
+
+variable "gold_job_name" {
+  description = "Seed name of the gold Glue job (also its role, log groups and key alias); name_prefix is joined in front of it."
+  type        = string
+  default     = "wordpress_silver_to_gold"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,50}$", var.gold_job_name))
+    error_message = "gold_job_name must be 1-50 letters, digits, '_' or '-'."
+  }
+}
+
+variable "gold_job_worker_type" {
+  description = "Glue worker type of the gold job: G.1X (4 vCPU, 16 GB, 1 DPU) suits a WordPress site; G.2X doubles memory and cost per worker."
+  type        = string
+  default     = "G.1X"
+
+  validation {
+    condition     = contains(["G.1X", "G.2X", "G.4X", "G.8X"], var.gold_job_worker_type)
+    error_message = "gold_job_worker_type must be one of G.1X, G.2X, G.4X, G.8X."
+  }
+}
+
+variable "gold_job_number_of_workers" {
+  description = "Workers of the gold job, the driver included (Glue's minimum is 2)."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = var.gold_job_number_of_workers >= 2 && var.gold_job_number_of_workers <= 100 && floor(var.gold_job_number_of_workers) == var.gold_job_number_of_workers
+    error_message = "gold_job_number_of_workers must be a whole number from 2 to 100."
+  }
+}
+
+variable "gold_job_timeout_minutes" {
+  description = "Timeout of one gold job run, in minutes. At most 60, like the silver job (the state machine's Glue task waits 65 minutes)."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.gold_job_timeout_minutes >= 1 && var.gold_job_timeout_minutes <= 60 && floor(var.gold_job_timeout_minutes) == var.gold_job_timeout_minutes
+    error_message = "gold_job_timeout_minutes must be a whole number of minutes from 1 to 60."
+  }
+}

@@ -15,6 +15,28 @@ resource policies, Lambda and Step Functions aliases, S3 objects, ...) are mappe
 from __future__ import annotations
 
 ARGUMENTS: dict[str, dict[str, str]] = {
+    "aws_athena_workgroup": {
+        "name": "athena.CreateWorkGroup.Name",
+        "description": "athena.CreateWorkGroup.Description",
+        "state": "athena.UpdateWorkGroup.State",
+        "configuration.bytes_scanned_cutoff_per_query": "athena.CreateWorkGroup.Configuration.BytesScannedCutoffPerQuery",
+        "configuration.engine_version.selected_engine_version": (
+            "athena.CreateWorkGroup.Configuration.EngineVersion.SelectedEngineVersion"
+        ),
+        "configuration.result_configuration.output_location": (
+            "athena.CreateWorkGroup.Configuration.ResultConfiguration.OutputLocation"
+        ),
+        "configuration.result_configuration.encryption_configuration.encryption_option": (
+            "athena.CreateWorkGroup.Configuration.ResultConfiguration.EncryptionConfiguration.EncryptionOption"
+        ),
+    },
+    "aws_athena_named_query": {
+        "name": "athena.CreateNamedQuery.Name",
+        "description": "athena.CreateNamedQuery.Description",
+        "database": "athena.CreateNamedQuery.Database",
+        "query": "athena.CreateNamedQuery.QueryString",
+        "workgroup": "athena.CreateNamedQuery.WorkGroup",
+    },
     "aws_cloudwatch_event_rule": {
         "name": "events.PutRule.Name",
         "description": "events.PutRule.Description",

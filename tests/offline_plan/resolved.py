@@ -138,6 +138,7 @@ ARNS: dict[str, Arn] = {
     "aws_kms_alias": _named("arn:aws:kms:{region}:{account}:{name}", "name"),
     "aws_glue_catalog_database": _named("arn:aws:glue:{region}:{account}:database/{name}", "name"),
     "aws_glue_job": _named("arn:aws:glue:{region}:{account}:job/{name}", "name"),
+    "aws_athena_workgroup": _named("arn:aws:athena:{region}:{account}:workgroup/{name}", "name"),
     "aws_dynamodb_table": _named("arn:aws:dynamodb:{region}:{account}:table/{name}", "name"),
     "aws_cloudwatch_metric_alarm": _named("arn:aws:cloudwatch:{region}:{account}:alarm:{name}", "alarm_name"),
 }

@@ -60,13 +60,14 @@ def test_glue_5_jobs_log_where_glue_5_writes_to_groups_with_retention(
 
 def test_every_glue_job_logs_to_its_own_prefixed_groups(offline_plans: dict[str, PlanResult]) -> None:
     """The groups derived from each planned job carry the job's name (its role and security
-    configuration are named after it): the WordPress silver job and the landing zone's two jobs."""
+    configuration are named after it): the WordPress silver and gold jobs and the landing zone's two jobs."""
     result = offline_plans["root-resolved"]
     assert result.ok, result.report
     resources = list(all_resources(result.plan))
     jobs = [r["values"] for r in resources if r["type"] == "aws_glue_job"]
     assert {job["name"] for job in jobs} == {
         "wordpress_bronze_to_silver",
+        "wordpress_silver_to_gold",
         "landing_file_to_bronze",
         "landing_bronze_to_silver",
     }

@@ -31,11 +31,12 @@ from tests.offline_validate.schema import PACKAGES, REPO_ROOT, load_schema
 
 # What a configuration may reference outside its own directory: local module sources,
 # templatefile()/file() paths under statemachine/, functions/ and jobs/, and the dataset contracts
-# of datasets/ (modules/landing-zone uploads each with fileset()).
+# of datasets/ (modules/landing-zone uploads each with fileset()), and the saved queries of queries/
+# (modules/athena reads each with fileset() and file()).
 _COPY_IGNORE = shutil.ignore_patterns(
     ".terraform", ".terraform.lock.hcl", "__pycache__", "*.zip", "*.tfstate*"
 )
-_COPY_DIRS = ("modules", "bootstrap", "statemachine", "functions", "jobs", "datasets")
+_COPY_DIRS = ("modules", "bootstrap", "statemachine", "functions", "jobs", "datasets", "queries")
 
 
 @dataclass(frozen=True)

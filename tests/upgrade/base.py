@@ -100,6 +100,57 @@ INTENDED_CHANGES.update(
     }
 )
 
+# Issue 20: the gold layer (bucket, parameter and database in modules/lakehouse-buckets; the gold Glue
+# job in modules/pipeline/gold.tf) and Athena (modules/athena) are new, so an upgrade creates them.
+GOLD_AND_ATHENA_RESOURCES = (
+    *(
+        f'module.lakehouse_buckets.{rtype}.this["gold"]'
+        for rtype in (
+            "aws_s3_bucket",
+            "aws_s3_bucket_lifecycle_configuration",
+            "aws_s3_bucket_ownership_controls",
+            "aws_s3_bucket_policy",
+            "aws_s3_bucket_public_access_block",
+            "aws_s3_bucket_server_side_encryption_configuration",
+            "aws_s3_bucket_versioning",
+        )
+    ),
+    'module.lakehouse_buckets.aws_ssm_parameter.bucket_name["gold"]',
+    "module.lakehouse_buckets.aws_glue_catalog_database.gold",
+    'module.pipeline.aws_cloudwatch_log_group.gold_job["error"]',
+    'module.pipeline.aws_cloudwatch_log_group.gold_job["output"]',
+    "module.pipeline.aws_glue_job.gold",
+    "module.pipeline.aws_glue_security_configuration.gold",
+    "module.pipeline.aws_iam_role.gold_job",
+    "module.pipeline.aws_iam_role_policy.gold_job",
+    "module.pipeline.aws_s3_object.gold_job_script",
+    "module.pipeline.module.gold_glue_key.aws_kms_alias.this",
+    "module.pipeline.module.gold_glue_key.aws_kms_key.this",
+    "module.athena.aws_athena_workgroup.this",
+    *(
+        f"module.athena.{rtype}.results"
+        for rtype in (
+            "aws_s3_bucket",
+            "aws_s3_bucket_lifecycle_configuration",
+            "aws_s3_bucket_ownership_controls",
+            "aws_s3_bucket_policy",
+            "aws_s3_bucket_public_access_block",
+            "aws_s3_bucket_server_side_encryption_configuration",
+            "aws_s3_bucket_versioning",
+        )
+    ),
+)
+INTENDED_CHANGES.update(
+    {
+        f"{address}: created": "issue 20: the gold layer and the Athena workgroup, new in this release"
+        for address in GOLD_AND_ATHENA_RESOURCES
+    }
+)
+# One saved query per queries/*.sql file: the key is the file's stem, so one prefix for them all.
+INTENDED_CHANGES["module.athena.aws_athena_named_query.this["] = (
+    "issue 20: the saved queries of queries/*.sql, new in this release"
+)
+
 
 class GitHistoryUnavailable(RuntimeError):
     """The base commit cannot be read from this checkout's git history."""

@@ -93,7 +93,7 @@ def test_a_refactor_without_its_moved_blocks_fails_the_check(
     assert not unchanged.problems() and not unchanged.moved, "the base release against itself changes nothing"
 
     broken = workdir / "broken-tree"
-    for name in ("modules", "functions", "statemachine", "jobs", "datasets"):
+    for name in ("modules", "functions", "statemachine", "jobs", "datasets", "queries"):
         _copy(REPO_ROOT / name, broken / name)
     for tf in REPO_ROOT.glob("*.tf"):
         (broken / tf.name).write_text(tf.read_text(encoding="utf-8"), encoding="utf-8")
