@@ -668,6 +668,17 @@ def run(spark: SparkSession, args: Arguments, s3: Any, glue: Any) -> dict[str, A
         "published": [name for name, t in tables.items() if t["state"] == "GOLD"],
         "quarantined": [name for name, t in tables.items() if t["state"] == "QUARANTINED"],
         "tables": tables,
+        # The same, as a list the state machine's Map records in the audit table (every key present).
+        "outcomes": [
+            {
+                "table": name,
+                "state": table["state"],
+                "rows": int(table.get("rows") or 0),
+                "location": table.get("location") or "",
+                "reason": table.get("reason") or "",
+            }
+            for name, table in tables.items()
+        ],
         "finished_at": datetime.now(UTC).isoformat(),
     }
     lake.put_json(s3, args.gold_bucket, paths.result_key(), result)

@@ -58,6 +58,9 @@ locals {
     failure_topic_arn    = var.failure_stepfunction_topic_arn
     # A dataset's watermark advances here, once its run reached SILVER.
     load_state_table_name = aws_dynamodb_table.load_state.name
+    # Then gold is rebuilt from silver (gold.tf) and its result read.
+    gold_job_name    = aws_glue_job.gold.name
+    gold_bucket_name = var.gold_bucket_name
   }
 }
 
@@ -397,10 +400,20 @@ data "aws_iam_policy_document" "silver_state_machine" {
     resources = [local.silver_glue_catalog_arn, local.bronze_glue_database_arn, local.bronze_glue_tables_arn]
   }
 
+  # After a clean silver run the workflow rebuilds gold (gold.tf) and reads its result.
   statement {
-    sid       = "ReadRunResult"
-    actions   = ["s3:GetObject"]
-    resources = ["${var.silver_bucket_arn}/_runs/${local.data_source}/*"]
+    sid       = "RunGoldJob"
+    actions   = ["glue:StartJobRun", "glue:GetJobRun", "glue:GetJobRuns", "glue:BatchStopJobRun"]
+    resources = [local.gold_glue_job_arn]
+  }
+
+  statement {
+    sid     = "ReadRunResult"
+    actions = ["s3:GetObject"]
+    resources = [
+      "${var.silver_bucket_arn}/_runs/${local.data_source}/*",
+      "${var.gold_bucket_arn}/_runs/${local.data_source}/*",
+    ]
   }
 
   statement {
