@@ -125,6 +125,9 @@ class Deployment:
     audit_table: str
     job: JobSpec
     load_state_table: str = "data-lakehouse-load-state"  # each dataset's watermark and last full load
+    gold_bucket: str = ""
+    gold_database: str = ""
+    gold_job: JobSpec | None = None  # wordpress_silver_to_gold, run by the silver workflow
 
 
 def _locals(module_dir: Path) -> dict[str, Any]:
@@ -218,12 +221,22 @@ def read_deployment(account_id: str, region: str) -> Deployment:
     )
     if silver_database is None:
         raise ValueError("no seed database name in lakehouse-buckets locals.silver_glue_database_name")
+    gold_database = re.search(
+        r'"(data_lakehouse_gold)"', _one(_locals(buckets_dir)["gold_glue_database_name"])
+    )
+    if gold_database is None:
+        raise ValueError("no seed database name in lakehouse-buckets locals.gold_glue_database_name")
     names = {
         "bronze_bucket": bucket_name("bronze"),
         "silver_bucket": bucket_name("silver"),
+        "gold_bucket": bucket_name("gold"),
         "artifacts_bucket": bucket_name("artifacts"),
         "silver_database": silver_database.group(1),
-        "job": pipeline["silver_job_name"],  # join("-", compact([var.name_prefix, var.silver_job_name]))
+        "gold_database": gold_database.group(1),
+        "silver_job": pipeline[
+            "silver_job_name"
+        ],  # join("-", compact([var.name_prefix, var.silver_job_name]))
+        "gold_job": pipeline["gold_job_name"],
         "lakehouse_publish_key": _one(pipeline_locals["lakehouse_publish_key"]),
     }
     return Deployment(
@@ -242,26 +255,35 @@ def read_deployment(account_id: str, region: str) -> Deployment:
         audit_table=pipeline["audit_table_name"],
         load_state_table=pipeline["load_state_table_name"],
         job=read_job(pipeline_dir, pipeline, _one(pipeline_locals["silver_job_script_key"]), names),
+        gold_bucket=names["gold_bucket"],
+        gold_database=names["gold_database"],
+        gold_job=read_job(
+            pipeline_dir, pipeline, _one(pipeline_locals["gold_job_script_key"]), names, "gold"
+        ),
     )
 
 
 def read_job(
-    pipeline_dir: Path, variables: dict[str, Any], script_key: str, names: dict[str, str]
+    pipeline_dir: Path, variables: dict[str, Any], script_key: str, names: dict[str, str], job: str = "silver"
 ) -> JobSpec:
-    """The silver aws_glue_job of modules/pipeline with its default arguments resolved for the default
-    inputs (the module also declares the gold job, gold.tf)."""
-    job = next(
+    """The aws_glue_job `job` ("silver", or "gold" in gold.tf) of modules/pipeline with its default
+    arguments resolved for the default inputs."""
+    body = next(
         body
         for rtype, name, body in resources(parse_dir(pipeline_dir))
-        if (rtype, name) == ("aws_glue_job", "silver")
+        if (rtype, name) == ("aws_glue_job", job)
     )
     references = {
-        "${local.silver_job_log_name_prefix}": f"/aws-glue/jobs/{names['job']}",
+        "${local.silver_job_log_name_prefix}": f"/aws-glue/jobs/{names['silver_job']}",
+        "${local.silver_job_temp_prefix}": f"temp/{names['silver_job']}/",
+        "${local.gold_job_log_name_prefix}": f"/aws-glue/jobs/{names['gold_job']}",
+        "${local.gold_job_temp_prefix}": f"temp/{names['gold_job']}/",
         "${var.artifacts_bucket_name}": names["artifacts_bucket"],
-        "${local.silver_job_temp_prefix}": f"temp/{names['job']}/",
         "${local.bronze_bucket_name}": names["bronze_bucket"],
         "${var.silver_bucket_name}": names["silver_bucket"],
         "${var.silver_glue_database_name}": names["silver_database"],
+        "${var.gold_bucket_name}": names["gold_bucket"],
+        "${var.gold_glue_database_name}": names["gold_database"],
         "${local.data_source}": DATA_SOURCE,
         "${local.lakehouse_publish_key}": names["lakehouse_publish_key"],
     }
@@ -276,13 +298,13 @@ def read_job(
         return value
 
     return JobSpec(
-        name=names["job"],
+        name=names[f"{job}_job"],
         script_key=script_key,
-        default_arguments={key: resolved(value) for key, value in _one(job["default_arguments"]).items()},
-        glue_version=job["glue_version"],
-        worker_type=variables["silver_job_worker_type"],
-        number_of_workers=int(variables["silver_job_number_of_workers"]),
-        timeout_minutes=int(variables["silver_job_timeout_minutes"]),
+        default_arguments={key: resolved(value) for key, value in _one(body["default_arguments"]).items()},
+        glue_version=body["glue_version"],
+        worker_type=variables[f"{job}_job_worker_type"],
+        number_of_workers=int(variables[f"{job}_job_number_of_workers"]),
+        timeout_minutes=int(variables[f"{job}_job_timeout_minutes"]),
     )
 
 
@@ -326,10 +348,14 @@ def render_silver_definition(
     audit_table_name: str,
     failure_topic_arn: str,
     load_state_table_name: str = "data-lakehouse-load-state",
+    gold_job_name: str = "wordpress_silver_to_gold",
+    gold_bucket_name: str = "gold",
 ) -> str:
     """The pipeline module's WordPress_Bronze_To_Silver definition, rendered by real templatefile."""
     values = {
         "load_state_table_name": load_state_table_name,
+        "gold_job_name": gold_job_name,
+        "gold_bucket_name": gold_bucket_name,
         "silver_job_name": silver_job_name,
         "silver_bucket_name": silver_bucket_name,
         "bronze_database_name": bronze_database_name,
@@ -425,35 +451,39 @@ def create_glue_job(
 def deploy_silver(emulator: Emulator, deployment: Deployment, failure_topic_arn: str) -> tuple[str, str]:
     """The silver and artifacts buckets, silver database, audit table, Glue job (its script uploaded
     from jobs/) and the silver state machine; returns the state machine's ARN and its alias ARN."""
-    s3, glue, dynamodb, iam = (emulator.client(name) for name in ("s3", "glue", "dynamodb", "iam"))
-    for bucket in (deployment.silver_bucket, deployment.artifacts_bucket):
+    s3, glue, dynamodb = (emulator.client(name) for name in ("s3", "glue", "dynamodb"))
+    for bucket in (deployment.silver_bucket, deployment.gold_bucket, deployment.artifacts_bucket):
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": emulator.region})
-    glue.create_database(DatabaseInput={"Name": deployment.silver_database})
+    for database in (deployment.silver_database, deployment.gold_database):
+        glue.create_database(DatabaseInput={"Name": database})
     create_audit_table(dynamodb, deployment.audit_table)
     create_load_state_table(dynamodb, deployment.load_state_table)
-    job = deployment.job
-    s3.upload_file(str(JOB_SCRIPT), deployment.artifacts_bucket, job.script_key)
-    # The job's --extra-py-files (jobs/lakehouse_publish.py), uploaded as silver.tf does.
-    for uri in filter(None, job.default_arguments.get("--extra-py-files", "").split(",")):
-        key = uri.removeprefix(f"s3://{deployment.artifacts_bucket}/")
-        s3.upload_file(str(REPO_ROOT / key), deployment.artifacts_bucket, key)
-    create_glue_job(
-        emulator,
-        job.name,
-        f"s3://{deployment.artifacts_bucket}/{job.script_key}",
-        job.default_arguments,
-        glue_version=job.glue_version,
-        worker_type=job.worker_type,
-        number_of_workers=job.number_of_workers,
-        timeout_minutes=job.timeout_minutes,
-    )
+    assert deployment.gold_job is not None
+    for job in (deployment.job, deployment.gold_job):
+        # The script and its --extra-py-files (jobs/lakehouse_publish.py), uploaded as the module does.
+        s3.upload_file(str(REPO_ROOT / job.script_key), deployment.artifacts_bucket, job.script_key)
+        for uri in filter(None, job.default_arguments.get("--extra-py-files", "").split(",")):
+            key = uri.removeprefix(f"s3://{deployment.artifacts_bucket}/")
+            s3.upload_file(str(REPO_ROOT / key), deployment.artifacts_bucket, key)
+        create_glue_job(
+            emulator,
+            job.name,
+            f"s3://{deployment.artifacts_bucket}/{job.script_key}",
+            job.default_arguments,
+            glue_version=job.glue_version,
+            worker_type=job.worker_type,
+            number_of_workers=job.number_of_workers,
+            timeout_minutes=job.timeout_minutes,
+        )
     definition = render_silver_definition(
-        job.name,
+        deployment.job.name,
         deployment.silver_bucket,
         deployment.glue_database,
         deployment.audit_table,
         failure_topic_arn,
         deployment.load_state_table,
+        deployment.gold_job.name,
+        deployment.gold_bucket,
     )
     return create_state_machine(
         emulator, deployment.silver_state_machine_name, definition, deployment.alias_name

@@ -249,6 +249,7 @@ resource "aws_glue_job" "gold" {
     "--enable-metrics"         = "true"
     "--TempDir"                = "s3://${var.artifacts_bucket_name}/${local.gold_job_temp_prefix}"
     "--silver_database"        = var.silver_glue_database_name
+    "--silver_bucket"          = var.silver_bucket_name
     "--gold_bucket"            = var.gold_bucket_name
     "--gold_database"          = var.gold_glue_database_name
     # The publish helpers shared with both silver jobs.
