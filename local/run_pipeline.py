@@ -75,7 +75,15 @@ MESSAGE_PREVIEW_CHARACTERS = 300
 STAGING_DIR = ".run-in-progress"  # inside --output: where a run writes until it has succeeded
 FAILED_DIR = "failed"  # inside --output: what the last failed or interrupted run wrote
 STATE_DIR = "state"  # inside --output: the local lakehouse the next run continues from
-RUN_ENTRIES = ("raw", "bronze", "silver", "audit.json", "pipeline.log", STATE_DIR)  # what a run replaces
+RUN_ENTRIES = (
+    "raw",
+    "bronze",
+    "silver",
+    "gold",
+    "audit.json",
+    "pipeline.log",
+    STATE_DIR,
+)  # what a run replaces
 INTERRUPTED_STATUS = 130  # 128 + SIGINT, as shells report Ctrl-C
 JOB_STOP_SECONDS = 60.0
 
@@ -750,21 +758,26 @@ def collect_results(
 
 
 def audit_items(dynamodb: Any, table: str, execution_arn: str) -> list[dict[str, Any]]:
-    """The audit items of the run an execution of WordPress_Raw_To_Bronze started, as stored
-    (plain JSON values), by dataset."""
+    """The audit items of the run an execution of WordPress_Raw_To_Bronze started (its datasets, then
+    the gold tables the run rebuilt), as stored (plain JSON values), by dataset."""
     from boto3.dynamodb.types import TypeDeserializer
 
     deserializer = TypeDeserializer()
-    items = []
-    for page in dynamodb.get_paginator("scan").paginate(
-        TableName=table,
-        FilterExpression="execution_arn = :arn",
-        ExpressionAttributeValues={":arn": {"S": execution_arn}},
-    ):
-        for item in page["Items"]:
-            plain = {key: deserializer.deserialize(value) for key, value in item.items()}
-            items.append({key: _plain_number(value) for key, value in plain.items()})
-    return sorted(items, key=lambda item: item["dataset"])
+
+    def scan(expression: str, values: dict[str, Any]) -> list[dict[str, Any]]:
+        found = []
+        for page in dynamodb.get_paginator("scan").paginate(
+            TableName=table, FilterExpression=expression, ExpressionAttributeValues=values
+        ):
+            for item in page["Items"]:
+                plain = {key: deserializer.deserialize(value) for key, value in item.items()}
+                found.append({key: _plain_number(value) for key, value in plain.items()})
+        return found
+
+    items = scan("execution_arn = :arn", {":arn": {"S": execution_arn}})
+    for run_id in sorted({item["run_id"] for item in items}):  # and the gold tables that run rebuilt
+        items += scan("run_id = :run AND layer = :gold", {":run": {"S": run_id}, ":gold": {"S": "gold"}})
+    return sorted(items, key=lambda item: (item.get("layer", ""), item["dataset"]))
 
 
 def _plain_number(value: Any) -> Any:
@@ -849,6 +862,20 @@ def format_silver(result: dict[str, Any]) -> str:
             )
         )
     return format_rows(("table", "state", "rows", "partitions", "quality"), body, {2, 3})
+
+
+def format_gold(result: dict[str, Any]) -> str:
+    """Each gold table of a run: state, rows and, when quarantined, why."""
+    body = [
+        (
+            entry.get("table", "?"),
+            entry.get("state", "?"),
+            f"{entry.get('rows', 0):,}",
+            shorten(plain_cause(str(entry.get("reason", ""))), 80),
+        )
+        for entry in result.get("outcomes", [])
+    ]
+    return format_rows(("table", "state", "rows", "reason"), body, {2})
 
 
 def format_audit(items: list[dict[str, Any]]) -> str:
@@ -1069,13 +1096,21 @@ def report_silver_and_audit(
     if copied:
         print(f"Published silver tables copied to {shown_dir / 'silver' / DATA_SOURCE}/<name>/:", file=out)
         print("  " + ", ".join(sorted(copied)), file=out)
+    gold = run_result(s3, deployment.gold_bucket, run_ids[-1]) if run_ids else None
+    if gold is not None:
+        print(f"\nGold (Glue database {deployment.gold_database}), run {gold.get('run_id')}", file=out)
+        print(format_gold(gold), file=out)
+    gold_tables = copy_silver(s3, glue, deployment.gold_database, output_dir / "gold")
+    if gold_tables:
+        print(f"Published gold tables copied to {shown_dir / 'gold' / DATA_SOURCE}/<table>/:", file=out)
+        print("  " + ", ".join(sorted(gold_tables)), file=out)
     if items:
         print(f"\nAudit trail ({deployment.audit_table}, run {', '.join(run_ids)})", file=out)
         print(format_audit(items), file=out)
         print(f"Audit items written to {shown_dir / audit_file.name}", file=out)
         if any("load_mode" in item for item in items):
             print(f"\nLoads ({deployment.load_state_table} holds each watermark)", file=out)
-            print(format_loads(items), file=out)
+            print(format_loads([item for item in items if item.get("layer") != "gold"]), file=out)
     return copied
 
 
@@ -1504,6 +1539,7 @@ def run(
     )
     landing_zone.report_landing(emulator, deployment, landed, intake, out, output_dir, shown, alerts_before)
     if succeeded:
+        print_saved_answer(output_dir, out)
         print(f"\nBronze Parquet files copied to {shown / 'bronze'}:", file=out)
         for row in rows:
             if row.parquet_path is not None:
@@ -1529,6 +1565,20 @@ def run(
     if destination.exists() and any((destination / name).exists() for name in RUN_ENTRIES):
         print(f"The previous output in {destination} is unchanged.", file=out)
     return 1
+
+
+FIRST_QUESTION = "posts_per_month"  # the saved query (queries/) a successful run ends by answering
+
+
+def print_saved_answer(output_dir: Path, out: TextIO) -> None:
+    """The answer of one saved query on the lakehouse just written: what `make query Q=<name>` prints."""
+    from local.query import QueryError, UnknownSavedQuery, saved_answer
+
+    print(f"\nAsk the lakehouse (make query Q={FIRST_QUESTION}; make query for a prompt):", file=out)
+    try:
+        print(saved_answer(output_dir, FIRST_QUESTION), file=out)
+    except (QueryError, UnknownSavedQuery) as error:
+        print(f"  the saved query could not be answered: {error}", file=out)
 
 
 def written_summary(rows: list[EndpointRow], silver: dict[str, Path], shown: Path) -> str:
