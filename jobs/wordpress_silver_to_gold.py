@@ -11,10 +11,11 @@ silver table must be in it; the local emulator mirrors the buckets a job's argum
 ``s3://<bucket>/<key>`` as ``file://<root>/<bucket>/<key>``; catalog locations stay ``s3://``). A bad
 argument is a JobError naming it.
 
-Inputs: the silver Glue tables ``posts`` (required), ``users``, ``categories``, ``tags`` and, when it
-exists, ``comments``, read at their tables' current locations (a missing ``users``/``categories``/
-``tags`` table names nothing, so every id referring to it is unresolved). Gold is rebuilt from silver
-every run. Tables (``jobs/README.md`` "Gold tables"):
+Inputs: the silver Glue tables ``posts``, ``users``, ``categories``, ``tags`` and, when it exists,
+``comments``, read at their tables' current locations. Gold is rebuilt from silver every run. A gold
+table whose silver inputs do not exist (the pipeline's ``endpoints`` do not load them) is SKIPPED with
+a reason naming them, not quarantined: ``posts_enriched`` needs posts, users, categories and tags,
+``publishing_activity`` posts and users, ``taxonomy_usage`` posts, categories and tags. Tables (``jobs/README.md`` "Gold tables"):
 
 - ``posts_enriched``: one row per published post (``status`` ``publish``) with its author's name, its
   category and tag names (in id order), word count and reading minutes of its content's text (the
@@ -31,7 +32,7 @@ with ``report.json`` (the unresolved ids); the other tables publish. A passing t
 ``s3://<gold>/wordpress_api/<table>/run=<run_id>/``; when every passing table is written, each Glue table
 is switched there by one UpdateTable (CreateTable the first time) and superseded run folders are
 removed. The outcome is written to ``_runs/wordpress_api/<run_id>/result.json``. The job fails only on
-errors (bad arguments, no silver ``posts`` table, unreadable silver data, AWS errors).
+errors (bad arguments, unreadable silver data, AWS errors).
 """
 
 from __future__ import annotations
@@ -81,6 +82,13 @@ TAXONOMIES = (
     ("category", "categories", "categories", "category_names"),
     ("tag", "tags", "tags", "tag_names"),
 )
+
+# The silver tables each gold table is built from (comments is optional: comment_count when it exists).
+NEEDS = {
+    POSTS_ENRICHED: ("posts", "users", "categories", "tags"),
+    PUBLISHING_ACTIVITY: ("posts", "users"),
+    TAXONOMY_USAGE: ("posts", "categories", "tags"),
+}
 
 REQUIRED_ARGUMENTS = ("run_id", "silver_database", "gold_bucket", "gold_database")
 OPTIONAL_ARGUMENTS = ("silver_bucket", "local_s3_root", "JOB_NAME")
@@ -210,26 +218,44 @@ def read_silver(spark: SparkSession, paths: Paths, s3: Any, glue: Any, name: str
 class Silver:
     """The silver tables the gold tables are built from (None: no such table)."""
 
-    posts: DataFrame
+    database: str
+    posts: DataFrame | None
     users: DataFrame | None
     terms: dict[str, DataFrame | None]  # categories, tags
     comments: DataFrame | None
 
+    def missing(self) -> set[str]:
+        """The names of the silver input tables that do not exist."""
+        tables = {"posts": self.posts, "users": self.users, **self.terms}
+        return {name for name, frame in tables.items() if frame is None}
+
+    def skip_reasons(self) -> dict[str, str]:
+        """The gold tables that cannot be built, each with the reason (the silver tables it lacks)."""
+        missing = self.missing()
+        reasons = {}
+        for name, needs in NEEDS.items():
+            lacking = [table for table in needs if table in missing]
+            if lacking:
+                reasons[name] = (
+                    f"needs the silver table(s) {', '.join(lacking)}, which {self.database} does not have "
+                    "(the pipeline's endpoints do not load them)"
+                )
+        return reasons
+
 
 def open_silver(spark: SparkSession, paths: Paths, s3: Any, glue: Any) -> Silver:
-    """Every silver input, before anything is written; no ``posts`` table fails the run."""
+    """Every silver input, before anything is written (a missing table is None)."""
+    database = paths.args.silver_database
     posts = read_silver(spark, paths, s3, glue, "posts")
-    if posts is None:
-        raise JobError(f"no silver table {paths.args.silver_database}.posts: run the silver job first")
     for column in ("id", "date_gmt"):
-        if column not in posts.columns:
-            raise JobError(f"silver table {paths.args.silver_database}.posts has no {column} column")
+        if posts is not None and column not in posts.columns:
+            raise JobError(f"silver table {database}.posts has no {column} column")
     users = read_silver(spark, paths, s3, glue, "users")
     terms = {table: read_silver(spark, paths, s3, glue, table) for _, _, table, _ in TAXONOMIES}
-    for name, frame in (("users", users), *terms.items()):
-        if frame is None:
-            logger.warning("no silver table %s.%s: its ids stay unresolved", paths.args.silver_database, name)
-    return Silver(posts, users, terms, read_silver(spark, paths, s3, glue, "comments"))
+    silver = Silver(database, posts, users, terms, read_silver(spark, paths, s3, glue, "comments"))
+    for name in sorted(silver.missing()):
+        logger.warning("no silver table %s.%s: the gold tables built from it are skipped", database, name)
+    return silver
 
 
 # --------------------------------------------------------------------------- gold rows
@@ -595,6 +621,7 @@ def quarantine(candidate: Candidate, paths: Paths, s3: Any) -> dict[str, Any]:
 
 def build(spark: SparkSession, silver: Silver) -> tuple[dict[str, Candidate], Callable[[], None]]:
     """The gold candidates, checked; returns them and a function releasing their caches."""
+    assert silver.posts is not None, "no gold table is built without silver posts"
     posts = published_posts(silver.posts)
     if "year" not in posts.columns:
         posts = posts.withColumn("year", F.year("date_gmt")).withColumn("month", F.month("date_gmt"))
@@ -632,7 +659,13 @@ def run(spark: SparkSession, args: Arguments, s3: Any, glue: Any) -> dict[str, A
     lake.configure(spark)
     paths = Paths(args)
     silver = open_silver(spark, paths, s3, glue)  # every input opened before anything is written
-    candidates, release = build(spark, silver)
+    skipped = silver.skip_reasons()
+    for name, reason in skipped.items():
+        logger.warning("skipped %s: %s", name, reason)
+    candidates, release = {}, lambda: None
+    if len(skipped) < len(GOLD_TABLES):
+        built, release = build(spark, silver)
+        candidates = {name: c for name, c in built.items() if name not in skipped}
     for candidate in candidates.values():
         logger.info(
             "checked %s: %s rows, failed rules %s",
@@ -645,8 +678,19 @@ def run(spark: SparkSession, args: Arguments, s3: Any, glue: Any) -> dict[str, A
     written = {name: write_new_run(c, paths, s3, glue) for name, c in candidates.items() if c.passed}
     outcomes = {name: quarantine(c, paths, s3) for name, c in candidates.items() if not c.passed}
     outcomes |= {name: publish(candidates[name], w, paths, s3, glue) for name, w in written.items()}
-    tables = {}
-    for name, candidate in candidates.items():
+    tables: dict[str, dict[str, Any]] = {}
+    for name in GOLD_TABLES:
+        if name in skipped:
+            tables[name] = {
+                "state": "SKIPPED",
+                "rows": 0,
+                "location": None,
+                "table": f"{args.gold_database}.{name}",
+                "failed_rules": [],
+                "reason": skipped[name],
+            }
+            continue
+        candidate = candidates[name]
         entry: dict[str, Any] = {
             "state": outcomes[name]["state"],
             "rows": candidate.rows,
@@ -667,6 +711,7 @@ def run(spark: SparkSession, args: Arguments, s3: Any, glue: Any) -> dict[str, A
         "gold_database": args.gold_database,
         "published": [name for name, t in tables.items() if t["state"] == "GOLD"],
         "quarantined": [name for name, t in tables.items() if t["state"] == "QUARANTINED"],
+        "skipped": [name for name, t in tables.items() if t["state"] == "SKIPPED"],
         "tables": tables,
         # The same, as a list the state machine's Map records in the audit table (every key present).
         "outcomes": [

@@ -433,7 +433,8 @@ def test_a_post_twice_in_silver_quarantines_posts_and_activity(lake: Lake) -> No
 def test_an_empty_silver_posts_table_publishes_empty_gold_tables(lake: Lake) -> None:
     lake.glue.create_database(DatabaseInput={"Name": "new_blog_silver"})
     lake.silver("posts", [], POST_SCHEMA, run="silver-empty", database="new_blog_silver")
-    lake.silver("users", [], USER_SCHEMA, run="silver-empty", database="new_blog_silver")
+    for name, schema in (("users", USER_SCHEMA), ("categories", TERM_SCHEMA), ("tags", TERM_SCHEMA)):
+        lake.silver(name, [], schema, run="silver-empty", database="new_blog_silver")
     result = lake.run("gold-empty", silver_database="new_blog_silver")
     assert result["published"] == ["posts_enriched", "publishing_activity", "taxonomy_usage"]
     assert {name: t["rows"] for name, t in result["tables"].items()} == {
@@ -490,8 +491,39 @@ def test_a_local_run_without_the_silver_data_fails_rather_than_publishing_nothin
     assert lake.glue.calls == []
 
 
-def test_no_silver_posts_table_fails_the_run_naming_it(lake: Lake) -> None:
+def test_a_deployment_without_users_skips_the_tables_that_name_authors(lake: Lake) -> None:
+    """Endpoints without users: not an unresolved author (nothing to quarantine or alert), a SKIPPED
+    table with the reason; taxonomy_usage still publishes."""
+    lake.glue.create_database(DatabaseInput={"Name": "no_users_silver"})
+    lake.silver("posts", POSTS, POST_SCHEMA, run="silver-nu", database="no_users_silver")
+    for name in ("categories", "tags"):
+        lake.silver(name, CATEGORIES if name == "categories" else TAGS, TERM_SCHEMA, database="no_users_silver")
+    live = lake.table("posts_enriched")["StorageDescriptor"]["Location"]
+    result = lake.run("gold-nu", silver_database="no_users_silver")
+    assert result["published"] == ["taxonomy_usage"]
+    assert result["quarantined"] == []
+    assert result["skipped"] == ["posts_enriched", "publishing_activity"]
+    for name in result["skipped"]:
+        entry = result["tables"][name]
+        assert entry["state"] == "SKIPPED" and entry["rows"] == 0 and entry["location"] is None
+        assert entry["reason"] == (
+            "needs the silver table(s) users, which no_users_silver does not have "
+            "(the pipeline's endpoints do not load them)"
+        )
+    outcomes = {o["table"]: (o["state"], o["location"]) for o in result["outcomes"]}
+    assert outcomes["posts_enriched"] == ("SKIPPED", ""), "the Map records every key as a string"
+    assert lake.glue.calls == [("UpdateTable", GOLD_DB, "taxonomy_usage")]
+    assert lake.table("posts_enriched")["StorageDescriptor"]["Location"] == live, "the gold table is untouched"
+    assert not list(lake.root.glob("lake-gold/quarantine/wordpress_api/*/gold-nu")), "nothing quarantined"
+
+
+def test_no_silver_posts_table_skips_every_gold_table(lake: Lake) -> None:
     lake.glue.create_database(DatabaseInput={"Name": "empty_silver"})
-    with pytest.raises(lake.job.JobError, match=r"no silver table empty_silver.posts"):
-        lake.run("gold-none", silver_database="empty_silver")
-    assert lake.glue.calls == [], "nothing published by a failed run"
+    result = lake.run("gold-none", silver_database="empty_silver")
+    assert result["skipped"] == ["posts_enriched", "publishing_activity", "taxonomy_usage"]
+    assert result["published"] == [] and result["quarantined"] == []
+    assert result["tables"]["taxonomy_usage"]["reason"].startswith(
+        "needs the silver table(s) posts, categories, tags, which empty_silver does not have"
+    )
+    assert lake.json("_runs/wordpress_api/gold-none/result.json")["skipped"] == result["skipped"]
+    assert lake.glue.calls == [], "nothing published"

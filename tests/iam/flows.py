@@ -28,7 +28,13 @@ def pipeline_flow(emulator: Emulator) -> DeployedPipeline:
     deployment = read_deployment(emulator.account_id, emulator.region)
     sfn = emulator.client("stepfunctions")
     with SampleWordPress(posts=20, categories=2, tags=2, users=1) as site:
-        endpoints = [site.url("posts"), site.url("tags", pretty=False)]
+        # Every table gold is built from, so the silver workflow runs the gold job after silver.
+        endpoints = [
+            site.url("posts"),
+            site.url("tags", pretty=False),
+            site.url("users"),
+            site.url("categories"),
+        ]
         pipeline = deploy(emulator, deployment, endpoints, environment_overrides=FAST)
         # The first run is an InitialLoad. The second finds tables and objects in place and is an
         # Update of posts (an edited post): bronze reads its snapshot, silver merges the increment,
@@ -42,6 +48,17 @@ def pipeline_flow(emulator: Emulator) -> DeployedPipeline:
                 sfn, pipeline.alias_arn, {"trigger": run}, name=f"iam-{run}", timeout_seconds=600
             )
             assert result["status"] == "SUCCEEDED", result
+        # A gold quality failure: a user without a name passes silver, but gold cannot name the author
+        # of that user's posts, so it quarantines posts_enriched and publishing_activity and alerts.
+        user = site.site.collections["users"][0]
+        user_name, user["name"] = user["name"], None
+        edited["modified"] = edited["modified_gmt"] = "2026-01-02T00:00:00"
+        failed = run_execution(
+            sfn, pipeline.alias_arn, {"trigger": "gold-quarantine"}, name="iam-gold-quarantine",
+            timeout_seconds=600,
+        )
+        assert failed["status"] == "FAILED", failed
+        user["name"] = user_name
         # A quality failure: a post names a tag that /tags does not list, so silver quarantines posts
         # and alerts.
         site.site.collections["posts"][0]["tags"].append(999_999)

@@ -40,17 +40,18 @@ AWS_ONLY_ACTIONS = {
     "logs:DescribeResourcePolicies": "Step Functions vended-log delivery setup",
     "logs:DescribeLogGroups": "Step Functions vended-log delivery setup",
 }
-# Grants (statement Sid, resource pattern) no test exercises yet, each with the reason it stays.
 # Grants (statement Sid, action pattern, resource pattern) no emulator test can exercise, because AWS
 # performs them outside the code the tests run, each with the reason it stays.
-_SILVER_JOB_SPARK_IO = (
+_SPARK_JOB_S3_IO = (
     "Spark's S3 output on Glue: mode('overwrite') and the output committer delete and copy objects "
     "under the path it writes (s3:GetObject as the copy source, s3:DeleteObject); locally Spark writes "
     "files, and only the objects it finally left are seen"
 )
 UNEXERCISED_GRANTS: dict[tuple[str, str, str], str] = {
-    ("WriteSilverObjects", "s3:GetObject", "*"): _SILVER_JOB_SPARK_IO,
-    ("WriteSilverObjects", "s3:DeleteObject", "*/quarantine/*"): _SILVER_JOB_SPARK_IO,
+    ("WriteSilverObjects", "s3:GetObject", "*"): _SPARK_JOB_S3_IO,
+    ("WriteSilverObjects", "s3:DeleteObject", "*/quarantine/*"): _SPARK_JOB_S3_IO,
+    ("WriteGoldObjects", "s3:GetObject", "*"): _SPARK_JOB_S3_IO,
+    ("WriteGoldObjects", "s3:DeleteObject", "*/quarantine/*"): _SPARK_JOB_S3_IO,
     ("UseSparkTempDir", "*", "*"): "Glue keeps Spark's temporary files in --TempDir on AWS; local PySpark "
     "uses a local directory",
     ("ListSparkTempDir", "*", "*"): "Glue lists --TempDir on AWS; local PySpark uses a local directory",
