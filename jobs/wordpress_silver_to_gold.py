@@ -7,6 +7,7 @@ Arguments (Glue style ``--name value``; Glue's ``getResolvedOptions`` when ``aws
 a plain parser otherwise; arguments Glue adds, such as ``--TempDir``, are ignored): ``--run_id``,
 ``--silver_database``, ``--gold_bucket``, ``--gold_database``, optional ``--silver_bucket`` (every
 silver table must be in it; the local emulator mirrors the buckets a job's arguments name),
+``--audit_table`` (the DynamoDB audit table: publishes the audit trail as the gold table ``audit``),
 ``--JOB_NAME`` (Glue) and, locally only, ``--local_s3_root`` (Spark reads and writes
 ``s3://<bucket>/<key>`` as ``file://<root>/<bucket>/<key>``; catalog locations stay ``s3://``). A bad
 argument is a JobError naming it.
@@ -15,14 +16,18 @@ Inputs: the silver Glue tables ``posts``, ``users``, ``categories``, ``tags`` an
 ``comments``, read at their tables' current locations. Gold is rebuilt from silver every run. A gold
 table whose silver inputs do not exist (the pipeline's ``endpoints`` do not load them) is SKIPPED with
 a reason naming them, not quarantined: ``posts_enriched`` needs posts, users, categories and tags,
-``publishing_activity`` posts and users, ``taxonomy_usage`` posts, categories and tags. Tables (``jobs/README.md`` "Gold tables"):
+``publishing_activity`` posts and users, ``taxonomy_usage`` posts, categories and tags.
+
+Tables (``jobs/README.md`` "Gold tables"):
 
 - ``posts_enriched``: one row per published post (``status`` ``publish``) with its author's name, its
   category and tag names (in id order), word count and reading minutes of its content's text (the
   HTML as text by ``lakehouse_publish.html_to_text``), ``comment_count`` when ``comments`` exists;
   partitioned by ``year``/``month`` (silver's: of ``date_gmt``);
 - ``publishing_activity``: per year, month and author: posts, words, first and last post (UTC);
-- ``taxonomy_usage``: per taxonomy (``category`` | ``tag``), term and month: the posts that used it.
+- ``taxonomy_usage``: per taxonomy (``category`` | ``tag``), term and month: the posts that used it;
+- ``audit`` (with ``--audit_table``): every item of the DynamoDB audit table with this run's gold
+  outcomes, so Athena can answer ``queries/last_run_audit.sql``; no quality gate (a copy).
 
 Quality gate per table: ``posts_once`` (posts_enriched: every published silver post exactly once),
 ``author_resolved`` (posts_enriched, publishing_activity), ``categories_resolved`` and
@@ -43,6 +48,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from pyspark import cloudpickle
@@ -83,6 +89,23 @@ TAXONOMIES = (
     ("tag", "tags", "tags", "tag_names"),
 )
 
+AUDIT = "audit"  # the gold table of the audit trail (--audit_table)
+# Its columns: the attributes every audit item may carry that a question about runs names, typed as
+# stored (local/query.py registers audit.json with the same names and types).
+AUDIT_COLUMNS = (
+    ("dataset", "string"),
+    ("run_id", "string"),
+    ("state", "string"),
+    ("layer", "string"),
+    ("source", "string"),
+    ("raw_records", "bigint"),
+    ("bronze_rows", "bigint"),
+    ("silver_rows", "bigint"),
+    ("gold_rows", "bigint"),
+    ("reason", "string"),
+    ("updated_at", "string"),
+    ("execution_arn", "string"),
+)
 # The silver tables each gold table is built from (comments is optional: comment_count when it exists).
 NEEDS = {
     POSTS_ENRICHED: ("posts", "users", "categories", "tags"),
@@ -91,7 +114,7 @@ NEEDS = {
 }
 
 REQUIRED_ARGUMENTS = ("run_id", "silver_database", "gold_bucket", "gold_database")
-OPTIONAL_ARGUMENTS = ("silver_bucket", "local_s3_root", "JOB_NAME")
+OPTIONAL_ARGUMENTS = ("silver_bucket", "audit_table", "local_s3_root", "JOB_NAME")
 
 
 def _word_count(content: str | None) -> int:
@@ -118,6 +141,7 @@ class Arguments:
     gold_bucket: str
     gold_database: str
     silver_bucket: str | None = None  # when given, every silver table must be in it
+    audit_table: str | None = None  # when given, the audit trail is published as <gold_database>.audit
     local_s3_root: str | None = None
     job_name: str | None = None
 
@@ -137,6 +161,7 @@ def parse_arguments(argv: Sequence[str]) -> Arguments:
         gold_bucket=options["gold_bucket"],
         gold_database=options["gold_database"],
         silver_bucket=options.get("silver_bucket") or None,
+        audit_table=options.get("audit_table") or None,
         local_s3_root=options.get("local_s3_root") or None,
         job_name=options.get("JOB_NAME"),
     )
@@ -616,6 +641,75 @@ def quarantine(candidate: Candidate, paths: Paths, s3: Any) -> dict[str, Any]:
     return {"state": "QUARANTINED", "location": location, "report_key": report_key}
 
 
+# --------------------------------------------------------------------------- the audit trail
+
+
+def scan_audit_items(dynamodb: Any, table: str) -> list[dict[str, Any]]:
+    """Every item of the DynamoDB audit table, as plain values (numbers as int or float)."""
+    from boto3.dynamodb.types import TypeDeserializer
+
+    deserializer = TypeDeserializer()
+    items = []
+    for page in dynamodb.get_paginator("scan").paginate(TableName=table):
+        for item in page["Items"]:
+            items.append({name: deserializer.deserialize(value) for name, value in item.items()})
+    return items
+
+
+def _audit_value(value: Any, kind: str, name: str) -> Any:
+    if value is None:
+        return None
+    if kind == "bigint":
+        if isinstance(value, bool) or not isinstance(value, int | Decimal) or value != int(value):
+            raise JobError(f"audit attribute {name!r} is not a whole number: {value!r}")
+        return int(value)
+    return value if isinstance(value, str) else str(value)
+
+
+def audit_rows(items: list[dict[str, Any]], outcomes: list[dict[str, Any]], run_id: str) -> list[tuple]:
+    """The audit table's rows: every item, then this run's gold outcomes as the state machine records
+    them right after the job (replacing an item of the same dataset and run), ordered by dataset and
+    run."""
+    recorded_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    by_key = {(item.get("dataset"), item.get("run_id")): item for item in items}
+    for outcome in outcomes:
+        by_key[(outcome["table"], run_id)] = {
+            **by_key.get((outcome["table"], run_id), {}),
+            "dataset": outcome["table"],
+            "run_id": run_id,
+            "state": outcome["state"],
+            "layer": "gold",
+            "gold_rows": outcome["rows"],
+            "reason": outcome["reason"],
+            "updated_at": recorded_at,
+        }
+    return [
+        tuple(_audit_value(item.get(name), kind, name) for name, kind in AUDIT_COLUMNS)
+        for _, item in sorted(by_key.items(), key=lambda entry: (str(entry[0][0]), str(entry[0][1])))
+    ]
+
+
+def publish_audit(
+    spark: SparkSession, paths: Paths, s3: Any, glue: Any, dynamodb: Any, outcomes: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """``<gold_database>.audit``: the audit trail as of this run, so Athena's saved query
+    ``last_run_audit`` reads it (Athena does not read DynamoDB tables); published like a gold table."""
+    args = paths.args
+    items = scan_audit_items(dynamodb, args.audit_table)
+    schema = ", ".join(f"`{name}` {kind}" for name, kind in AUDIT_COLUMNS)
+    candidate = Candidate(AUDIT, spark.createDataFrame(audit_rows(items, outcomes, args.run_id), schema))
+    candidate.rows = candidate.frame.count()
+    written = write_new_run(candidate, paths, s3, glue)
+    published = publish(candidate, written, paths, s3, glue)
+    return {
+        "table": f"{args.gold_database}.{AUDIT}",
+        "rows": candidate.rows,
+        "location": published["location"],
+        "source": args.audit_table,
+        "cleanup_errors": published["cleanup_errors"],
+    }
+
+
 # --------------------------------------------------------------------------- the run
 
 
@@ -654,7 +748,7 @@ def build(spark: SparkSession, silver: Silver) -> tuple[dict[str, Candidate], Ca
     return candidates, release
 
 
-def run(spark: SparkSession, args: Arguments, s3: Any, glue: Any) -> dict[str, Any]:
+def run(spark: SparkSession, args: Arguments, s3: Any, glue: Any, dynamodb: Any = None) -> dict[str, Any]:
     """The whole run; returns the result document (also written to the run's ``result.json``)."""
     lake.configure(spark)
     paths = Paths(args)
@@ -705,6 +799,23 @@ def run(spark: SparkSession, args: Arguments, s3: Any, glue: Any) -> dict[str, A
             entry["unresolved"] = candidate.unresolved
         tables[name] = entry
     release()
+    outcome_list = [
+        {
+            "table": name,
+            "state": table["state"],
+            "rows": int(table.get("rows") or 0),
+            "location": table.get("location") or "",
+            "reason": table.get("reason") or "",
+        }
+        for name, table in tables.items()
+    ]
+    audit = None
+    if args.audit_table:
+        if dynamodb is None:
+            import boto3
+
+            dynamodb = boto3.client("dynamodb", region_name=glue.meta.region_name)
+        audit = publish_audit(spark, paths, s3, glue, dynamodb, outcome_list)
     result = {
         "run_id": args.run_id,
         "silver_database": args.silver_database,
@@ -714,30 +825,28 @@ def run(spark: SparkSession, args: Arguments, s3: Any, glue: Any) -> dict[str, A
         "skipped": [name for name, t in tables.items() if t["state"] == "SKIPPED"],
         "tables": tables,
         # The same, as a list the state machine's Map records in the audit table (every key present).
-        "outcomes": [
-            {
-                "table": name,
-                "state": table["state"],
-                "rows": int(table.get("rows") or 0),
-                "location": table.get("location") or "",
-                "reason": table.get("reason") or "",
-            }
-            for name, table in tables.items()
-        ],
+        "outcomes": outcome_list,
+        "audit": audit,  # the published audit trail (None without --audit_table)
         "finished_at": datetime.now(UTC).isoformat(),
     }
     lake.put_json(s3, args.gold_bucket, paths.result_key(), result)
     return result
 
 
-def main(argv: Sequence[str] | None = None, *, s3: Any = None, glue: Any = None) -> dict[str, Any]:
-    """Entry point on Glue and locally; ``s3``/``glue``: boto3 clients (created when not given)."""
+def main(
+    argv: Sequence[str] | None = None, *, s3: Any = None, glue: Any = None, dynamodb: Any = None
+) -> dict[str, Any]:
+    """Entry point on Glue and locally; ``s3``/``glue``/``dynamodb``: boto3 clients (created when not
+    given)."""
     return lake.run_job(
         "wordpress_silver_to_gold",
         argv,
         parse_arguments,
-        run,
-        lambda result: [name for name, t in result["tables"].items() if t.get("cleanup_errors")],
+        lambda spark, args, s3, glue: run(spark, args, s3, glue, dynamodb),
+        lambda result: [
+            *(name for name, t in result["tables"].items() if t.get("cleanup_errors")),
+            *([AUDIT] if (result.get("audit") or {}).get("cleanup_errors") else []),
+        ],
         lambda args: f"s3://{args.gold_bucket}/{Paths(args).result_key()}",
         logger,
         s3,

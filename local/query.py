@@ -11,8 +11,8 @@ Registered (views over the Parquet files, nothing copied):
 - ``data_lakehouse_silver.<name>``: ``silver/wordpress_api/<name>/`` and a landed dataset's
   ``silver/<dataset>/`` (``year=/month=`` partition folders become columns, as in Athena)
 - ``data_lakehouse_gold.<table>``: ``gold/wordpress_api/<table>/``
-- ``data_lakehouse_gold.audit``: the run's audit items of ``audit.json`` (in AWS the DynamoDB audit
-  table; the README's "Query it" says how Athena reaches it).
+- ``data_lakehouse_gold.audit``: the run's audit items of ``audit.json`` (every item at the end of
+  the run; it replaces the gold job's copy ``gold/wordpress_api/audit/``, which is what Athena reads).
 
 The SQL is translated by sqlglot (read="trino", write="duckdb"), so the saved queries exist once, in
 the dialect Athena runs. Unqualified table names resolve in the gold database; a saved query runs in
@@ -53,14 +53,18 @@ DATABASES = {
 GOLD_DATABASE = DATABASES["gold"]
 AUDIT_TABLE = "audit"
 AUDIT_FILE = "audit.json"
-# The audit attributes every saved query may name, typed as stored; items without one get NULL.
+# The audit attributes every saved query may name, typed as stored; items without one get NULL. The
+# same columns as the gold table audit the gold job publishes in AWS (its AUDIT_COLUMNS).
 AUDIT_COLUMNS: dict[str, pa.DataType] = {
     "dataset": pa.string(),
     "run_id": pa.string(),
     "state": pa.string(),
+    "layer": pa.string(),
+    "source": pa.string(),
     "raw_records": pa.int64(),
     "bronze_rows": pa.int64(),
     "silver_rows": pa.int64(),
+    "gold_rows": pa.int64(),
     "reason": pa.string(),
     "updated_at": pa.string(),
     "execution_arn": pa.string(),
@@ -227,13 +231,16 @@ def open_lakehouse(output_dir: Path) -> tuple[duckdb.DuckDBPyConnection, list[st
         registered.append(table.qualified)
     audit_file = output_dir / AUDIT_FILE
     if audit_file.is_file():
+        # The audit table's items at the end of the run win over the gold job's copy (gold/.../audit/,
+        # as of the gold job: without what was recorded after it, such as landed files).
         items = audit_table(read_audit_items(audit_file))
+        audit = f"{_identifier(GOLD_DATABASE)}.{AUDIT_TABLE}"
+        connection.execute(f"DROP VIEW IF EXISTS {audit}")
         connection.register("audit_items", items)
-        connection.execute(
-            f"CREATE TABLE {_identifier(GOLD_DATABASE)}.{AUDIT_TABLE} AS SELECT * FROM audit_items"
-        )
+        connection.execute(f"CREATE TABLE {audit} AS SELECT * FROM audit_items")
         connection.unregister("audit_items")
-        registered.append(f"{GOLD_DATABASE}.{AUDIT_TABLE}")
+        if f"{GOLD_DATABASE}.{AUDIT_TABLE}" not in registered:
+            registered.append(f"{GOLD_DATABASE}.{AUDIT_TABLE}")
     # Unqualified names resolve in the gold database, as in the workgroup's saved queries.
     connection.execute(f"USE {_identifier(GOLD_DATABASE)}")
     log.info("registered %d tables from %s", len(registered), output_dir)

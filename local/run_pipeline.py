@@ -68,6 +68,7 @@ DEFAULT_SAMPLE_POSTS = 250  # three pages of 100: pagination is exercised
 PUBLIC_SITE_ROUTES = ("posts", "pages", "categories", "tags", "users")
 DATA_SOURCE = "wordpress_api"
 JOB_SCRIPT = REPO_ROOT / "jobs" / "wordpress_bronze_to_silver.py"
+GOLD_JOB_SCRIPT = REPO_ROOT / "jobs" / "wordpress_silver_to_gold.py"
 # modules/pipeline/silver.tf local.audit_state_index_name: the landing zone's index of file states.
 AUDIT_STATE_INDEX = "state-arrived_at-index"
 EXECUTION_TIMEOUT_SECONDS = 900.0
@@ -246,6 +247,7 @@ def read_deployment(account_id: str, region: str) -> Deployment:
         ],  # join("-", compact([var.name_prefix, var.silver_job_name]))
         "gold_job": pipeline["gold_job_name"],
         "lakehouse_publish_key": _one(pipeline_locals["lakehouse_publish_key"]),
+        "audit_table": pipeline["audit_table_name"],
     }
     return Deployment(
         raw_bucket=bucket_name("raw"),
@@ -294,6 +296,7 @@ def read_job(
         "${var.gold_glue_database_name}": names["gold_database"],
         "${local.data_source}": DATA_SOURCE,
         "${local.lakehouse_publish_key}": names["lakehouse_publish_key"],
+        "${aws_dynamodb_table.audit.name}": names["audit_table"],
     }
 
     def resolved(value: str) -> str:
@@ -467,9 +470,9 @@ def deploy_silver(emulator: Emulator, deployment: Deployment, failure_topic_arn:
     create_audit_table(dynamodb, deployment.audit_table)
     create_load_state_table(dynamodb, deployment.load_state_table)
     assert deployment.gold_job is not None
-    for job in (deployment.job, deployment.gold_job):
+    for job, script in ((deployment.job, JOB_SCRIPT), (deployment.gold_job, GOLD_JOB_SCRIPT)):
         # The script and its --extra-py-files (jobs/lakehouse_publish.py), uploaded as the module does.
-        s3.upload_file(str(REPO_ROOT / job.script_key), deployment.artifacts_bucket, job.script_key)
+        s3.upload_file(str(script), deployment.artifacts_bucket, job.script_key)
         for uri in filter(None, job.default_arguments.get("--extra-py-files", "").split(",")):
             key = uri.removeprefix(f"s3://{deployment.artifacts_bucket}/")
             s3.upload_file(str(REPO_ROOT / key), deployment.artifacts_bucket, key)

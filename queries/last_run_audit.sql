@@ -1,4 +1,4 @@
--- The audit trail of the last run: each dataset's state after its latest run, with its row counts
+-- The audit trail of the last run: each dataset's (and gold table's) state after its latest run, with its row counts
 SELECT
     dataset,
     state,
@@ -7,6 +7,7 @@ SELECT
     raw_records,
     bronze_rows,
     silver_rows,
+    gold_rows,
     reason
 FROM (
     SELECT

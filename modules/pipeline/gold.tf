@@ -126,6 +126,14 @@ data "aws_iam_policy_document" "gold_job" {
     resources = ["${var.silver_bucket_arn}/${local.data_source}/*"]
   }
 
+  # The audit trail, read whole and published as the gold table audit (Athena does not read DynamoDB):
+  # Scan only; the state machine records the gold outcomes.
+  statement {
+    sid       = "ReadAuditTrail"
+    actions   = ["dynamodb:Scan"]
+    resources = [aws_dynamodb_table.audit.arn]
+  }
+
   # Spark lists the folders it reads.
   statement {
     sid       = "ListSilverObjects"
@@ -252,6 +260,7 @@ resource "aws_glue_job" "gold" {
     "--silver_bucket"          = var.silver_bucket_name
     "--gold_bucket"            = var.gold_bucket_name
     "--gold_database"          = var.gold_glue_database_name
+    "--audit_table"            = aws_dynamodb_table.audit.name
     # The publish helpers shared with both silver jobs.
     "--extra-py-files" = "s3://${var.artifacts_bucket_name}/${local.lakehouse_publish_key}"
   }

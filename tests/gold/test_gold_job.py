@@ -155,9 +155,12 @@ class Lake:
         except self.glue.exceptions.EntityNotFoundException:
             self.glue.create_table(DatabaseName=database, TableInput=table)
 
-    def run(self, run_id: str, silver_database: str = SILVER_DB) -> dict[str, Any]:
+    def run(self, run_id: str, silver_database: str = SILVER_DB, *extra: str) -> dict[str, Any]:
         self.glue.calls.clear()
-        return self.job.main(arguments(self.root, run_id, silver_database), s3=self.s3, glue=self.glue)
+        argv = [*arguments(self.root, run_id, silver_database), *extra]
+        return self.job.main(
+            argv, s3=self.s3, glue=self.glue, dynamodb=boto3.client("dynamodb", region_name=REGION)
+        )
 
     def table(self, name: str) -> dict[str, Any]:
         return self.glue.get_table(DatabaseName=GOLD_DB, Name=name)["Table"]
@@ -497,7 +500,9 @@ def test_a_deployment_without_users_skips_the_tables_that_name_authors(lake: Lak
     lake.glue.create_database(DatabaseInput={"Name": "no_users_silver"})
     lake.silver("posts", POSTS, POST_SCHEMA, run="silver-nu", database="no_users_silver")
     for name in ("categories", "tags"):
-        lake.silver(name, CATEGORIES if name == "categories" else TAGS, TERM_SCHEMA, database="no_users_silver")
+        lake.silver(
+            name, CATEGORIES if name == "categories" else TAGS, TERM_SCHEMA, database="no_users_silver"
+        )
     live = lake.table("posts_enriched")["StorageDescriptor"]["Location"]
     result = lake.run("gold-nu", silver_database="no_users_silver")
     assert result["published"] == ["taxonomy_usage"]
@@ -513,7 +518,9 @@ def test_a_deployment_without_users_skips_the_tables_that_name_authors(lake: Lak
     outcomes = {o["table"]: (o["state"], o["location"]) for o in result["outcomes"]}
     assert outcomes["posts_enriched"] == ("SKIPPED", ""), "the Map records every key as a string"
     assert lake.glue.calls == [("UpdateTable", GOLD_DB, "taxonomy_usage")]
-    assert lake.table("posts_enriched")["StorageDescriptor"]["Location"] == live, "the gold table is untouched"
+    assert lake.table("posts_enriched")["StorageDescriptor"]["Location"] == live, (
+        "the gold table is untouched"
+    )
     assert not list(lake.root.glob("lake-gold/quarantine/wordpress_api/*/gold-nu")), "nothing quarantined"
 
 
@@ -527,3 +534,68 @@ def test_no_silver_posts_table_skips_every_gold_table(lake: Lake) -> None:
     )
     assert lake.json("_runs/wordpress_api/gold-none/result.json")["skipped"] == result["skipped"]
     assert lake.glue.calls == [], "nothing published"
+
+
+def test_the_audit_trail_is_published_as_the_gold_table_audit(lake: Lake) -> None:
+    """--audit_table: every audit item, with this run's gold outcomes as the state machine records them,
+    as <gold>.audit (what Athena's last_run_audit reads); the same columns local.query gives audit.json."""
+    dynamodb = boto3.client("dynamodb", region_name=REGION)
+    dynamodb.create_table(
+        TableName="lake-audit",
+        KeySchema=[
+            {"AttributeName": "dataset", "KeyType": "HASH"},
+            {"AttributeName": "run_id", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "dataset", "AttributeType": "S"},
+            {"AttributeName": "run_id", "AttributeType": "S"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    items = [
+        {"dataset": {"S": "posts"}, "run_id": {"S": "gold-audit"}, "state": {"S": "SILVER"},
+         "raw_records": {"N": "4"}, "bronze_rows": {"N": "4"}, "silver_rows": {"N": "3"},
+         "updated_at": {"S": "2026-12-07T07:03:00Z"}, "silver_partitions": {"N": "2"}},
+        {"dataset": {"S": "newsletter_signups"}, "run_id": {"S": "file#etag1"}, "state": {"S": "SILVER"},
+         "source": {"S": "landing"}, "updated_at": {"S": "2026-12-07T07:12:00Z"}},
+        # The previous run's gold item of posts_enriched stays; this run's is added.
+        {"dataset": {"S": "posts_enriched"}, "run_id": {"S": "gold-before"}, "state": {"S": "GOLD"},
+         "layer": {"S": "gold"}, "gold_rows": {"N": "2"}, "reason": {"S": ""}},
+    ]  # fmt: skip
+    for item in items:
+        dynamodb.put_item(TableName="lake-audit", Item=item)
+    result = lake.run("gold-audit", SILVER_DB, "--audit_table", "lake-audit")
+    audit = result["audit"]
+    assert audit["table"] == f"{GOLD_DB}.audit" and audit["source"] == "lake-audit"
+    assert audit["location"] == "s3://lake-gold/wordpress_api/audit/run=gold-audit/"
+    assert ("CreateTable", GOLD_DB, "audit") in lake.glue.calls
+    columns = [(c["Name"], c["Type"]) for c in lake.table("audit")["StorageDescriptor"]["Columns"]]
+    assert columns == list(lake.job.AUDIT_COLUMNS)
+    rows = {(r["dataset"], r["run_id"]): r for r in lake.rows(audit["location"], "dataset", "run_id")}
+    assert audit["rows"] == len(rows) == 6
+    assert (
+        rows[("posts", "gold-audit")]["silver_rows"] == 3
+        and rows[("posts", "gold-audit")]["state"] == "SILVER"
+    )
+    assert rows[("newsletter_signups", "file#etag1")]["source"] == "landing"
+    assert rows[("posts_enriched", "gold-before")]["gold_rows"] == 2
+    for name in ("posts_enriched", "publishing_activity", "taxonomy_usage"):
+        row = rows[(name, "gold-audit")]
+        assert (row["state"], row["layer"], row["gold_rows"]) == (
+            "GOLD",
+            "gold",
+            result["tables"][name]["rows"],
+        )
+    assert dynamodb.scan(TableName="lake-audit")["Count"] == 3, "the job reads the audit table, never writes"
+
+
+def test_the_gold_audit_table_has_the_columns_local_query_gives_audit_json(job: ModuleType) -> None:
+    from local import query
+
+    hive = {"string": pa.string(), "bigint": pa.int64()}
+    assert [(name, hive[kind]) for name, kind in job.AUDIT_COLUMNS] == list(query.AUDIT_COLUMNS.items())
+
+
+def test_an_audit_attribute_that_is_not_a_whole_number_is_named(job: ModuleType) -> None:
+    with pytest.raises(job.JobError, match=r"audit attribute 'silver_rows' is not a whole number: 'many'"):
+        job.audit_rows([{"dataset": "posts", "run_id": "r", "silver_rows": "many"}], [], "r")

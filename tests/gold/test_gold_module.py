@@ -361,9 +361,10 @@ def test_gold_job_reads_silver_and_writes_only_its_gold_prefixes_and_tables(
             "${local.gold_glue_tables_arn}",
         }, action
     assert "${local.silver_glue_tables_arn}" in granted["glue:GetTable"]
-    assert not any(
-        action.startswith(("glue:Delete", "glue:BatchDelete", "dynamodb:", "states:")) for action in granted
-    )
+    assert not any(action.startswith(("glue:Delete", "glue:BatchDelete", "states:")) for action in granted)
+    dynamodb = {action for action in granted if action.startswith("dynamodb:")}
+    assert dynamodb == {"dynamodb:Scan"}, "the audit trail is read, never written, by the job"
+    assert granted["dynamodb:Scan"] == {"${aws_dynamodb_table.audit.arn}"}
     pipeline_locals = module_locals(PIPELINE_DIR)
     assert pipeline_locals["gold_glue_database_arn"].endswith(":database/${var.gold_glue_database_name}")
     assert pipeline_locals["gold_glue_tables_arn"].endswith(":table/${var.gold_glue_database_name}/*")

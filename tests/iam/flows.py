@@ -54,7 +54,10 @@ def pipeline_flow(emulator: Emulator) -> DeployedPipeline:
         user_name, user["name"] = user["name"], None
         edited["modified"] = edited["modified_gmt"] = "2026-01-02T00:00:00"
         failed = run_execution(
-            sfn, pipeline.alias_arn, {"trigger": "gold-quarantine"}, name="iam-gold-quarantine",
+            sfn,
+            pipeline.alias_arn,
+            {"trigger": "gold-quarantine"},
+            name="iam-gold-quarantine",
             timeout_seconds=600,
         )
         assert failed["status"] == "FAILED", failed

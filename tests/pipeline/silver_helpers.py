@@ -42,8 +42,11 @@ def read_silver(emulator: Emulator, location: str) -> pa.Table:
     return pa.concat_tables(tables, promote_options="permissive")
 
 
-def audit(emulator: Emulator, deployment: Deployment, run_id: str) -> dict[str, dict[str, Any]]:
-    """The audit items of a run, by dataset, with plain values (numbers as int)."""
+def audit(
+    emulator: Emulator, deployment: Deployment, run_id: str, layer: str = "datasets"
+) -> dict[str, dict[str, Any]]:
+    """The audit items of a run, by dataset, with plain values (numbers as int): the datasets' items,
+    or with ``layer="gold"`` the gold tables' (``layer`` ``gold``)."""
     deserializer = TypeDeserializer()
     items = emulator.client("dynamodb").scan(
         TableName=deployment.audit_table,
@@ -56,6 +59,7 @@ def audit(emulator: Emulator, deployment: Deployment, run_id: str) -> dict[str, 
             key: int(value) if isinstance(value, Decimal) else value for key, value in item.items()
         }
         for item in plain
+        if (item.get("layer") == "gold") == (layer == "gold")
     }
 
 

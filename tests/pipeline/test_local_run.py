@@ -26,6 +26,7 @@ README_SAMPLE_MARKER = "<!-- make run-local sample output"
 SECOND_RUN_MARKER = "<!-- make run-local second run sample output"
 
 SAMPLE_SIZES = {"posts": 120, "categories": 8, "tags": 20, "users": 4, "statistics_pages": 12}
+GOLD_TABLES = ("posts_enriched", "publishing_activity", "taxonomy_usage")
 
 
 def section_rows(report: str, heading: str) -> dict[str, list[str]]:
@@ -172,13 +173,28 @@ def test_local_run_pulls_the_sample_site_into_both_layers_and_copies_the_parquet
     assert list((tmp_path / "silver" / "wordpress_api" / "posts").glob("year=*/month=*/*.parquet"))
     assert not list((tmp_path / "silver").rglob("quarantine*")), "only published data is copied"
 
+    # Gold: rebuilt from silver after it, every table published and copied, plus the audit trail's copy.
+    gold = section_rows(report, "\nGold (")
+    assert {name: cells[0] for name, cells in gold.items()} == dict.fromkeys(GOLD_TABLES, "GOLD")
+    published_posts = pq.read_table(tmp_path / "silver" / "wordpress_api" / "posts", columns=["status"])
+    published = published_posts.column("status").to_pylist().count("publish")
+    assert gold["posts_enriched"][1] == f"{published:,}", "one gold row per published post"
+    for name in (*GOLD_TABLES, "audit"):
+        assert list((tmp_path / "gold" / "wordpress_api" / name).rglob("*.parquet")), name
+    assert list((tmp_path / "gold" / "wordpress_api" / "posts_enriched").glob("year=*/month=*/*.parquet"))
+
     # The audit trail: printed, and written as a JSON array of the run's items.
     trail = section_rows(report, "\nAudit trail (")
-    assert {name: cells[0] for name, cells in trail.items()} == dict.fromkeys(SAMPLE_SIZES, "SILVER")
+    assert {name: cells[0] for name, cells in trail.items()} == dict.fromkeys(
+        SAMPLE_SIZES, "SILVER"
+    ) | dict.fromkeys(GOLD_TABLES, "GOLD")
+    every_item = json.loads((tmp_path / "audit.json").read_text())
+    gold_items = {item["dataset"]: item for item in every_item if item.get("layer") == "gold"}
+    assert {name: (item["state"], item["gold_rows"]) for name, item in gold_items.items()} == {
+        name: ("GOLD", int(gold[name][1].replace(",", ""))) for name in GOLD_TABLES
+    }
     # The WordPress run's items (the landed files' items are checked above).
-    items = [
-        item for item in json.loads((tmp_path / "audit.json").read_text()) if item.get("source") != "landing"
-    ]
+    items = [item for item in every_item if item.get("source") != "landing" and item.get("layer") != "gold"]
     assert sorted(item["dataset"] for item in items) == sorted(SAMPLE_SIZES)
     assert len({item["run_id"] for item in items}) == 1
     for item in items:
@@ -189,6 +205,17 @@ def test_local_run_pulls_the_sample_site_into_both_layers_and_copies_the_parquet
             count,
             count,
         )
+
+    # It ends with a saved query's answer on the lakehouse it wrote: what make query Q=posts_per_month
+    # prints, every published post counted once.
+    from local import query
+
+    heading = "\nAsk the lakehouse (make query Q=posts_per_month; make query for a prompt):\n"
+    assert heading in report
+    assert report.rsplit(heading, 1)[1].strip() == query.saved_answer(tmp_path, "posts_per_month").strip()
+    connection, _ = query.open_lakehouse(tmp_path)
+    answer = query.run_sql(connection, query.read_saved_query("posts_per_month").sql)
+    assert answer is not None and sum(row[answer.columns.index("posts")] for row in answer.rows) == published
 
 
 def test_local_run_against_a_named_site_reports_a_failed_run_with_a_non_zero_status(

@@ -161,13 +161,17 @@ def test_job_role_reads_bronze_writes_only_its_silver_prefixes_and_tables(tree: 
 def test_state_machines_run_only_their_job_table_and_child(tree: dict[str, list[Any]]) -> None:
     silver = grants(tree, "silver_state_machine")
     for action in ("glue:StartJobRun", "glue:GetJobRun", "glue:GetJobRuns", "glue:BatchStopJobRun"):
-        assert silver[action] == ["${local.silver_glue_job_arn}"], action
+        # The silver job, then the gold job after a clean silver run.
+        assert silver[action] == ["${local.silver_glue_job_arn}", "${local.gold_glue_job_arn}"], action
     # The audit trail, and the load state a dataset that reached SILVER advances (nothing else).
     assert sorted(silver["dynamodb:UpdateItem"]) == [
         "${aws_dynamodb_table.audit.arn}",
         "${aws_dynamodb_table.load_state.arn}",
     ]
-    assert silver["s3:GetObject"] == ["${var.silver_bucket_arn}/_runs/${local.data_source}/*"]
+    assert silver["s3:GetObject"] == [
+        "${var.silver_bucket_arn}/_runs/${local.data_source}/*",
+        "${var.gold_bucket_arn}/_runs/${local.data_source}/*",
+    ]
     daily = grants(tree, "state_machine")
     assert daily["dynamodb:UpdateItem"] == ["${aws_dynamodb_table.audit.arn}"]
     # The daily workflow only reads the load state to choose InitialLoad or Update.

@@ -151,8 +151,21 @@ def test_success_writes_all_three_layers_the_audit_reaches_silver_and_silver_alo
     for name, count in expected.items():
         assert silver[name]["location"].endswith(f"/wordpress_api/{name}/run_id={run_id}/"), name
         assert read_silver(emulator, silver[name]["location"]).num_rows == count, name
-    assert emulator.job_runs[-1]["state"] == "SUCCEEDED"
-    assert json.loads(emulator.job_runs[-1]["arguments"]["--datasets"]) == list(expected), "endpoint order"
+    silver_run, gold_run = emulator.job_runs[-2:]
+    assert (silver_run["job_name"], gold_run["job_name"]) == (deployment.job.name, deployment.gold_job.name)
+    assert silver_run["state"] == gold_run["state"] == "SUCCEEDED"
+    assert json.loads(silver_run["arguments"]["--datasets"]) == list(expected), "endpoint order"
+
+    # Gold runs after silver; without users and categories every gold table is SKIPPED (recorded with
+    # the reason, no alert), and the run succeeds.
+    gold = audit(emulator, deployment, run_id, layer="gold")
+    assert {name: item["state"] for name, item in gold.items()} == dict.fromkeys(
+        ("posts_enriched", "publishing_activity", "taxonomy_usage"), "SKIPPED"
+    )
+    assert gold["publishing_activity"]["reason"].startswith("needs the silver table(s) users, which")
+    assert (
+        f":execution:{deployment.silver_state_machine_name}:" in gold["taxonomy_usage"]["gold_execution_arn"]
+    )
 
     # The audit: every dataset of the run went RAW -> BRONZE -> SILVER, with its counts.
     items = audit(emulator, deployment, run_id)

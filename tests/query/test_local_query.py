@@ -114,6 +114,8 @@ AUDIT_ITEMS = [
      "bronze_rows": 4, "silver_rows": 4, "updated_at": "2026-12-07T07:03:00Z", "silver_partitions": 3},
     {"dataset": "users", "run_id": "20261207T070000Z-daily", "state": "QUARANTINED", "raw_records": 2,
      "bronze_rows": 2, "reason": "author_ids_resolve (1)", "updated_at": "2026-12-07T07:03:00Z"},
+    {"dataset": "posts_enriched", "run_id": "20261207T070000Z-daily", "state": "GOLD", "layer": "gold",
+     "gold_rows": 4, "reason": "", "updated_at": "2026-12-07T07:04:00Z"},
     {"dataset": "newsletter_signups", "run_id": "file#etag0", "state": "SILVER", "source": "landing",
      "file_name": "signups-11.csv", "rows": 6, "updated_at": "2026-12-06T07:12:00Z"},
     {"dataset": "newsletter_signups", "run_id": "file#etag1", "state": "SILVER", "source": "landing",
@@ -240,8 +242,9 @@ def test_newest_posts_newest_first_with_names_joined_in_id_order(lakehouse: Path
 
 def test_last_run_audit_shows_each_datasets_latest_run(lakehouse: Path) -> None:
     assert run_saved(lakehouse, "last_run_audit") == [
-        ("newsletter_signups", "SILVER", "file#etag1", "2026-12-07T07:12:00Z", None, None, None, None),
-        ("posts", "SILVER", "20261207T070000Z-daily", "2026-12-07T07:03:00Z", 4, 4, 4, None),
+        ("newsletter_signups", "SILVER", "file#etag1", "2026-12-07T07:12:00Z", None, None, None, None, None),
+        ("posts", "SILVER", "20261207T070000Z-daily", "2026-12-07T07:03:00Z", 4, 4, 4, None, None),
+        ("posts_enriched", "GOLD", "20261207T070000Z-daily", "2026-12-07T07:04:00Z", None, None, None, 4, ""),
         (
             "users",
             "QUARANTINED",
@@ -249,6 +252,7 @@ def test_last_run_audit_shows_each_datasets_latest_run(lakehouse: Path) -> None:
             "2026-12-07T07:03:00Z",
             2,
             2,
+            None,
             None,
             "author_ids_resolve (1)",
         ),
@@ -302,8 +306,26 @@ def test_an_empty_audit_file_still_gives_the_audit_columns(tmp_path: Path) -> No
         "raw_records",
         "bronze_rows",
         "silver_rows",
+        "gold_rows",
         "reason",
     ]
+
+
+def test_audit_json_replaces_the_gold_jobs_copy_of_the_audit_trail(tmp_path: Path) -> None:
+    """gold/wordpress_api/audit/ is the gold job's copy (what Athena reads); audit.json, the items at
+    the end of the run, is newer and is the table."""
+    write(
+        tmp_path / "gold" / "wordpress_api" / "audit" / "part-0.parquet", [{"dataset": "old", "state": "X"}]
+    )
+    (tmp_path / "audit.json").write_text(json.dumps(AUDIT_ITEMS[:1]), encoding="utf-8")
+    connection, registered = query.open_lakehouse(tmp_path)
+    assert registered == ["data_lakehouse_gold.audit"]
+    result = query.run_sql(connection, "SELECT dataset, state FROM audit")
+    assert result is not None and result.rows == [("posts", "SILVER")]
+    (tmp_path / "audit.json").unlink()
+    connection, registered = query.open_lakehouse(tmp_path)
+    result = query.run_sql(connection, "SELECT dataset, state FROM audit")
+    assert result is not None and result.rows == [("old", "X")], "without audit.json, the gold copy"
 
 
 def test_utc_timestamps_show_in_utc_whatever_the_local_time_zone(tmp_path: Path) -> None:
