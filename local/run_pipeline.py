@@ -892,12 +892,15 @@ def format_audit(items: list[dict[str, Any]]) -> str:
             cell(item.get("raw_records")),
             cell(item.get("bronze_rows")),
             cell(item.get("silver_rows")),
+            cell(item.get("gold_rows")),
             shorten(plain_cause(str(item.get("reason", ""))), 80),
         )
         for item in items
     ]
     return format_rows(
-        ("dataset", "state", "raw records", "bronze rows", "silver rows", "reason"), body, {2, 3, 4}
+        ("dataset", "state", "raw records", "bronze rows", "silver rows", "gold rows", "reason"),
+        body,
+        {2, 3, 4, 5},
     )
 
 
@@ -1264,6 +1267,8 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     finally:
         restore_logging()
         keep_output(staging, output_dir, succeeded=status == 0)
+    if status == 0:  # the last words: the lakehouse just written answers a question
+        print_saved_answer(output_dir, out)
     return status
 
 
@@ -1502,11 +1507,11 @@ def run(
     landed = landing_zone.deploy_landing(emulator, deployment, landing, failure_topic_arn)
     print(
         f"Emulated AWS ({emulator.region}): buckets {deployment.raw_bucket}, {deployment.bronze_bucket}, "
-        f"{deployment.silver_bucket}; Glue databases {deployment.glue_database}, "
-        f"{deployment.silver_database}; "
-        f"Glue job {deployment.job.name}; audit table {deployment.audit_table}; state machines "
-        f"{deployment.state_machine_name}, {deployment.silver_state_machine_name} "
-        "(definitions rendered by Terraform templatefile)",
+        f"{deployment.silver_bucket}, {deployment.gold_bucket}; Glue databases {deployment.glue_database}, "
+        f"{deployment.silver_database}, {deployment.gold_database}; "
+        f"Glue jobs {', '.join(job.name for job in (deployment.job, deployment.gold_job) if job)}; "
+        f"audit table {deployment.audit_table}; state machines {deployment.state_machine_name}, "
+        f"{deployment.silver_state_machine_name} (definitions rendered by Terraform templatefile)",
         file=out,
     )
     if restore is not None:
@@ -1542,7 +1547,6 @@ def run(
     )
     landing_zone.report_landing(emulator, deployment, landed, intake, out, output_dir, shown, alerts_before)
     if succeeded:
-        print_saved_answer(output_dir, out)
         print(f"\nBronze Parquet files copied to {shown / 'bronze'}:", file=out)
         for row in rows:
             if row.parquet_path is not None:
