@@ -216,6 +216,7 @@ RULES.update(
         ("dynamodb", "UpdateItem"): _table("dynamodb:UpdateItem"),
         ("dynamodb", "DeleteItem"): _table("dynamodb:DeleteItem"),
         ("dynamodb", "Query"): _table("dynamodb:Query"),
+        ("dynamodb", "Scan"): _table("dynamodb:Scan"),
         ("stepfunctions", "DescribeExecution"): _execution("states:DescribeExecution"),
         ("stepfunctions", "StopExecution"): _execution("states:StopExecution"),
         ("s3", "CopyObject"): _copy_object,
