@@ -24,6 +24,7 @@ import os
 import re
 import shutil
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 logger = logging.getLogger("lakehouse_publish")
@@ -85,6 +86,89 @@ def spark_path(uri: str, local_s3_root: str | None) -> str:
     if not local_s3_root:
         return uri
     return "file://" + os.path.join(os.path.abspath(local_s3_root), uri.removeprefix("s3://"))
+
+
+@dataclass(frozen=True)
+class RunPaths:
+    """Where a job's run writes in its bucket: each table's run folders under ``<source>/<table>/``,
+    a quarantined table under ``quarantine/<source>/<table>/<run_id>/``, the run's ``result.json``
+    under ``_runs/<source>/<run_id>/``; ``spark()`` maps an ``s3://`` URI for Spark's own I/O. Used
+    by the gold job (gold bucket) and the landing silver job (silver bucket)."""
+
+    args: Any  # the job's arguments: run_id, local_s3_root
+    source: str
+    bucket: str
+
+    def table_prefix(self, name: str) -> str:
+        return f"{self.source}/{name}/"
+
+    def quarantine_key(self, name: str) -> str:
+        return f"quarantine/{self.source}/{name}/{self.args.run_id}/"
+
+    def result_key(self) -> str:
+        return f"_runs/{self.source}/{self.args.run_id}/result.json"
+
+    def uri(self, key: str) -> str:
+        return f"s3://{self.bucket}/{key}"
+
+    def spark(self, uri: str) -> str:
+        return spark_path(uri, self.args.local_s3_root)
+
+
+@dataclass(frozen=True)
+class Written:
+    """A passing table written to its new run folder, its Glue table not switched yet."""
+
+    previous: str | None  # the Glue table's location before this run (None: no table yet)
+    previous_folder: str | None
+    folder: str
+    location: str
+
+
+def next_run_location(glue: Any, paths: RunPaths, database: str, name: str, run_marker: str) -> Written:
+    """Where table ``name`` of this run is written: a new run folder (``<run_marker><run_id>``, or an
+    ``-attemptN`` when that folder is the live one) under the table's prefix, and what is live."""
+    previous = current_location(glue, database, name)
+    previous_folder = folder_of(previous, paths.uri(paths.table_prefix(name)))
+    folder = new_run_folder(run_marker, paths.args.run_id, previous_folder)
+    return Written(previous, previous_folder, folder, paths.uri(f"{paths.table_prefix(name)}{folder}/"))
+
+
+def switch_to_run(
+    glue: Any,
+    s3: Any,
+    paths: RunPaths,
+    database: str,
+    definition: dict[str, Any],
+    written: Written,
+    run_marker: str,
+) -> dict[str, Any]:
+    """Switch a written table's Glue table (``definition``) to its new run folder with one UpdateTable
+    (CreateTable the first time), then remove the superseded run folders but the one just replaced;
+    returns the outcome's location, previous location, removed folders and clean-up errors."""
+    switch_table(glue, database, definition, exists=written.previous is not None)
+    keep = {written.folder} | ({written.previous_folder} if written.previous_folder else set())
+    removed, cleanup_errors = remove_superseded(
+        s3, paths.bucket, paths.table_prefix(definition["Name"]), keep, paths.args.local_s3_root, run_marker
+    )
+    return {
+        "location": written.location,
+        "previous_location": written.previous,
+        "removed_run_folders": removed,
+        "cleanup_errors": cleanup_errors,
+    }
+
+
+@dataclass
+class FailedRule:
+    """A quality rule a table failed: its name, how many rows or ids, and one line saying what."""
+
+    rule: str
+    count: int
+    detail: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "count": self.count, "detail": self.detail}
 
 
 def local_path(uri: str, local_s3_root: str | None) -> str | None:

@@ -157,24 +157,9 @@ def parse_arguments(argv: Sequence[str]) -> Arguments:
 # --------------------------------------------------------------------------- paths
 
 
-@dataclass(frozen=True)
-class Paths:
-    args: Arguments
-
-    def table_prefix(self, name: str) -> str:
-        return f"{SOURCE}/{name}/"
-
-    def quarantine_key(self, name: str) -> str:
-        return f"quarantine/{SOURCE}/{name}/{self.args.run_id}/"
-
-    def result_key(self) -> str:
-        return f"_runs/{SOURCE}/{self.args.run_id}/result.json"
-
-    def silver_uri(self, key: str) -> str:
-        return f"s3://{self.args.silver_bucket}/{key}"
-
-    def spark(self, uri: str) -> str:
-        return lake.spark_path(uri, self.args.local_s3_root)
+def run_paths(args: Arguments) -> lake.RunPaths:
+    """Where this run writes: the silver bucket under ``{SOURCE}/``."""
+    return lake.RunPaths(args, SOURCE, args.silver_bucket)
 
 
 # --------------------------------------------------------------------------- bronze
@@ -227,7 +212,7 @@ def bronze_table(glue: Any, database: str, name: str) -> BronzeTable:
     return BronzeTable(name, location.rstrip("/") + "/", columns, primary_key, partitioned_by)
 
 
-def read_bronze(spark: SparkSession, paths: Paths, s3: Any, table: BronzeTable) -> DataFrame:
+def read_bronze(spark: SparkSession, paths: lake.RunPaths, s3: Any, table: BronzeTable) -> DataFrame:
     """The bronze rows of ``table``: its Parquet files with their schemas merged by name, cast to the
     table's column types (a column a file lacks is null). No file: no rows, the table's columns."""
     typed = [F.col(f"`{column}`").cast(kind).alias(column) for column, kind in table.columns]
@@ -506,52 +491,37 @@ def write_table(candidate: Candidate, spark_path: str) -> None:
         frame.coalesce(max(1, candidate.silver_rows // 1_000_000)).write.mode("overwrite").parquet(spark_path)
 
 
-@dataclass(frozen=True)
-class Written:
-    """A passing table written to its new run folder, its Glue table not switched yet."""
-
-    previous: str | None
-    previous_folder: str | None
-    folder: str
-    location: str
+Written = lake.Written
 
 
-def write_new_run(candidate: Candidate, paths: Paths, glue: Any) -> Written:
-    args, name = paths.args, candidate.name
-    previous = lake.current_location(glue, args.silver_database, name)
-    previous_folder = lake.folder_of(previous, paths.silver_uri(paths.table_prefix(name)))
-    folder = lake.new_run_folder(RUN_MARKER, args.run_id, previous_folder)
-    location = paths.silver_uri(f"{paths.table_prefix(name)}{folder}/")
-    write_table(candidate, paths.spark(location))
-    return Written(previous, previous_folder, folder, location)
+def write_new_run(candidate: Candidate, paths: lake.RunPaths, glue: Any) -> Written:
+    written = lake.next_run_location(glue, paths, paths.args.silver_database, candidate.name, RUN_MARKER)
+    write_table(candidate, paths.spark(written.location))
+    return written
 
 
-def publish(candidate: Candidate, written: Written, paths: Paths, s3: Any, glue: Any) -> dict[str, Any]:
+def publish(
+    candidate: Candidate, written: Written, paths: lake.RunPaths, s3: Any, glue: Any
+) -> dict[str, Any]:
     """Switch a written table's Glue table to its new run folder, then remove superseded folders."""
-    args, name = paths.args, candidate.name
+    args = paths.args
     definition = table_input(candidate, written.location, args.run_id)
-    lake.switch_table(glue, args.silver_database, definition, exists=written.previous is not None)
-    keep = {written.folder} | ({written.previous_folder} if written.previous_folder else set())
-    removed, cleanup_errors = lake.remove_superseded(
-        s3, args.silver_bucket, paths.table_prefix(name), keep, args.local_s3_root, RUN_MARKER
-    )
+    outcome = lake.switch_to_run(glue, s3, paths, args.silver_database, definition, written, RUN_MARKER)
     logger.info(
-        "published %s: %s rows at %s (removed %s)", name, candidate.silver_rows, written.location, removed
+        "published %s: %s rows at %s (removed %s)",
+        candidate.name,
+        candidate.silver_rows,
+        written.location,
+        outcome["removed_run_folders"],
     )
-    return {
-        "state": "SILVER",
-        "location": written.location,
-        "previous_location": written.previous,
-        "removed_run_folders": removed,
-        "cleanup_errors": cleanup_errors,
-    }
+    return {"state": "SILVER", **outcome}
 
 
-def quarantine(candidate: Candidate, paths: Paths, s3: Any) -> dict[str, Any]:
+def quarantine(candidate: Candidate, paths: lake.RunPaths, s3: Any) -> dict[str, Any]:
     """Write a failing table's rows to the quarantine prefix with report.json; silver is untouched."""
     args, name = paths.args, candidate.name
     key = paths.quarantine_key(name)
-    location = paths.silver_uri(key)
+    location = paths.uri(key)
     candidate.silver.coalesce(1).write.mode("overwrite").parquet(paths.spark(location))
     lake.written_files(s3, location, args.local_s3_root)  # Spark's marker files removed (local runs)
     report_key = f"{key}report.json"
@@ -578,7 +548,7 @@ def quarantine(candidate: Candidate, paths: Paths, s3: Any) -> dict[str, Any]:
 def run(spark: SparkSession, args: Arguments, s3: Any, glue: Any) -> dict[str, Any]:
     """The whole run; returns the result document (also written to ``_runs/landing/<run_id>/result.json``)."""
     lake.configure(spark)
-    paths = Paths(args)
+    paths = run_paths(args)
     tables = {name: bronze_table(glue, args.bronze_database, name) for name in args.datasets}
     bronze = {name: read_bronze(spark, paths, s3, table).cache() for name, table in tables.items()}
     candidates = {}
@@ -637,7 +607,7 @@ def main(argv: Sequence[str] | None = None, *, s3: Any = None, glue: Any = None)
         parse_arguments,
         run,
         lambda result: [name for name, d in result["datasets"].items() if d.get("cleanup_errors")],
-        lambda args: f"s3://{args.silver_bucket}/{Paths(args).result_key()}",
+        lambda args: f"s3://{args.silver_bucket}/{run_paths(args).result_key()}",
         logger,
         s3,
         glue,

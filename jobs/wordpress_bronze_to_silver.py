@@ -99,6 +99,7 @@ from lakehouse_publish import (  # noqa: E402, F401 - re-exported for the tests 
     PARQUET_SERDE,
     RUN_ID_PATTERN,
     SPARK_ARTIFACTS,
+    FailedRule,
     JobError,
     configure,
     current_location,
@@ -538,16 +539,6 @@ def partition_columns(found: Profile) -> list[Column]:
 
 
 # --------------------------------------------------------------------------- quality gate
-
-
-@dataclass
-class FailedRule:
-    rule: str
-    count: int
-    detail: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"rule": self.rule, "count": self.count, "detail": self.detail}
 
 
 @dataclass

@@ -170,24 +170,9 @@ def parse_arguments(argv: Sequence[str]) -> Arguments:
 # --------------------------------------------------------------------------- paths
 
 
-@dataclass(frozen=True)
-class Paths:
-    args: Arguments
-
-    def table_prefix(self, name: str) -> str:
-        return f"{SOURCE}/{name}/"
-
-    def quarantine_key(self, name: str) -> str:
-        return f"quarantine/{SOURCE}/{name}/{self.args.run_id}/"
-
-    def result_key(self) -> str:
-        return f"_runs/{SOURCE}/{self.args.run_id}/result.json"
-
-    def gold_uri(self, key: str) -> str:
-        return f"s3://{self.args.gold_bucket}/{key}"
-
-    def spark(self, uri: str) -> str:
-        return lake.spark_path(uri, self.args.local_s3_root)
+def run_paths(args: Arguments) -> lake.RunPaths:
+    """Where this run writes: the gold bucket under ``{SOURCE}/``."""
+    return lake.RunPaths(args, SOURCE, args.gold_bucket)
 
 
 # --------------------------------------------------------------------------- silver
@@ -208,7 +193,7 @@ def parquet_files(s3: Any, location: str, local_s3_root: str | None) -> list[str
     return [path for path, _ in lake.written_files(s3, location, local_s3_root) if path.endswith(".parquet")]
 
 
-def read_silver(spark: SparkSession, paths: Paths, s3: Any, glue: Any, name: str) -> DataFrame | None:
+def read_silver(spark: SparkSession, paths: lake.RunPaths, s3: Any, glue: Any, name: str) -> DataFrame | None:
     """The rows of the silver table ``name`` at its Glue table's location (partition folders read as
     columns), None when the table does not exist. A location without Parquet files is an empty table
     with the catalog's columns."""
@@ -268,7 +253,7 @@ class Silver:
         return reasons
 
 
-def open_silver(spark: SparkSession, paths: Paths, s3: Any, glue: Any) -> Silver:
+def open_silver(spark: SparkSession, paths: lake.RunPaths, s3: Any, glue: Any) -> Silver:
     """Every silver input, before anything is written (a missing table is None)."""
     database = paths.args.silver_database
     posts = read_silver(spark, paths, s3, glue, "posts")
@@ -418,14 +403,7 @@ def taxonomy_usage(terms: DataFrame) -> DataFrame:
 # --------------------------------------------------------------------------- quality gate
 
 
-@dataclass
-class FailedRule:
-    rule: str
-    count: int
-    detail: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"rule": self.rule, "count": self.count, "detail": self.detail}
+FailedRule = lake.FailedRule
 
 
 @dataclass
@@ -579,51 +557,40 @@ def write_table(candidate: Candidate, spark_path: str) -> None:
         candidate.frame.coalesce(1).write.mode("overwrite").parquet(spark_path)
 
 
-@dataclass(frozen=True)
-class Written:
-    """A passing table written to its new run folder, its Glue table not switched yet."""
-
-    previous: str | None
-    previous_folder: str | None
-    folder: str
-    location: str
+Written = lake.Written
 
 
-def write_new_run(candidate: Candidate, paths: Paths, s3: Any, glue: Any) -> Written:
-    args, name = paths.args, candidate.name
-    previous = lake.current_location(glue, args.gold_database, name)
-    previous_folder = lake.folder_of(previous, paths.gold_uri(paths.table_prefix(name)))
-    folder = lake.new_run_folder(RUN_MARKER, args.run_id, previous_folder)
-    location = paths.gold_uri(f"{paths.table_prefix(name)}{folder}/")
-    write_table(candidate, paths.spark(location))
-    lake.written_files(s3, location, args.local_s3_root)  # Spark's marker files removed (local runs)
-    return Written(previous, previous_folder, folder, location)
+def write_new_run(candidate: Candidate, paths: lake.RunPaths, s3: Any, glue: Any) -> Written:
+    written = lake.next_run_location(glue, paths, paths.args.gold_database, candidate.name, RUN_MARKER)
+    write_table(candidate, paths.spark(written.location))
+    lake.written_files(
+        s3, written.location, paths.args.local_s3_root
+    )  # Spark's marker files removed (local runs)
+    return written
 
 
-def publish(candidate: Candidate, written: Written, paths: Paths, s3: Any, glue: Any) -> dict[str, Any]:
+def publish(
+    candidate: Candidate, written: Written, paths: lake.RunPaths, s3: Any, glue: Any
+) -> dict[str, Any]:
     """Switch a written table's Glue table to its new run folder, then remove superseded folders."""
-    args, name = paths.args, candidate.name
+    args = paths.args
     definition = table_input(candidate, written.location, args.run_id)
-    lake.switch_table(glue, args.gold_database, definition, exists=written.previous is not None)
-    keep = {written.folder} | ({written.previous_folder} if written.previous_folder else set())
-    removed, cleanup_errors = lake.remove_superseded(
-        s3, args.gold_bucket, paths.table_prefix(name), keep, args.local_s3_root, RUN_MARKER
+    outcome = lake.switch_to_run(glue, s3, paths, args.gold_database, definition, written, RUN_MARKER)
+    logger.info(
+        "published %s: %s rows at %s (removed %s)",
+        candidate.name,
+        candidate.rows,
+        written.location,
+        outcome["removed_run_folders"],
     )
-    logger.info("published %s: %s rows at %s (removed %s)", name, candidate.rows, written.location, removed)
-    return {
-        "state": "GOLD",
-        "location": written.location,
-        "previous_location": written.previous,
-        "removed_run_folders": removed,
-        "cleanup_errors": cleanup_errors,
-    }
+    return {"state": "GOLD", **outcome}
 
 
-def quarantine(candidate: Candidate, paths: Paths, s3: Any) -> dict[str, Any]:
+def quarantine(candidate: Candidate, paths: lake.RunPaths, s3: Any) -> dict[str, Any]:
     """Write a failing table's rows to the quarantine prefix with report.json; gold is untouched."""
     args, name = paths.args, candidate.name
     key = paths.quarantine_key(name)
-    location = paths.gold_uri(key)
+    location = paths.uri(key)
     candidate.frame.coalesce(1).write.mode("overwrite").parquet(paths.spark(location))
     lake.written_files(s3, location, args.local_s3_root)  # Spark's marker files removed (local runs)
     report_key = f"{key}report.json"
@@ -690,7 +657,12 @@ def audit_rows(items: list[dict[str, Any]], outcomes: list[dict[str, Any]], run_
 
 
 def publish_audit(
-    spark: SparkSession, paths: Paths, s3: Any, glue: Any, dynamodb: Any, outcomes: list[dict[str, Any]]
+    spark: SparkSession,
+    paths: lake.RunPaths,
+    s3: Any,
+    glue: Any,
+    dynamodb: Any,
+    outcomes: list[dict[str, Any]],
 ) -> dict[str, Any]:
     """``<gold_database>.audit``: the audit trail as of this run, so Athena's saved query
     ``last_run_audit`` reads it (Athena does not read DynamoDB tables); published like a gold table."""
@@ -751,7 +723,7 @@ def build(spark: SparkSession, silver: Silver) -> tuple[dict[str, Candidate], Ca
 def run(spark: SparkSession, args: Arguments, s3: Any, glue: Any, dynamodb: Any = None) -> dict[str, Any]:
     """The whole run; returns the result document (also written to the run's ``result.json``)."""
     lake.configure(spark)
-    paths = Paths(args)
+    paths = run_paths(args)
     silver = open_silver(spark, paths, s3, glue)  # every input opened before anything is written
     skipped = silver.skip_reasons()
     for name, reason in skipped.items():
@@ -847,7 +819,7 @@ def main(
             *(name for name, t in result["tables"].items() if t.get("cleanup_errors")),
             *([AUDIT] if (result.get("audit") or {}).get("cleanup_errors") else []),
         ],
-        lambda args: f"s3://{args.gold_bucket}/{Paths(args).result_key()}",
+        lambda args: f"s3://{args.gold_bucket}/{run_paths(args).result_key()}",
         logger,
         s3,
         glue,

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from local.spark import JOBS_DIR, load_job_module
-from tests.silver.moto_env import mocked_aws
+from tests.silver.moto_env import RecordingGlue, mocked_aws
 
 REGION = "eu-west-2"
 SILVER, GOLD = "lake-silver", "lake-gold"
@@ -175,25 +175,6 @@ class Lake:
 
     def local(self, location: str) -> Path:
         return self.root / location.removeprefix("s3://")
-
-
-class RecordingGlue:
-    """A Glue client that records the catalog writes (CreateTable/UpdateTable) the job makes."""
-
-    def __init__(self, glue: Any) -> None:
-        self._glue = glue
-        self.calls: list[tuple[str, str, str]] = []
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._glue, name)
-
-    def create_table(self, DatabaseName: str, TableInput: dict[str, Any]) -> Any:  # noqa: N803 - boto3's
-        self.calls.append(("CreateTable", DatabaseName, TableInput["Name"]))
-        return self._glue.create_table(DatabaseName=DatabaseName, TableInput=TableInput)
-
-    def update_table(self, DatabaseName: str, TableInput: dict[str, Any]) -> Any:  # noqa: N803 - boto3's
-        self.calls.append(("UpdateTable", DatabaseName, TableInput["Name"]))
-        return self._glue.update_table(DatabaseName=DatabaseName, TableInput=TableInput)
 
 
 def arguments(root: Path, run_id: str, silver_database: str = SILVER_DB) -> list[str]:

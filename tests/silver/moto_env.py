@@ -1,10 +1,12 @@
-"""moto in process for the silver job's tests, with fake credentials and the environment restored."""
+"""moto in process for the Glue jobs' tests, with fake credentials and the environment restored; a
+Glue client that records the catalog writes a job makes."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from moto import mock_aws
 
@@ -27,3 +29,22 @@ def mocked_aws(region: str) -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+
+
+class RecordingGlue:
+    """A Glue client that records the catalog writes (CreateTable/UpdateTable) the job makes."""
+
+    def __init__(self, glue: Any) -> None:
+        self._glue = glue
+        self.calls: list[tuple[str, str, str]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._glue, name)
+
+    def create_table(self, DatabaseName: str, TableInput: dict[str, Any]) -> Any:  # noqa: N803 - boto3's
+        self.calls.append(("CreateTable", DatabaseName, TableInput["Name"]))
+        return self._glue.create_table(DatabaseName=DatabaseName, TableInput=TableInput)
+
+    def update_table(self, DatabaseName: str, TableInput: dict[str, Any]) -> Any:  # noqa: N803 - boto3's
+        self.calls.append(("UpdateTable", DatabaseName, TableInput["Name"]))
+        return self._glue.update_table(DatabaseName=DatabaseName, TableInput=TableInput)
