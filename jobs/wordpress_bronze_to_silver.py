@@ -305,38 +305,21 @@ def parse_loads(raw: str, datasets: Sequence[str], data_source: str) -> tuple[Lo
 
 
 @dataclass(frozen=True)
-class Paths:
-    """Where a run reads and writes; ``spark()`` maps an ``s3://`` URI for Spark's own I/O."""
-
-    args: Arguments
+class Paths(lakehouse_publish.RunPaths):
+    """Where a run reads and writes: silver under ``<data_source>/`` in the silver bucket (table run
+    folders, ``_runs/`` results: :class:`lakehouse_publish.RunPaths`), a quarantined table under
+    ``run_id=<run id>``, and the bronze objects it reads; ``spark()`` maps an ``s3://`` URI for Spark's
+    own I/O."""
 
     def bronze(self, name: str) -> str:
-        return f"s3://{self.args.bronze_bucket}/{self.args.data_source}/{name}/{name}.parquet"
+        return f"s3://{self.args.bronze_bucket}/{self.source}/{name}/{name}.parquet"
 
     def bronze_object(self, key: str) -> str:
         """A run's own bronze object (an increment, published ids) from its ``--loads`` key."""
         return f"s3://{self.args.bronze_bucket}/{key}"
 
-    def table_prefix(self, name: str) -> str:
-        return f"{self.args.data_source}/{name}/"
-
-    def silver_key(self, name: str, run_folder: str) -> str:
-        return f"{self.table_prefix(name)}{run_folder}/"
-
     def quarantine_key(self, name: str) -> str:
-        return f"quarantine/{self.args.data_source}/{name}/run_id={self.args.run_id}/"
-
-    def result_key(self) -> str:
-        return f"_runs/{self.args.data_source}/{self.args.run_id}/result.json"
-
-    def silver_uri(self, key: str) -> str:
-        return f"s3://{self.args.silver_bucket}/{key}"
-
-    def spark(self, uri: str) -> str:
-        root = self.args.local_s3_root
-        if not root:
-            return uri
-        return "file://" + os.path.join(os.path.abspath(root), uri.removeprefix("s3://"))
+        return f"quarantine/{self.source}/{name}/run_id={self.args.run_id}/"
 
     def local(self, uri: str) -> str | None:
         """The local directory of ``uri`` in local mode, else None."""
@@ -934,64 +917,60 @@ def written_files(paths: Paths, s3: Any, uri: str) -> list[tuple[str, int]]:
     return lakehouse_publish.written_files(s3, uri, paths.args.local_s3_root)
 
 
-def remove_superseded(
-    s3: Any, paths: Paths, name: str, keep: set[str]
-) -> tuple[list[str], list[dict[str, str]]]:
-    """Delete this table's ``run_id=*`` folders other than ``keep`` (the new and the previous location),
-    in S3 and in the local mirror: :func:`lakehouse_publish.remove_superseded`."""
-    return lakehouse_publish.remove_superseded(
-        s3, paths.args.silver_bucket, paths.table_prefix(name), keep, paths.args.local_s3_root
-    )
+RUN_MARKER = "run_id="  # silver run folders: <data_source>/<name>/run_id=<run_id>/
 
 
 @dataclass(frozen=True)
 class Written:
-    """A passing table written to its new run location, its Glue table not switched yet."""
+    """A passing table written to its new run location (``planned``), its Glue table not switched yet,
+    and its Parquet files."""
 
-    previous: str | None  # the live location (None: the table does not exist yet)
-    previous_folder: str | None
-    folder: str
-    location: str
+    planned: lakehouse_publish.Written
     files: list[tuple[str, int]]
 
 
+def run_paths(args: Arguments) -> Paths:
+    return Paths(args, args.data_source, args.silver_bucket)
+
+
 def write_new_run(candidate: Candidate, paths: Paths, s3: Any, glue: Any) -> Written:
-    """Write a passing table to a new run location (readers still see the live one)."""
-    args, name = paths.args, candidate.name
-    previous = current_location(glue, args.silver_database, name)
-    prefix_uri = paths.silver_uri(paths.table_prefix(name))
-    previous_folder = lakehouse_publish.folder_of(previous, prefix_uri)
-    # A retry of a run already published gets run_id=<run_id>-attemptN: live data is never rewritten.
-    folder = lakehouse_publish.new_run_folder("run_id=", args.run_id, previous_folder)
-    location = paths.silver_uri(paths.silver_key(name, folder))
-    write_table(candidate.silver, name, paths.spark(location), candidate.silver_rows)
-    files = written_files(paths, s3, location)
-    return Written(previous, previous_folder, folder, location, files)
+    """Write a passing table to a new run location (readers still see the live one); a retry of a
+    run already published gets run_id=<run_id>-attemptN: live data is never rewritten."""
+    planned = lakehouse_publish.next_run_location(
+        glue, paths, paths.args.silver_database, candidate.name, RUN_MARKER
+    )
+    write_table(candidate.silver, candidate.name, paths.spark(planned.location), candidate.silver_rows)
+    return Written(planned, written_files(paths, s3, planned.location))
 
 
 def publish(candidate: Candidate, written: Written, paths: Paths, s3: Any, glue: Any) -> dict[str, Any]:
     """Switch a written table's Glue table to its new run location, then clean up."""
-    args, name = paths.args, candidate.name
-    previous, previous_folder, folder = written.previous, written.previous_folder, written.folder
-    location, files = written.location, written.files
+    args, name, location = paths.args, candidate.name, written.planned.location
     years = None
     if name in PARTITIONED_DATASETS:
         this_year = datetime.now(UTC).year
         years = candidate.years or (this_year, this_year)  # an empty table still gets a valid range
     definition = table_input(name, candidate.silver.schema, location, args.run_id, years)
-    switch_table(glue, args.silver_database, definition, exists=previous is not None)
-    keep = {folder} | ({previous_folder} if previous_folder else set())
-    removed, cleanup_errors = remove_superseded(s3, paths, name, keep)
-    logger.info("published %s: %s rows at %s (removed %s)", name, candidate.silver_rows, location, removed)
+    outcome = lakehouse_publish.switch_to_run(
+        glue, s3, paths, args.silver_database, definition, written.planned, RUN_MARKER
+    )
+    logger.info(
+        "published %s: %s rows at %s (removed %s)",
+        name,
+        candidate.silver_rows,
+        location,
+        outcome["removed_run_folders"],
+    )
     return {
         "state": "SILVER",
         "location": location,
-        "previous_location": previous,
-        "bytes": sum(size for _, size in files),
-        "files": len(files),
+        "previous_location": outcome["previous_location"],
+        "bytes": sum(size for _, size in written.files),
+        "files": len(written.files),
         "partitions": candidate.partitions,
-        "removed_run_folders": removed,
-        "cleanup_errors": cleanup_errors,  # the table is published all the same (see jobs/README.md)
+        "removed_run_folders": outcome["removed_run_folders"],
+        # the table is published all the same (see jobs/README.md)
+        "cleanup_errors": outcome["cleanup_errors"],
         "report_key": None,
     }
 
@@ -1000,7 +979,7 @@ def quarantine(candidate: Candidate, paths: Paths, s3: Any) -> dict[str, Any]:
     """Write a failing table to the quarantine prefix with report.json; the silver table is untouched."""
     args, name = paths.args, candidate.name
     key = paths.quarantine_key(name)
-    location = paths.silver_uri(key)
+    location = paths.uri(key)
     write_table(candidate.silver, name, paths.spark(location), candidate.silver_rows)
     files = written_files(paths, s3, location)
     report_key = f"{key}report.json"
@@ -1194,7 +1173,7 @@ def replacement_counts(silver: DataFrame, silver_rows: int, live: DataFrame | No
 def run(spark: SparkSession, args: Arguments, s3: Any, glue: Any) -> dict[str, Any]:
     """The whole run; returns the result document (also written to ``_runs/.../result.json``)."""
     configure(spark)
-    paths = Paths(args)
+    paths = run_paths(args)
     sources = {name: open_source(spark, paths, s3, glue, name) for name in args.datasets}  # all inputs first
     candidates: dict[str, Candidate] = {}
     cached: list[DataFrame] = []
@@ -1270,7 +1249,7 @@ def main(argv: Sequence[str] | None = None, *, s3: Any = None, glue: Any = None)
         parse_arguments,
         run,
         lambda result: [d["dataset"] for d in result["datasets"] if d.get("cleanup_errors")],
-        lambda args: f"s3://{args.silver_bucket}/{Paths(args).result_key()}",
+        lambda args: f"s3://{args.silver_bucket}/{run_paths(args).result_key()}",
         logger,
         s3,
         glue,
