@@ -242,9 +242,8 @@ def read_deployment(account_id: str, region: str) -> Deployment:
         "artifacts_bucket": bucket_name("artifacts"),
         "silver_database": silver_database.group(1),
         "gold_database": gold_database.group(1),
-        "silver_job": pipeline[
-            "silver_job_name"
-        ],  # join("-", compact([var.name_prefix, var.silver_job_name]))
+        # join("-", compact([var.name_prefix, var.<silver|gold>_job_name]))
+        "silver_job": pipeline["silver_job_name"],
         "gold_job": pipeline["gold_job_name"],
         "lakehouse_publish_key": _one(pipeline_locals["lakehouse_publish_key"]),
         "audit_table": pipeline["audit_table_name"],
